@@ -1,0 +1,489 @@
+"""The model catalog: every model storyreel knows, its limits, its price, its failover.
+
+Built-in data ships as one TOML file per provider in ``storyreel/catalog/data``; a user file
+(``$STORYREEL_CATALOG_FILE``, else ``<data_dir>/catalog.toml``) may replace any field of any
+entry by id (a new price after a provider changes theirs), add models, and replace failover
+chains. The catalog is loaded once per user file version, so asking it is free.
+
+It answers four questions before anything is bought: *which model is this name*
+(``resolve``), *may I send this request* (``validate_request``), *what will it cost*
+(``estimate``) and *what do I try when it fails* (``chain``).
+
+A user file looks like this (every key optional)::
+
+    [[models]]                      # a known id: only the fields given are replaced
+    id = "fal:fal-ai/flux-2-pro/edit"
+    price = { kind = "per_megapixel", first_mp_usd = "0.025", extra_mp_usd = "0.0125" }
+    price_source = "fal pricing page, 2026-12-01"
+
+    [[models]]                      # a new id: a complete entry (see schema.ModelEntry)
+    id = "fal:fal-ai/some-new-model"
+    title = "Some new model"
+    tasks = ["image-to-video"]
+    default_duration = 5
+    price = { kind = "per_second", by_resolution = { "*" = "0.05" } }
+    price_source = "fal model page, 2026-12-01"
+
+    [chains]                        # replaces the built-in chain of that task
+    image-to-video = ["kling", "replicate:google/veo-3.1-fast"]
+
+    [fallbacks]                     # a model's own failover list
+    "veo31-fast" = ["replicate:google/veo-3.1-fast"]
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import os
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import lru_cache
+from importlib.resources import files
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from storyreel.config import Settings, load_settings
+from storyreel.errors import ConfigError, InputError
+from storyreel.providers.types import GenerationRequest, Task
+
+from .pricing import DEFAULT_SIZE, PriceInputs, parse_size, quantize, seconds_decimal, seconds_key
+from .schema import ModelEntry, SubscriptionRule
+
+CATALOG_FILE_ENV = "STORYREEL_CATALOG_FILE"
+USER_FILE_NAME = "catalog.toml"
+CHAINS_FILE_NAME = "chains.toml"
+
+_MODEL_FILE_KEYS = {"provider", "models"}
+_CHAIN_FILE_KEYS = {"chains", "fallbacks"}
+_USER_FILE_KEYS = {"models", "chains", "fallbacks"}
+
+Source = Path | Traversable
+
+
+# -- reading the files --------------------------------------------------------------------
+
+
+def builtin_data() -> Traversable:
+    """The folder of built-in catalog files inside the installed package."""
+    return files("storyreel.catalog").joinpath("data")
+
+
+def builtin_model_files() -> list[Traversable]:
+    data = builtin_data()
+    return sorted(
+        (f for f in data.iterdir() if f.name.endswith(".toml") and f.name != CHAINS_FILE_NAME),
+        key=lambda f: f.name,
+    )
+
+
+def user_catalog_path(settings: Settings | None = None) -> Path | None:
+    """The user's catalog file: ``$STORYREEL_CATALOG_FILE`` (which must exist), else
+    ``<data_dir>/catalog.toml`` if there is one. Never creates the data dir."""
+    named = os.environ.get(CATALOG_FILE_ENV)
+    if named:
+        path = Path(named).expanduser()
+        if not path.is_file():
+            raise ConfigError(f"{CATALOG_FILE_ENV}={named}: no such file")
+        return path
+    cfg = settings if settings is not None else load_settings()
+    path = cfg.data_dir.expanduser() / USER_FILE_NAME
+    return path if path.is_file() else None
+
+
+def _read_toml(source: Source, allowed: set[str]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source.name}: not valid TOML: {exc}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source.name}: cannot read it: {exc}") from exc
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        allowed_keys = ", ".join(sorted(allowed))
+        raise ConfigError(
+            f"{source.name}: unknown top-level key {unknown[0]!r}; allowed: {allowed_keys}"
+        )
+    return data
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    where = ".".join(str(part) for part in first["loc"])
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{where}: {message}" if where else message
+
+
+def _model_tables(data: dict[str, Any], source: Source) -> list[dict[str, Any]]:
+    tables = data.get("models", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{source.name}: 'models' must be an array of tables ([[models]])")
+    for table in tables:
+        if not isinstance(table.get("id"), str):
+            raise ConfigError(f"{source.name}: every [[models]] entry needs an id")
+    return tables
+
+
+def _string_lists(data: dict[str, Any], key: str, source: Source) -> dict[str, list[str]]:
+    table = data.get(key, {})
+    if not isinstance(table, dict) or not all(
+        isinstance(v, list) and all(isinstance(s, str) for s in v) for v in table.values()
+    ):
+        raise ConfigError(f"{source.name}: [{key}] maps names to lists of model names")
+    return {str(k): list(v) for k, v in table.items()}
+
+
+@dataclass
+class _Raw:
+    """Catalog data before validation: entries by id, with the file each came from."""
+
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)
+    chains: dict[str, list[str]] = field(default_factory=dict)
+    fallbacks: dict[str, list[str]] = field(default_factory=dict)
+
+    def add_file(self, source: Source) -> None:
+        data = _read_toml(source, _MODEL_FILE_KEYS)
+        provider = data.get("provider")
+        for table in _model_tables(data, source):
+            model_id = table["id"]
+            if provider is not None and not model_id.startswith(f"{provider}:"):
+                raise ConfigError(f"{source.name}: {model_id} is not a {provider}: model")
+            if model_id in self.models:
+                raise ConfigError(
+                    f"{source.name}: model {model_id} is also defined in {self.origin[model_id]}"
+                )
+            self.models[model_id] = dict(table)
+            self.origin[model_id] = source.name
+
+    def add_chains(self, source: Source) -> None:
+        data = _read_toml(source, _CHAIN_FILE_KEYS)
+        self.chains |= _string_lists(data, "chains", source)
+        self.fallbacks |= _string_lists(data, "fallbacks", source)
+
+    def apply_user(self, source: Source) -> None:
+        """A user entry with a known id replaces just the fields it names; a new id must be
+        a complete entry. User chains replace built-in chains of the same name."""
+        data = _read_toml(source, _USER_FILE_KEYS)
+        seen: set[str] = set()
+        for table in _model_tables(data, source):
+            model_id = table["id"]
+            if model_id in seen:
+                raise ConfigError(f"{source.name}: model {model_id} is listed twice")
+            seen.add(model_id)
+            if model_id not in self.models and ":" not in model_id:
+                raise ConfigError(
+                    f"{source.name}: override models by full id (provider:model), "
+                    f"not {model_id!r}; 'storyreel models' shows the ids"
+                )
+            self.models[model_id] = {**self.models.get(model_id, {}), **table}
+            self.origin[model_id] = source.name
+        self.chains |= _string_lists(data, "chains", source)
+        self.fallbacks |= _string_lists(data, "fallbacks", source)
+
+    def entries(self) -> list[ModelEntry]:
+        entries = []
+        for model_id, raw in self.models.items():
+            try:
+                entries.append(ModelEntry.model_validate(raw))
+            except ValidationError as exc:
+                origin = self.origin[model_id]
+                raise ConfigError(f"{origin}: model {model_id}: {_describe(exc)}") from exc
+        return entries
+
+
+# -- the catalog --------------------------------------------------------------------------
+
+
+class Catalog:
+    """Validated, immutable catalog data with the lookups the rest of storyreel needs."""
+
+    def __init__(
+        self,
+        models: Iterable[ModelEntry],
+        *,
+        chains: Mapping[str, Sequence[str]] | None = None,
+        fallbacks: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self._models: dict[str, ModelEntry] = {}
+        self._aliases: dict[str, ModelEntry] = {}
+        for entry in models:
+            if entry.id in self._models:
+                raise ConfigError(f"model {entry.id} is defined twice")
+            self._models[entry.id] = entry
+        for entry in self._models.values():
+            for alias in entry.aliases:
+                key = alias.lower()
+                other = self._aliases.get(key)
+                if other is not None:
+                    raise ConfigError(f"alias {alias!r} names both {other.id} and {entry.id}")
+                if key in self._models:
+                    raise ConfigError(f"alias {alias!r} of {entry.id} is another model's id")
+                self._aliases[key] = entry
+        self._chains = self._check_chains(chains or {})
+        self._fallbacks = self._check_fallbacks(fallbacks or {})
+
+    # construction
+
+    @classmethod
+    def from_files(
+        cls,
+        model_files: Iterable[Source],
+        *,
+        chains_file: Source | None = None,
+        override: Source | None = None,
+    ) -> Catalog:
+        raw = _Raw()
+        for source in model_files:
+            raw.add_file(source)
+        if chains_file is not None:
+            raw.add_chains(chains_file)
+        if override is not None:
+            raw.apply_user(override)
+        return cls(raw.entries(), chains=raw.chains, fallbacks=raw.fallbacks)
+
+    @classmethod
+    def builtin(cls) -> Catalog:
+        """Only the data shipped with storyreel (no user file)."""
+        return _cached(None, 0, 0)
+
+    @classmethod
+    def load(cls, settings: Settings | None = None) -> Catalog:
+        """Built-in data merged with the user's catalog file, cached per file version."""
+        path = user_catalog_path(settings)
+        if path is None:
+            return _cached(None, 0, 0)
+        stat = path.stat()
+        return _cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+
+    def _check_chains(self, chains: Mapping[str, Sequence[str]]) -> dict[Task, list[str]]:
+        checked: dict[Task, list[str]] = {}
+        for name, members in chains.items():
+            try:
+                task = Task(name)
+            except ValueError:
+                tasks = ", ".join(t.value for t in Task)
+                raise ConfigError(f"chain {name!r} is not a task; tasks: {tasks}") from None
+            ids = [self._chain_member(m, f"chain {name}") for m in members]
+            for model_id in ids:
+                if task not in self._models[model_id].tasks:
+                    raise ConfigError(f"chain {name}: {model_id} cannot do {task}")
+            checked[task] = _unique(ids)
+        return checked
+
+    def _check_fallbacks(self, fallbacks: Mapping[str, Sequence[str]]) -> dict[str, list[str]]:
+        checked: dict[str, list[str]] = {}
+        for name, members in fallbacks.items():
+            owner = self._models[self._chain_member(name, "fallbacks")]
+            ids = [self._chain_member(m, f"fallbacks of {owner.id}") for m in members]
+            for model_id in ids:
+                if not set(owner.tasks) & set(self._models[model_id].tasks):
+                    raise ConfigError(f"fallbacks of {owner.id}: {model_id} shares no task with it")
+            checked[owner.id] = [m for m in _unique(ids) if m != owner.id]
+        return checked
+
+    def _chain_member(self, name: str, where: str) -> str:
+        try:
+            return self.resolve(name).id
+        except InputError as exc:
+            raise ConfigError(f"{where}: {exc.message}") from None
+
+    # lookups
+
+    def __len__(self) -> int:
+        return len(self._models)
+
+    def __contains__(self, name: object) -> bool:
+        if not isinstance(name, str):
+            return False
+        try:
+            self.resolve(name)
+        except InputError:
+            return False
+        return True
+
+    def resolve(self, name: str) -> ModelEntry:
+        """A model by its full id (``fal:fal-ai/flux-2-pro/edit``) or an alias (``kling``)."""
+        wanted = name.strip()
+        entry = self._models.get(wanted) or self._aliases.get(wanted.lower())
+        if entry is not None:
+            return entry
+        folded = [m for m in self._models.values() if m.id.lower() == wanted.lower()]
+        if len(folded) == 1:
+            return folded[0]
+        names = [*self._aliases, *self._models]
+        close = difflib.get_close_matches(wanted.lower(), names, n=4, cutoff=0.6)
+        if not close:
+            close = difflib.get_close_matches(wanted.lower(), names, n=4, cutoff=0.4)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise InputError(
+            f"unknown model {name!r}{hint} ('storyreel models' lists them; "
+            f"{USER_FILE_NAME} in the data dir can add one)"
+        )
+
+    def models(self, task: Task | None = None) -> list[ModelEntry]:
+        """Every model (sorted by id), or those that can do ``task``."""
+        entries = sorted(self._models.values(), key=lambda m: m.id)
+        return [m for m in entries if task is None or task in m.tasks]
+
+    def aliases(self) -> dict[str, str]:
+        """Alias -> model id, sorted by alias."""
+        return {alias: self._aliases[alias].id for alias in sorted(self._aliases)}
+
+    # failover
+
+    def chains(self) -> dict[Task, list[str]]:
+        return {task: list(ids) for task, ids in self._chains.items()}
+
+    def chain(self, model_id: str, task: Task | None = None) -> list[str]:
+        """The models to try, in order, after ``model_id`` fails for good.
+
+        The model's own ``[fallbacks]`` list wins; otherwise the chain of ``task`` (default:
+        the model's first task): the models after it, or the whole chain when the model is
+        not in it. Never includes the model itself.
+        """
+        entry = self.resolve(model_id)
+        if entry.id in self._fallbacks:
+            return list(self._fallbacks[entry.id])
+        chain = self._chains.get(task or entry.tasks[0], [])
+        if entry.id in chain:
+            return chain[chain.index(entry.id) + 1 :]
+        return list(chain)
+
+    # checks and prices
+
+    def validate_request(self, req: GenerationRequest) -> ModelEntry:
+        """Raise InputError, naming the model and what it allows, for a request it cannot
+        take; return its entry otherwise."""
+        entry = self.resolve(req.model)
+        if req.task not in entry.tasks:
+            can = ", ".join(entry.tasks)
+            raise InputError(f"{entry.id} cannot do {req.task}; it does: {can}")
+        if len(req.references) > entry.max_references:
+            raise InputError(
+                f"{entry.id} takes at most {entry.max_references} reference image"
+                f"{'s' * (entry.max_references != 1)}, got {len(req.references)}"
+            )
+        if req.count > entry.max_count:
+            raise InputError(
+                f"{entry.id} makes at most {entry.max_count} output"
+                f"{'s' * (entry.max_count != 1)} per job, got {req.count}"
+            )
+        if req.duration is not None and entry.durations and req.duration not in entry.durations:
+            allowed = ", ".join(seconds_key(d) for d in entry.durations)
+            raise InputError(
+                f"{entry.id}: a {seconds_key(req.duration)} s clip is not possible; "
+                f"durations: {allowed} s"
+            )
+        if req.resolution and entry.resolutions and req.resolution not in entry.resolutions:
+            allowed = ", ".join(entry.resolutions)
+            raise InputError(
+                f"{entry.id}: resolution {req.resolution} is not possible; resolutions: {allowed}"
+            )
+        if req.audio and not entry.audio:
+            raise InputError(f"{entry.id} cannot generate audio")
+        quality = req.extra.get("quality")
+        if quality is not None and entry.qualities and str(quality) not in entry.qualities:
+            allowed = ", ".join(entry.qualities)
+            raise InputError(f"{entry.id}: quality {quality} is not one of {allowed}")
+        return entry
+
+    def estimate(self, req: GenerationRequest) -> Decimal:
+        """What ``req`` should cost in USD (6 decimal places), from the model's price rule
+        and its defaults for whatever the request leaves unset. A subscription model's job
+        costs 0 (its plan is a monthly fee, see ``plan``)."""
+        entry = self.resolve(req.model)
+        try:
+            return quantize(entry.price.cost(price_inputs(entry, req)))
+        except InputError as exc:
+            raise InputError(f"{entry.id}: {exc.message}") from exc
+
+    def plan(self, name: str) -> tuple[ModelEntry, SubscriptionRule]:
+        """The subscription behind a provider (``modelslab``) or a model covered by one."""
+        candidates = [m for m in self.models() if m.provider == name]
+        if not candidates:
+            candidates = [self.resolve(name)]
+        for entry in candidates:
+            if isinstance(entry.price, SubscriptionRule):
+                return entry, entry.price
+        plans = sorted({m.provider for m in self.models() if isinstance(m.price, SubscriptionRule)})
+        raise InputError(
+            f"{name!r} is not priced by a subscription; plans: {', '.join(plans) or 'none'}"
+        )
+
+
+def price_inputs(entry: ModelEntry, req: GenerationRequest) -> PriceInputs:
+    """The request's facts with the model's defaults filled in where it says nothing."""
+    width, height = _size(entry, req)
+    duration = req.duration if req.duration is not None else entry.default_duration
+    quality = req.extra.get("quality")
+    return PriceInputs(
+        count=req.count,
+        width=width,
+        height=height,
+        seconds=seconds_decimal(duration) if duration is not None else None,
+        resolution=req.resolution or entry.default_resolution,
+        audio=req.audio if req.audio is not None else entry.default_audio,
+        quality=str(quality) if quality is not None else None,
+        input_tokens=_tokens(req, "input_tokens"),
+        output_tokens=_tokens(req, "output_tokens"),
+    )
+
+
+def _size(entry: ModelEntry, req: GenerationRequest) -> tuple[int, int]:
+    if req.width is not None and req.height is not None:
+        return req.width, req.height
+    width, height = parse_size(entry.default_size) if entry.default_size else DEFAULT_SIZE
+    if req.aspect is None:
+        return width, height
+    # The same area in the asked-for shape, rounded down so it never bills an extra MP.
+    a, b = (int(part) for part in req.aspect.split(":"))
+    if a == 0 or b == 0:
+        return width, height
+    new_height = max(1, math.isqrt(width * height * b // a))
+    return max(1, new_height * a // b), new_height
+
+
+def _tokens(req: GenerationRequest, key: str) -> int | None:
+    value = req.extra.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise InputError(f"extra {key} must be a whole number of tokens, got {value!r}")
+    return value
+
+
+def _unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))
+
+
+@lru_cache(maxsize=8)
+def _cached(override: str | None, mtime_ns: int, size: int) -> Catalog:
+    """One catalog per user file version (path, mtime, size): edits are picked up."""
+    data = builtin_data()
+    return Catalog.from_files(
+        builtin_model_files(),
+        chains_file=data.joinpath(CHAINS_FILE_NAME),
+        override=Path(override) if override is not None else None,
+    )
+
+
+def clear_cache() -> None:
+    """Forget loaded catalogs (tests; a long-lived process after editing package data)."""
+    _cached.cache_clear()
+
+
+__all__ = [
+    "CATALOG_FILE_ENV",
+    "USER_FILE_NAME",
+    "Catalog",
+    "builtin_model_files",
+    "clear_cache",
+    "price_inputs",
+    "user_catalog_path",
+]

@@ -1,0 +1,1 @@
+"""The ``storyreel`` command line (Typer + Rich); it calls the same services as the API."""

@@ -1,0 +1,31 @@
+"""The root ``storyreel`` command."""
+
+from __future__ import annotations
+
+import logging
+
+import structlog
+import typer
+
+from . import catalog, generate, jobs, simulate, story, worker
+
+app = typer.Typer(
+    name="storyreel",
+    help="Turn a story and its characters into a storyboard and an animated video.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(story.app, name="story")
+app.add_typer(jobs.app, name="jobs")
+app.add_typer(generate.app, name="generate")
+app.command("demo")(story.demo)
+app.command("worker")(worker.worker)
+app.add_typer(catalog.cost_app, name="cost")
+app.command("models")(catalog.models_command)
+app.command("simulate")(simulate.simulate)
+
+
+def main() -> None:
+    # Commands talk to the user through Rich; library logs stay quiet unless they warn.
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    app()

@@ -1,0 +1,318 @@
+"""``storyreel models`` and ``storyreel cost estimate|compare``: know the price before buying.
+
+Every number printed here comes from the catalog data (``storyreel/catalog/data`` plus the
+user's ``catalog.toml``), so a price change is a data edit, and ``cost compare`` reproduces
+seed 000's subscription analysis from the same prices the engine budgets with.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from pydantic import ValidationError
+from rich.table import Table
+
+from storyreel.catalog import Catalog, ModelEntry, SubscriptionRule, price_inputs
+from storyreel.catalog.pricing import break_even, compare_subscription, format_usd, seconds_key
+from storyreel.errors import InputError
+from storyreel.providers.types import GenerationRequest, Task
+from storyreel.story.loader import load_story
+from storyreel.story.planner import plan_story
+from storyreel.story.prompts import clip_request, panel_request
+
+from .common import console, guard, settings
+
+cost_app = typer.Typer(
+    help="Estimate what a job or a story costs, and compare pay-per-use with a plan.",
+    no_args_is_help=True,
+)
+
+STANDARD_POINTS = (1, 5, 8, 10, 20)
+"""Monthly volumes every comparison shows (seed 000's table has 1, 10 and 20)."""
+
+DEFAULT_IMAGE_MODEL = "kie:seedream/4.5-edit"
+DEFAULT_VIDEO_MODEL = "kie:bytedance/seedance-1.5-pro"
+
+
+def _catalog() -> Catalog:
+    return Catalog.load(settings())
+
+
+def _limits(entry: ModelEntry) -> str:
+    parts = []
+    if entry.durations:
+        parts.append(", ".join(seconds_key(d) for d in entry.durations) + " s")
+    if entry.resolutions:
+        parts.append(", ".join(entry.resolutions))
+    if entry.audio:
+        parts.append("audio")
+    return "; ".join(parts)
+
+
+def models_command(
+    task: Annotated[Task | None, typer.Option(help="Only models that can do this task.")] = None,
+) -> None:
+    """List the models storyreel knows, with their limits and prices."""
+    with guard():
+        entries = _catalog().models(task)
+    table = Table(title=f"{len(entries)} models" + (f" for {task}" if task else ""))
+    for column in ("id", "aliases", "tasks", "refs", "durations / resolutions", "price"):
+        table.add_column(column, overflow="fold")
+    table.add_column("source", overflow="fold", style="dim")
+    for entry in entries:
+        table.add_row(
+            entry.id,
+            ", ".join(entry.aliases),
+            ", ".join(entry.tasks),
+            str(entry.max_references),
+            _limits(entry),
+            entry.price.summary(),
+            entry.price_source,
+        )
+    console.print(table)
+
+
+# -- cost estimate ------------------------------------------------------------------------
+
+
+def _request(**fields: Any) -> GenerationRequest:
+    try:
+        return GenerationRequest(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        message = first["msg"].removeprefix("Value error, ")
+        raise InputError(f"{where}: {message}" if where else message) from None
+
+
+def _describe_job(entry: ModelEntry, req: GenerationRequest) -> str:
+    facts = price_inputs(entry, req)
+    kind = req.task.output_kind
+    parts: list[str] = []
+    if kind == "video":
+        if facts.seconds is not None:
+            parts.append(f"{seconds_key(facts.seconds)} s")
+        if facts.resolution:
+            parts.append(facts.resolution)
+        parts.append(f"audio {'on' if facts.audio else 'off'}")
+    elif kind == "image":
+        parts.append(f"{facts.width}x{facts.height}")
+        if facts.resolution:
+            parts.append(facts.resolution)
+        if entry.qualities:
+            parts.append(f"quality {facts.quality or entry.default_quality}")
+    elif kind == "text":
+        parts.append("expected tokens" if facts.input_tokens is None else "given tokens")
+    noun = {"video": "clip", "image": "image", "text": "reply", "audio": "file"}[kind]
+    parts.append(f"{req.count} {noun}{'s' * (req.count != 1)}")
+    return ", ".join(parts)
+
+
+def _plan_note(entry: ModelEntry) -> str:
+    if isinstance(entry.price, SubscriptionRule):
+        plan = entry.price
+        return (
+            f" (covered by {entry.provider} plan {plan.plan}, {format_usd(plan.monthly_usd)}/month)"
+        )
+    return ""
+
+
+def _estimate_one(
+    model: str,
+    *,
+    task: Task | None,
+    duration: float | None,
+    resolution: str | None,
+    audio: bool | None,
+    count: int,
+    width: int | None,
+    height: int | None,
+    quality: str | None,
+) -> None:
+    catalog = _catalog()
+    entry = catalog.resolve(model)
+    req = _request(
+        task=task or entry.tasks[0],
+        model=entry.id,
+        duration=duration,
+        resolution=resolution,
+        audio=audio,
+        count=count,
+        width=width,
+        height=height,
+        extra={"quality": quality} if quality else {},
+    )
+    catalog.validate_request(req)
+    cost = catalog.estimate(req)
+    aliases = f" (alias {', '.join(entry.aliases)})" if entry.aliases else ""
+    console.print(f"[bold]{entry.id}[/]{aliases}  {req.task}", highlight=False)
+    console.print(f"  job:      {_describe_job(entry, req)}", highlight=False)
+    console.print(f"  price:    {entry.price.summary()}", highlight=False)
+    console.print(f"  source:   {entry.price_source}", highlight=False)
+    console.print(f"  estimate: [bold]{format_usd(cost)}[/]{_plan_note(entry)}", highlight=False)
+
+
+def _billed_duration(entry: ModelEntry, req: GenerationRequest) -> GenerationRequest:
+    """A model with fixed durations renders the shortest one that covers the shot (the
+    clip is trimmed afterwards), so that is what a story pays for."""
+    if req.duration is None or not entry.durations or req.duration in entry.durations:
+        return req
+    longer = [d for d in sorted(entry.durations) if d >= req.duration]
+    billed = longer[0] if longer else max(entry.durations)
+    return req.model_copy(update={"duration": billed})
+
+
+def _estimate_story(story_file: Path) -> None:
+    cfg = settings()
+    loaded = load_story(
+        story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
+    )
+    catalog = Catalog.load(cfg)
+    story = loaded.story
+    image_entry = catalog.resolve(story.render.image_model)
+    video_entry = catalog.resolve(story.render.video_model)
+    table = Table(title=f"{story.title}: cost estimate")
+    for column in ("#", "shot s", "billed s", "panel", "clip", "shot total"):
+        table.add_column(column, justify="right")
+    panels = clips = Decimal(0)
+    shots = plan_story(story)
+    for shot in shots:
+        panel = panel_request(story, shot, references={})
+        clip = _billed_duration(video_entry, clip_request(story, shot, panel_sha256="0" * 64))
+        panel_cost, clip_cost = catalog.estimate(panel), catalog.estimate(clip)
+        panels += panel_cost
+        clips += clip_cost
+        table.add_row(
+            str(shot.number),
+            f"{shot.duration:g}",
+            seconds_key(clip.duration) if clip.duration is not None else "",
+            format_usd(panel_cost),
+            format_usd(clip_cost),
+            format_usd(panel_cost + clip_cost),
+        )
+    table.add_section()
+    table.add_row(
+        "all", "", "", format_usd(panels), format_usd(clips), f"[bold]{format_usd(panels + clips)}"
+    )
+    console.print(f"panels: {image_entry.id}  {image_entry.price.summary()}", highlight=False)
+    console.print(f"clips:  {video_entry.id}  {video_entry.price.summary()}", highlight=False)
+    console.print(table)
+    console.print(
+        f"total: [bold]{format_usd(panels + clips)}[/] for {len(shots)} panels and "
+        f"{len(shots)} clips",
+        highlight=False,
+    )
+    for entry in {image_entry.id: image_entry, video_entry.id: video_entry}.values():
+        note = _plan_note(entry)
+        if note:
+            console.print(f"{entry.id}:{note}", highlight=False)
+
+
+@cost_app.command("estimate")
+def estimate_command(
+    model: Annotated[
+        str | None, typer.Option("--model", "-m", help="Model id or alias to price one job.")
+    ] = None,
+    story: Annotated[
+        Path | None, typer.Option("--story", help="Price every panel and clip of a story file.")
+    ] = None,
+    task: Annotated[Task | None, typer.Option(help="Task (default: the model's first).")] = None,
+    duration: Annotated[float | None, typer.Option(help="Clip length, seconds.")] = None,
+    resolution: Annotated[str | None, typer.Option(help="e.g. 720p, 1080p, 4K.")] = None,
+    audio: Annotated[
+        bool | None, typer.Option("--audio/--no-audio", help="Default: the model's default.")
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, max=16, help="Outputs in the job.")] = 1,
+    width: Annotated[int | None, typer.Option(help="Output width, pixels.")] = None,
+    height: Annotated[int | None, typer.Option(help="Output height, pixels.")] = None,
+    quality: Annotated[str | None, typer.Option(help="low, medium or high (gpt-image).")] = None,
+) -> None:
+    """The price of one job (--model) or of a whole story (--story)."""
+    with guard():
+        if (model is None) == (story is None):
+            raise InputError("give --model to price one job or --story to price a story")
+        if story is not None:
+            _estimate_story(story)
+            return
+        assert model is not None
+        _estimate_one(
+            model,
+            task=task,
+            duration=duration,
+            resolution=resolution,
+            audio=audio,
+            count=count,
+            width=width,
+            height=height,
+            quality=quality,
+        )
+
+
+# -- cost compare -------------------------------------------------------------------------
+
+
+def _unit_price(catalog: Catalog, name: str) -> tuple[ModelEntry, Decimal]:
+    entry = catalog.resolve(name)
+    return entry, catalog.estimate(_request(task=entry.tasks[0], model=entry.id))
+
+
+@cost_app.command("compare")
+def compare_command(
+    stories_per_month: Annotated[
+        int | None, typer.Option(min=0, help="Your monthly volume (added to the table).")
+    ] = None,
+    images_per_story: Annotated[int, typer.Option(min=0)] = 150,
+    videos_per_story: Annotated[int, typer.Option(min=0)] = 100,
+    image_model: Annotated[str, typer.Option(help="Pay-per-use image model.")] = (
+        DEFAULT_IMAGE_MODEL
+    ),
+    video_model: Annotated[str, typer.Option(help="Pay-per-use video model.")] = (
+        DEFAULT_VIDEO_MODEL
+    ),
+    subscription: Annotated[
+        str, typer.Option(help="Provider (or model) whose monthly plan to compare.")
+    ] = "modelslab",
+) -> None:
+    """Pay per use against a flat monthly plan (seed 000's analysis, from catalog prices)."""
+    with guard():
+        catalog = _catalog()
+        image_entry, image_usd = _unit_price(catalog, image_model)
+        video_entry, video_usd = _unit_price(catalog, video_model)
+        plan_entry, plan = catalog.plan(subscription)
+    per_story = images_per_story * image_usd + videos_per_story * video_usd
+    points = sorted(
+        {*STANDARD_POINTS, *([stories_per_month] if stories_per_month is not None else [])}
+    )
+    rows = compare_subscription(per_story, plan.monthly_usd, points)
+    even = break_even(per_story, plan.monthly_usd)
+    console.print(
+        f"pay per use:  {images_per_story} images x {format_usd(image_usd)} ({image_entry.id}) + "
+        f"{videos_per_story} videos x {format_usd(video_usd)} ({video_entry.id}) = "
+        f"[bold]{format_usd(per_story)}[/] per story",
+        highlight=False,
+    )
+    parallel = f", {plan.concurrency} parallel" if plan.concurrency else ""
+    console.print(
+        f"subscription: {plan_entry.provider} {plan.plan} [bold]{format_usd(plan.monthly_usd)}"
+        f"[/] per month ({plan.included}{parallel})",
+        highlight=False,
+    )
+    even_text = "never" if even.is_infinite() else f"{even:.1f} stories per month"
+    console.print(f"break-even:   [bold]{even_text}[/]", highlight=False)
+    table = Table()
+    for column in ("stories/month", "pay per use", "subscription", "cheaper", "saves"):
+        table.add_column(column, justify="right")
+    for row in rows:
+        style = "bold" if row.stories == stories_per_month else None
+        table.add_row(
+            str(row.stories),
+            format_usd(row.pay_per_use_usd),
+            format_usd(row.subscription_usd),
+            row.cheaper,
+            format_usd(row.saving_usd),
+            style=style,
+        )
+    console.print(table)

@@ -1,0 +1,174 @@
+"""``storyreel generate image|video``: one job on any catalog model, with its cost."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from storyreel.catalog import Catalog, ModelEntry
+from storyreel.engine.runtime import Runtime
+from storyreel.engine.service import run_job
+from storyreel.errors import InputError
+from storyreel.media.images import inspect_image
+from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
+from storyreel.store.assets import AssetStore, extension_for
+from storyreel.store.records import store_image
+
+from .common import console, fail, guard, run, settings
+
+app = typer.Typer(help="Generate one image or video on any model.", no_args_is_help=True)
+
+ModelOption = Annotated[
+    str, typer.Option("--model", "-m", help="provider:model id or an alias (see storyreel models).")
+]
+PromptOption = Annotated[str, typer.Option("--prompt", "-p", help="What to generate.")]
+RefOption = Annotated[
+    list[Path] | None, typer.Option("--ref", "-r", help="Reference image (repeatable).")
+]
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+
+
+def _pick(entry: ModelEntry, wanted: list[Task]) -> Task:
+    for task in wanted:
+        if task in entry.tasks:
+            return task
+    raise InputError(
+        f"{entry.id} cannot do {' or '.join(wanted)}; it does: {', '.join(entry.tasks)}"
+    )
+
+
+def image_task(entry: ModelEntry, refs: int) -> Task:
+    if refs == 0:
+        return _pick(entry, [Task.TEXT_TO_IMAGE])
+    return _pick(entry, [Task.REFERENCE_TO_IMAGE, Task.IMAGE_TO_IMAGE])
+
+
+def video_task(entry: ModelEntry, refs: int) -> Task:
+    if refs == 0:
+        return _pick(entry, [Task.TEXT_TO_VIDEO])
+    if refs >= 2:
+        return _pick(entry, [Task.FIRST_LAST_TO_VIDEO])
+    return _pick(entry, [Task.IMAGE_TO_VIDEO])
+
+
+def _roles(task: Task, count: int) -> list[RefRole]:
+    if task is Task.FIRST_LAST_TO_VIDEO:
+        return [RefRole.FIRST_FRAME, RefRole.LAST_FRAME][:count]
+    if task is Task.IMAGE_TO_VIDEO:
+        return [RefRole.FIRST_FRAME] * count
+    if task is Task.IMAGE_TO_IMAGE:
+        return [RefRole.INIT_IMAGE] + [RefRole.CHARACTER] * (count - 1)
+    return [RefRole.CHARACTER] * count
+
+
+def _read_refs(paths: list[Path], limit_bytes: int, limit_pixels: int) -> list[tuple[bytes, str]]:
+    files = []
+    for path in paths:
+        if not path.is_file():
+            raise InputError(f"reference image {path} does not exist")
+        data = path.read_bytes()
+        info = inspect_image(data, max_bytes=limit_bytes, max_pixels=limit_pixels, name=str(path))
+        files.append((data, info.mime))
+    return files
+
+
+def _generate(
+    kind: str, model: str, prompt: str, refs: list[Path], out: Path, **fields: object
+) -> None:
+    cfg = settings()
+    with guard():
+        catalog = Catalog.load(cfg)
+        entry = catalog.resolve(model)
+        files = _read_refs(refs, cfg.max_upload_bytes, cfg.max_image_pixels)
+        task = image_task(entry, len(files)) if kind == "image" else video_task(entry, len(files))
+        roles = _roles(task, len(files))
+        known = {k: v for k, v in fields.items() if v is not None}
+        probe = GenerationRequest(task=task, model=entry.id, prompt=prompt, **known)
+        catalog.validate_request(probe)
+
+    def build(rt: Runtime) -> GenerationRequest:
+        references = []
+        for (data, mime), role in zip(files, roles, strict=True):
+            stored = store_image(rt.assets, data, mime)
+            references.append(Reference(role=role, asset=stored["sha256"], mime=mime))
+        return probe.model_copy(update={"references": tuple(references)})
+
+    console.print(f"{entry.id}: {task} ...", highlight=False)
+    job, result = run(run_job(cfg, build))
+    if result["status"] != "succeeded":
+        fail(f"job {job.id} {result['status']}: {result.get('error') or 'no message'}")
+    out.mkdir(parents=True, exist_ok=True)
+    assets = AssetStore(cfg.data_path / "assets")
+    with guard():
+        for position, output in enumerate(job.outputs):
+            source = assets.path(output.asset_sha256, output.mime)
+            target = out / f"{kind}_{job.id}_{position}{extension_for(output.mime)}"
+            shutil.copyfile(source, target)
+            console.print(f"  {target}", highlight=False)
+    cost = job.cost_usd if job.cost_usd is not None else 0
+    note = f" (failed over from {job.failover_from})" if job.failover_from else ""
+    console.print(
+        f"job {job.id} on {job.model}{note}: cost ${cost:.4f}", highlight=False, soft_wrap=True
+    )
+
+
+@app.command("image")
+def image(
+    model: ModelOption,
+    prompt: PromptOption,
+    ref: RefOption = None,
+    out: OutOption = Path("out/generate"),
+    width: Annotated[int | None, typer.Option(min=64, max=8192)] = None,
+    height: Annotated[int | None, typer.Option(min=64, max=8192)] = None,
+    aspect: Annotated[str | None, typer.Option(help="e.g. 16:9")] = None,
+    count: Annotated[int, typer.Option(min=1, max=16)] = 1,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+    resolution: Annotated[str | None, typer.Option(help="e.g. 1K, 2K")] = None,
+) -> None:
+    """Generate an image (text-to-image, or with --ref, reference/image-to-image)."""
+    _generate(
+        "image",
+        model,
+        prompt,
+        ref or [],
+        out,
+        width=width,
+        height=height,
+        aspect=aspect,
+        count=count,
+        seed=seed,
+        resolution=resolution,
+    )
+
+
+@app.command("video")
+def video(
+    model: ModelOption,
+    prompt: PromptOption,
+    ref: RefOption = None,
+    out: OutOption = Path("out/generate"),
+    duration: Annotated[float | None, typer.Option(min=0.5, max=120)] = None,
+    resolution: Annotated[str | None, typer.Option(help="e.g. 720p")] = None,
+    aspect: Annotated[str | None, typer.Option(help="e.g. 16:9")] = None,
+    audio: Annotated[bool | None, typer.Option("--audio/--no-audio")] = None,
+    fps: Annotated[int | None, typer.Option(min=1, max=120)] = None,
+    seed: Annotated[int | None, typer.Option(min=0)] = None,
+) -> None:
+    """Generate a video (text-to-video, image-to-video with one --ref, first/last frame
+    with two)."""
+    _generate(
+        "video",
+        model,
+        prompt,
+        ref or [],
+        out,
+        duration=duration,
+        resolution=resolution,
+        aspect=aspect,
+        audio=audio,
+        fps=fps,
+        seed=seed,
+    )

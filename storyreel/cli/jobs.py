@@ -1,0 +1,86 @@
+"""``storyreel jobs list|show|cancel``: read and stop jobs without running any."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from storyreel.engine import jobs as job_rows
+from storyreel.engine.service import cancel_job, open_client
+from storyreel.providers.types import JobState
+from storyreel.store.models import Job
+
+from .common import console, run, settings
+
+app = typer.Typer(help="Inspect and cancel generation jobs.", no_args_is_help=True)
+
+
+def _money(job: Job) -> str:
+    value = job.cost_usd if job.cost_usd is not None else job.estimate_usd
+    return "" if value is None else f"${value:.4f}"
+
+
+@app.command("list")
+def list_command(
+    status: Annotated[JobState | None, typer.Option(help="Only jobs in this state.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
+    before: Annotated[str | None, typer.Option(help="Page: jobs older than this id.")] = None,
+) -> None:
+    """Newest jobs first."""
+
+    async def go() -> None:
+        async with open_client(settings()) as (rt, _client):
+            rows = await job_rows.list_jobs(rt.db, status=status, before=before, limit=limit)
+        table = Table()
+        for column in ("id", "status", "task", "model", "cost", "created"):
+            table.add_column(column)
+        for job in rows:
+            table.add_row(
+                job.id,
+                job.status,
+                job.task,
+                job.model,
+                _money(job),
+                job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            )
+        console.print(table)
+        if len(rows) == limit:
+            console.print(f"more: storyreel jobs list --before {rows[-1].id}")
+
+    run(go())
+
+
+@app.command("show")
+def show_command(job_id: str) -> None:
+    """One job: request, status, outputs, cost."""
+
+    async def go() -> None:
+        async with open_client(settings()) as (rt, _client):
+            job = await job_rows.get_job(rt.db, job_id)
+            console.print(f"[bold]{job.id}[/]  {job.status}  {job.task}  {job.model}")
+            if job.error:
+                console.print(f"error: {job.error} ({job.error_reason})", highlight=False)
+            console.print(
+                f"submits: {job.submit_attempts}  polls: {job.polls}  cost: {_money(job)}"
+            )
+            console.print_json(data=job.request)
+            for output in job.outputs:
+                console.print(
+                    f"output {output.position}: {rt.assets.path(output.asset_sha256, output.mime)}"
+                )
+
+    run(go())
+
+
+@app.command("cancel")
+def cancel_command(job_id: str) -> None:
+    """Stop a queued or running job (and tell its provider)."""
+
+    async def go() -> None:
+        async with open_client(settings()) as (rt, client):
+            job = await cancel_job(rt, job_id, client=client)
+        console.print(f"{job.id} {job.status}")
+
+    run(go())

@@ -1,0 +1,89 @@
+"""``storyreel story run|plan`` and ``storyreel demo``."""
+
+from __future__ import annotations
+
+import time
+from functools import partial
+from importlib.resources import as_file, files
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from storyreel.story.loader import load_story
+from storyreel.story.planner import plan_story
+from storyreel.story.runner import run_story
+
+from .common import console, guard, run, settings
+from .progress import make_progress, watch_story
+
+app = typer.Typer(help="Plan and run stories.", no_args_is_help=True)
+
+OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+
+
+def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
+    video = manifest["video"]
+    console.print(
+        f"[green]Done[/] in {seconds:.1f} s: {len(manifest['shots'])} panels, "
+        f"{video['duration']:.2f} s video ({video['frames']} frames, "
+        f"{video['width']}x{video['height']}), cost ${manifest['cost_usd']}"
+    )
+    console.print(f"  video:         {out / video['file']}")
+    console.print(f"  contact sheet: {out / manifest['contact_sheet']['file']}")
+    console.print(f"  manifest:      {out / 'manifest.json'}")
+
+
+def run_with_progress(story_file: Path, out: Path) -> None:
+    started = time.perf_counter()
+    progress = make_progress()
+    with progress:
+        manifest = run(
+            run_story(settings(), story_file, out, watch=partial(watch_story, progress=progress))
+        )
+    _report(manifest, out, time.perf_counter() - started)
+
+
+@app.command("run")
+def run_command(
+    story_file: Annotated[Path, typer.Argument(help="Story file (YAML or JSON).")],
+    out: OutOption = Path("out/story"),
+) -> None:
+    """Generate the storyboard, clips and video of a story file."""
+    run_with_progress(story_file, out)
+
+
+@app.command("plan")
+def plan_command(
+    story_file: Annotated[Path, typer.Argument(help="Story file (YAML or JSON).")],
+) -> None:
+    """Show the shots a story would be split into, without generating anything."""
+    cfg = settings()
+    with guard():
+        loaded = load_story(
+            story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
+        )
+    table = Table(title=loaded.story.title)
+    for column in ("#", "beat", "characters", "setting", "camera", "motion", "s", "action"):
+        table.add_column(column)
+    for shot in plan_story(loaded.story):
+        table.add_row(
+            str(shot.number),
+            str(shot.beat),
+            ", ".join(shot.characters),
+            shot.setting,
+            shot.camera,
+            shot.motion,
+            f"{shot.duration:g}",
+            shot.action,
+        )
+    console.print(table)
+
+
+def demo(out: OutOption = Path("out/demo")) -> None:
+    """Run the bundled example story end to end, offline."""
+    example = files("storyreel.examples").joinpath("lighthouse.yaml")
+    with as_file(example) as story_file:
+        console.print(f"[bold]storyreel demo[/]: {story_file.name} -> {out}")
+        run_with_progress(story_file, out)

@@ -1,0 +1,149 @@
+"""Settings, read once from ``STORYREEL_*`` environment variables and ``.env``.
+
+One database URL decides the deployment: a ``sqlite`` URL (the default, a file in the data
+dir) runs everything embedded on one machine; a ``postgresql`` URL puts both the app store
+and the DBOS system tables on that server so ``storyreel worker`` processes on several
+machines share the queues.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storyreel.errors import ConfigError
+
+
+class ProviderSettings(BaseModel):
+    """Per-provider knobs: ``STORYREEL_PROVIDERS__FAL__API_KEY=...`` and so on."""
+
+    api_key: SecretStr | None = None
+    base_url: str | None = None
+    concurrency: int = Field(default=4, ge=1, le=256, description="Jobs in flight, all workers.")
+    worker_concurrency: int | None = Field(
+        default=None, ge=1, le=256, description="Jobs in flight per worker process."
+    )
+    rate_limit_per_minute: int | None = Field(default=None, ge=1)
+    options: dict[str, str] = Field(
+        default_factory=dict,
+        description="Provider-specific settings, e.g. fal's jwks_url or Replicate's "
+        "webhook_secret (STORYREEL_PROVIDERS__REPLICATE__OPTIONS__WEBHOOK_SECRET).",
+    )
+    latency: float = Field(
+        default=0.0,
+        ge=0.0,
+        description="Offline providers only: seconds a job stays 'running' (for demos and "
+        "crash tests that need a slow provider).",
+    )
+
+
+class Settings(BaseSettings):
+    """Everything storyreel reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="STORYREEL_",
+        env_file=".env",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    data_dir: Path = Field(default=Path(".storyreel"))
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the app store. Default: sqlite file in the data dir. "
+        "A postgresql:// URL also moves the DBOS system tables to that server.",
+    )
+    executor_id: str | None = Field(
+        default=None, description="Stable id of this process for DBOS; default: host:pid."
+    )
+    poll_interval: float = Field(default=2.0, gt=0, description="First poll delay, seconds.")
+    poll_interval_max: float = Field(default=30.0, gt=0)
+    queue_poll_interval: float = Field(default=0.2, gt=0)
+    retry_base_delay: float = Field(
+        default=1.0, gt=0, description="First retry delay after a transient provider error."
+    )
+    job_timeout: float = Field(default=3600.0, gt=0, description="Give up waiting on a job.")
+    max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
+    max_image_pixels: int = Field(default=40_000_000, gt=0)
+    providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    public_url: str | None = Field(
+        default=None,
+        description="Where providers can reach this installation's webhook receiver, "
+        "e.g. https://story.example.com. Unset: no webhooks, jobs complete by polling.",
+    )
+    webhook_listen: str | None = Field(
+        default=None,
+        description="host:port on which every engine process also serves the webhook "
+        "receiver (storyreel serve always serves it).",
+    )
+    webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Key for the per-job tokens in webhook URLs; default: a random key "
+        "kept in the data dir.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_scheme(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = value.split(":", 1)[0].split("+", 1)[0]
+        if scheme not in {"sqlite", "postgresql", "postgres"}:
+            raise ValueError(f"database_url must be sqlite:// or postgresql://, got {scheme!r}")
+        return value
+
+    @cached_property
+    def data_path(self) -> Path:
+        """The data dir, absolute, created on first use."""
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url is not None and self.database_url.startswith("postgres")
+
+    @property
+    def app_database_url(self) -> str:
+        """Async SQLAlchemy URL for the app store."""
+        if self.database_url is None:
+            return f"sqlite+aiosqlite:///{self.data_path / 'storyreel.db'}"
+        return _with_driver(self.database_url, sqlite="aiosqlite", postgres="psycopg")
+
+    @property
+    def system_database_url(self) -> str:
+        """Sync URL for DBOS's own tables: a second SQLite file, or the same PostgreSQL."""
+        if self.database_url is None or not self.is_postgres:
+            return f"sqlite:///{self.data_path / 'dbos.db'}"
+        return _with_driver(self.database_url, sqlite="pysqlite", postgres="psycopg")
+
+    def provider(self, name: str) -> ProviderSettings:
+        return self.providers.get(name, ProviderSettings())
+
+    def require_key(self, provider: str) -> str:
+        """The provider's API key, or a ConfigError that says which variable to set."""
+        key = self.provider(provider).api_key
+        if key is None or not key.get_secret_value():
+            env = f"STORYREEL_PROVIDERS__{provider.upper()}__API_KEY"
+            raise ConfigError(f"no API key for provider {provider!r}: set {env}")
+        return key.get_secret_value()
+
+
+def _with_driver(url: str, *, sqlite: str, postgres: str) -> str:
+    scheme, rest = url.split(":", 1)
+    base = scheme.split("+", 1)[0]
+    if base == "sqlite":
+        return f"sqlite+{sqlite}:{rest}"
+    return f"postgresql+{postgres}:{rest}"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings, turning validation errors into one readable ConfigError."""
+    try:
+        return Settings(**overrides)
+    except ValueError as exc:
+        raise ConfigError(f"invalid settings: {exc}") from exc

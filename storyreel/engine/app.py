@@ -1,0 +1,134 @@
+"""Starting and stopping the engine in a process: migrations, DBOS, queues, liveness.
+
+Any storyreel process that starts the engine also executes queued work and resumes
+interrupted jobs; ``storyreel worker`` is just a process that does nothing else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import structlog
+from dbos import DBOS, DBOSConfig
+
+import storyreel
+from storyreel.config import Settings
+from storyreel.providers.base import Provider
+from storyreel.store.db import migrate
+
+from . import executors
+from .runtime import Runtime, set_runtime
+from .shutdown import cancel_tasks, workflow_tasks
+from .webhook_server import BackgroundServer, webhook_app
+from .workflows import queue_name
+
+log = structlog.get_logger(__name__)
+
+
+class Engine:
+    """One per process. ``async with Engine(settings) as engine:`` runs it."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.executor_id = settings.executor_id or executors.new_executor_id()
+        self.runtime: Runtime | None = None
+        self._liveness: asyncio.Task[None] | None = None
+        self._webhooks: BackgroundServer | None = None
+
+    async def __aenter__(self) -> Engine:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        await asyncio.to_thread(migrate, self.settings.app_database_url)
+        self.runtime = Runtime.build(self.settings)
+        set_runtime(self.runtime)
+        config: DBOSConfig = {
+            "name": "storyreel",
+            "system_database_url": self.settings.system_database_url,
+            "application_version": f"storyreel-{storyreel.__version__}",
+            "executor_id": self.executor_id,
+            "log_level": "WARNING",
+            "notification_listener_polling_interval_sec": 0.1,
+        }
+        DBOS(config=config)
+        # Launched on this thread so DBOS adopts this loop: queued workflows then run
+        # here, where ``stop`` can cancel them and let their connections close, instead
+        # of on DBOS's private loop, which closes under connections still shutting down.
+        DBOS.launch()
+        for name in self.runtime.registry.names():
+            await self._register_queue(name)
+        await executors.register(self.runtime.db, self.executor_id)
+        await self.recover_dead_executors()
+        self._liveness = asyncio.create_task(self._keep_alive())
+        if self.settings.webhook_listen:
+            host, _, port = self.settings.webhook_listen.rpartition(":")
+            self._webhooks = BackgroundServer(webhook_app(), host or "127.0.0.1", int(port))
+            await self._webhooks.start()
+
+    async def _register_queue(self, provider: str) -> None:
+        assert self.runtime is not None
+        knobs = self.settings.provider(provider)
+        options: dict[str, Any] = {
+            "global_concurrency": knobs.concurrency,
+            "polling_interval_sec": self.settings.queue_poll_interval,
+            "on_conflict": "always_update",
+        }
+        if knobs.worker_concurrency:
+            options["worker_concurrency"] = knobs.worker_concurrency
+        if knobs.rate_limit_per_minute:
+            options["limiter"] = {"limit": knobs.rate_limit_per_minute, "period": 60.0}
+        await DBOS.register_queue_async(queue_name(provider), **options)
+
+    async def add_provider(self, cls: type[Provider]) -> None:
+        """Register a provider class at run time (embedding, tests) and give it a queue."""
+        assert self.runtime is not None
+        self.runtime.registry.register(cls)
+        await self._register_queue(cls.name)
+
+    async def recover_dead_executors(self) -> list[str]:
+        """Hand the pending workflows of dead processes back to the queues."""
+        assert self.runtime is not None
+        dead = await executors.find_dead(self.runtime.db, self.executor_id)
+        if dead:
+            await asyncio.to_thread(DBOS._recover_pending_workflows, dead)
+            await executors.forget(self.runtime.db, dead)
+            log.info("recovered workflows of dead executors", executors=dead)
+        return dead
+
+    async def _keep_alive(self) -> None:
+        assert self.runtime is not None
+        while True:
+            await asyncio.sleep(executors.HEARTBEAT_SECONDS)
+            try:
+                await executors.heartbeat(self.runtime.db, self.executor_id)
+                await self.recover_dead_executors()
+            except Exception as exc:  # noqa: BLE001 - liveness must outlive a DB hiccup
+                log.warning("executor heartbeat failed", error=str(exc))
+
+    async def stop(self) -> None:
+        if self._webhooks is not None:
+            await self._webhooks.stop()
+        if self._liveness is not None:
+            self._liveness.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._liveness
+        # The executor row stays: if a workflow was left pending, the next process sees
+        # this pid gone and hands it back to the queues.
+        running = workflow_tasks()
+        await cancel_tasks(running)
+        await asyncio.to_thread(DBOS.destroy)
+        await cancel_tasks(running)  # any dequeued while DBOS was shutting down
+        # DBOS installed its thread pool as this loop's default executor and has just shut
+        # it down; a process that goes on (an embedding app, a test) needs a working one.
+        asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())
+        if self.runtime is not None:
+            await self.runtime.close()
+        set_runtime(None)
+        self.runtime = None

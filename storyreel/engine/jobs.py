@@ -1,0 +1,125 @@
+"""Job rows: creation with de-duplication, and compare-and-set status changes.
+
+Status changes are ``UPDATE ... WHERE status IN (<allowed from>)`` so a webhook, a poller
+and a cancel racing on one job produce exactly one transition, and a terminal state is
+final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storyreel.errors import NotFound
+from storyreel.providers.types import TERMINAL_STATES, GenerationRequest, Handle, JobState
+from storyreel.store.db import Database
+from storyreel.store.models import CostEntry, Job, utcnow
+
+ACTIVE = (JobState.QUEUED, JobState.RUNNING)
+REUSABLE = (JobState.SUCCEEDED, *ACTIVE)
+
+
+async def find_reusable(session: AsyncSession, request_hash: str) -> Job | None:
+    """A finished or still-running job for the same request: buying it again would pay
+    twice. Failed and canceled jobs are not reused, so a retry makes a new job."""
+    stmt = (
+        select(Job)
+        .where(Job.request_hash == request_hash, Job.status.in_([s.value for s in REUSABLE]))
+        .order_by(Job.id.desc())
+        .limit(1)
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def create_job(
+    db: Database,
+    req: GenerationRequest,
+    *,
+    project_id: str | None = None,
+    estimate_usd: Decimal | None = None,
+    reuse: bool = True,
+) -> tuple[Job, bool]:
+    """Insert a queued job for ``req``, or return the reusable one. Returns (job, created)."""
+    key = req.cache_key()
+    async with db.session() as session:
+        if reuse and (existing := await find_reusable(session, key)) is not None:
+            return existing, False
+        job = Job(
+            task=req.task.value,
+            provider=req.provider,
+            model=req.model,
+            status=JobState.QUEUED.value,
+            request=req.model_dump(mode="json"),
+            request_hash=key,
+            project_id=project_id,
+            estimate_usd=estimate_usd,
+        )
+        session.add(job)
+        await session.flush()
+        if estimate_usd is not None:
+            session.add(CostEntry(job_id=job.id, kind="estimate", amount_usd=estimate_usd))
+        return job, True
+
+
+async def get_job(db: Database, job_id: str) -> Job:
+    async with db.session() as session:
+        job = await session.get(Job, job_id)
+        if job is None:
+            raise NotFound(f"no job {job_id!r}")
+        return job
+
+
+async def transition(
+    db: Database,
+    job_id: str,
+    to: JobState,
+    *,
+    allowed_from: Iterable[JobState] = ACTIVE,
+    **values: Any,
+) -> bool:
+    """Move a job to ``to`` if it is in ``allowed_from``; False if someone else won."""
+    if to in TERMINAL_STATES:
+        values.setdefault("finished_at", utcnow())
+    stmt = (
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_([s.value for s in allowed_from]))
+        .values(status=to.value, updated_at=utcnow(), **values)
+    )
+    async with db.session() as session:
+        result = await session.execute(stmt)
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def update_job(db: Database, job_id: str, **values: Any) -> None:
+    async with db.session() as session:
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values)
+        )
+
+
+async def record_handle(db: Database, job_id: str, handle: Handle) -> None:
+    await update_job(db, job_id, handle=handle.model_dump(mode="json"))
+
+
+async def list_jobs(
+    db: Database,
+    *,
+    status: JobState | None = None,
+    project_id: str | None = None,
+    before: str | None = None,
+    limit: int = 50,
+) -> Sequence[Job]:
+    """Newest first, keyset-paginated by id (ULIDs sort by creation time)."""
+    stmt = select(Job).order_by(Job.id.desc()).limit(limit)
+    if status is not None:
+        stmt = stmt.where(Job.status == status.value)
+    if project_id is not None:
+        stmt = stmt.where(Job.project_id == project_id)
+    if before is not None:
+        stmt = stmt.where(Job.id < before)
+    async with db.session() as session:
+        return (await session.execute(stmt)).scalars().all()

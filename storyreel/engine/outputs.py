@@ -1,0 +1,78 @@
+"""Turning a provider's artifacts into stored, described assets.
+
+Runs inside the ``download`` step right after a job succeeds (providers delete outputs
+within the hour). Returns small dicts, never bytes, so the step's checkpoint stays small.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+import httpx2
+
+from storyreel.errors import MediaError, ProviderJobError
+from storyreel.media.images import inspect_image, make_thumbnail
+from storyreel.media.probe import probe_video
+from storyreel.media.thumbs import video_thumbnail
+from storyreel.providers.types import RemoteArtifact
+from storyreel.store.assets import AssetStore
+
+from .fetch import fetch_to_store
+
+
+def _inside(path: Path, root: Path) -> Path:
+    resolved = path.resolve()
+    if not resolved.is_relative_to(root):
+        raise ProviderJobError(f"local provider wrote outside the data dir: {path}")
+    return resolved
+
+
+async def store_artifact(
+    artifact: RemoteArtifact,
+    *,
+    assets: AssetStore,
+    data_dir: Path,
+    client: httpx2.AsyncClient,
+    max_bytes: int,
+    trusted_hosts: set[str],
+) -> dict[str, Any]:
+    """Store one artifact and describe it (size, dimensions, thumbnail)."""
+    mime = artifact.mime or mimetypes.guess_type(str(artifact.path or artifact.url))[0] or ""
+    if artifact.path is not None:
+        sha, target = assets.put_file(_inside(artifact.path, data_dir), mime)
+        size = target.stat().st_size
+    else:
+        assert artifact.url is not None
+        sha, size = await fetch_to_store(
+            client,
+            artifact.url,
+            assets,
+            mime=mime,
+            max_bytes=max_bytes,
+            trusted_hosts=trusted_hosts,
+        )
+        target = assets.path(sha, mime)
+    info: dict[str, Any] = {"sha256": sha, "mime": mime, "size": size}
+    if mime.startswith("image/"):
+        data = target.read_bytes()
+        image = inspect_image(data, max_bytes=max_bytes, name="provider output")
+        thumb = make_thumbnail(data)
+        info |= {"width": image.width, "height": image.height}
+    elif mime.startswith("video/"):
+        video = probe_video(target)
+        info |= {
+            "width": video.width,
+            "height": video.height,
+            "frames": video.frames,
+            "duration": video.duration,
+        }
+        thumb = video_thumbnail(target)
+    else:
+        return info
+    if not thumb:
+        raise MediaError(f"could not make a thumbnail for {sha[:12]}")
+    thumb_sha, _ = assets.put(thumb, "image/jpeg")
+    info["thumbnail_sha256"] = thumb_sha
+    return info

@@ -1,0 +1,104 @@
+"""What the layers above call to run jobs: submit, wait, cancel.
+
+``submit_job`` and ``wait_job`` need a started ``Engine`` in the process. ``cancel_job``
+works with either the running engine or a ``DBOSClient`` (the CLI cancels without starting
+an executor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from typing import Any
+
+import structlog
+from dbos import DBOS, DBOSClient, SetWorkflowID, WorkflowHandleAsync
+
+from storyreel.config import Settings
+from storyreel.errors import InputError, StoryreelError
+from storyreel.providers.types import GenerationRequest, Handle, JobState
+from storyreel.store.db import migrate
+from storyreel.store.models import Job
+
+from . import jobs
+from .app import Engine
+from .pricing import estimate
+from .runtime import Runtime, runtime
+from .workflows import generation_workflow, queue_name
+
+log = structlog.get_logger(__name__)
+
+
+async def enqueue_job(job_id: str, provider: str) -> WorkflowHandleAsync[dict[str, Any]]:
+    """Start (or re-attach to) the workflow of a job. Safe to call twice: the workflow id
+    is the job id, so DBOS returns the existing workflow."""
+    with SetWorkflowID(job_id):
+        return await DBOS.enqueue_workflow_async(queue_name(provider), generation_workflow, job_id)
+
+
+async def submit_job(
+    req: GenerationRequest, *, project_id: str | None = None, estimate_usd: Decimal | None = None
+) -> Job:
+    """Create (or reuse) the job for ``req`` and queue it on its provider's queue."""
+    rt = runtime()
+    rt.provider(req.provider).check(req)
+    if estimate_usd is None:
+        estimate_usd = estimate(rt.settings, req)
+    job, _created = await jobs.create_job(
+        rt.db, req, project_id=project_id, estimate_usd=estimate_usd
+    )
+    await enqueue_job(job.id, job.provider)
+    return job
+
+
+async def wait_job(job_id: str) -> dict[str, Any]:
+    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(job_id)
+    result: dict[str, Any] = await handle.get_result(polling_interval_sec=0.1)
+    return result
+
+
+async def cancel_job(rt: Runtime, job_id: str, *, client: DBOSClient | None = None) -> Job:
+    """Stop a job: mark it canceled, cancel its workflow, and tell the provider."""
+    job = await jobs.get_job(rt.db, job_id)
+    if JobState(job.status).terminal:
+        raise InputError(f"job {job_id} is already {job.status}")
+    await jobs.transition(rt.db, job_id, JobState.CANCELED, error="canceled by user")
+    if client is not None:
+        await client.cancel_workflow_async(job_id)
+    else:
+        await DBOS.cancel_workflow_async(job_id)
+    if job.handle is not None:
+        try:
+            await rt.provider(job.provider).cancel(Handle.model_validate(job.handle))
+        except StoryreelError as exc:
+            log.warning("provider cancel failed", job_id=job_id, error=str(exc))
+    return await jobs.get_job(rt.db, job_id)
+
+
+async def run_job(
+    settings: Settings, build: Callable[[Runtime], GenerationRequest]
+) -> tuple[Job, dict[str, Any]]:
+    """Start an engine, submit the request ``build`` makes (it may store reference files
+    first), wait for it; return the final job (after any failover) and its result."""
+    async with Engine(settings) as engine:
+        assert engine.runtime is not None
+        req = build(engine.runtime)
+        job = await submit_job(req)
+        result = await wait_job(job.id)
+        final = await jobs.get_job(engine.runtime.db, result.get("job_id") or job.id)
+        return final, result
+
+
+@asynccontextmanager
+async def open_client(settings: Settings) -> AsyncIterator[tuple[Runtime, DBOSClient]]:
+    """The store plus a DBOS client, without becoming an executor."""
+    await asyncio.to_thread(migrate, settings.app_database_url)
+    rt = Runtime.build(settings)
+    client = await asyncio.to_thread(DBOSClient, system_database_url=settings.system_database_url)
+    try:
+        yield rt, client
+    finally:
+        await asyncio.to_thread(client.destroy)
+        await rt.close()

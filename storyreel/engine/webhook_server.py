@@ -1,0 +1,74 @@
+"""The webhook receiver as a tiny ASGI app, and a uvicorn server that runs inside the
+engine's event loop. ``POST /webhooks/{provider}/{job_id}/{token}``; the REST API mounts the
+same route."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Iterator
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from storyreel.errors import StoryreelError
+
+from .runtime import runtime
+from .webhooks import accept_webhook
+
+
+async def receive_webhook(request: Request) -> JSONResponse:
+    params = request.path_params
+    try:
+        outcome = await accept_webhook(
+            runtime(),
+            params["provider"],
+            params["job_id"],
+            params["token"],
+            dict(request.headers),
+            await request.body(),
+        )
+    except StoryreelError as exc:
+        return JSONResponse({"detail": exc.message}, status_code=exc.http_status)
+    return JSONResponse({"status": outcome})
+
+
+ROUTES = [Route("/webhooks/{provider}/{job_id}/{token}", receive_webhook, methods=["POST"])]
+
+
+def webhook_app() -> Starlette:
+    return Starlette(routes=ROUTES)
+
+
+class EmbeddedServer(uvicorn.Server):
+    """A uvicorn server that leaves signal handling to its host process."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class BackgroundServer:
+    """Serve an ASGI app on host:port as a task of the running loop."""
+
+    def __init__(self, app: Starlette, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+        self.server = EmbeddedServer(config)
+        self.task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self.task = asyncio.create_task(self.server.serve())
+        while not self.server.started:
+            if self.task.done():
+                self.task.result()
+                raise RuntimeError("server stopped before it started")
+            await asyncio.sleep(0.01)
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        if self.task is not None:
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.task

@@ -1,0 +1,84 @@
+"""Webhooks in: check the job token, let the provider verify the signature, drop
+duplicates, wake the job's workflow.
+
+A webhook only wakes the workflow; the workflow's next poll decides the outcome. So an
+unsigned provider's webhook (ModelsLab) can never mark a job done by itself, and a signed
+one saves the wait until the next poll.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+
+from dbos import DBOS
+from sqlalchemy.exc import IntegrityError
+
+from storyreel.config import Settings
+from storyreel.errors import WebhookRejected
+from storyreel.store.models import WebhookEvent
+
+from .runtime import Runtime
+
+WEBHOOK_TOPIC = "webhook"
+MAX_WEBHOOK_BYTES = 10 * 1024 * 1024
+
+
+def webhook_key(settings: Settings) -> bytes:
+    """The key for job tokens: from settings, or a random one kept in the data dir."""
+    if settings.webhook_secret is not None:
+        return settings.webhook_secret.get_secret_value().encode()
+    path: Path = settings.data_path / "webhook.key"
+    if not path.exists():
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    return path.read_text().strip().encode()
+
+
+def job_token(key: bytes, job_id: str) -> str:
+    return hmac.new(key, job_id.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def webhook_url(settings: Settings, provider: str, job_id: str) -> str | None:
+    """The URL a provider should call for this job, or None when webhooks are off."""
+    if not settings.public_url:
+        return None
+    token = job_token(webhook_key(settings), job_id)
+    return f"{settings.public_url.rstrip('/')}/webhooks/{provider}/{job_id}/{token}"
+
+
+async def accept_webhook(
+    rt: Runtime,
+    provider_name: str,
+    job_id: str,
+    token: str,
+    headers: Mapping[str, str],
+    body: bytes,
+) -> str:
+    """Verify and deliver one webhook. Returns "accepted" or "duplicate"; raises
+    WebhookRejected for anything forged, replayed or addressed to another job."""
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise WebhookRejected("webhook body too large")
+    expected = job_token(webhook_key(rt.settings), job_id)
+    if not hmac.compare_digest(expected, token):
+        raise WebhookRejected("webhook token does not match the job")
+    provider = rt.provider(provider_name)
+    event = await provider.parse_webhook(headers, body)
+    event_id = event.event_id or hashlib.sha256(body).hexdigest()
+    try:
+        async with rt.db.session() as session:
+            session.add(WebhookEvent(provider=provider_name, event_id=event_id, job_id=job_id))
+    except IntegrityError:
+        return "duplicate"
+    await DBOS.send_async(
+        job_id,
+        {"request_id": event.request_id, "state": event.state},
+        topic=WEBHOOK_TOPIC,
+        idempotency_key=f"{provider_name}:{event_id}",
+    )
+    return "accepted"

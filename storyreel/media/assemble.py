@@ -1,0 +1,140 @@
+"""Join rendered clips into one video with crossfades, in a single ffmpeg run.
+
+The output length must match :mod:`storyreel.media.timeline` to the frame, but ``xfade``
+overlaps its two inputs and so would normally *shorten* the result. Each clip is therefore
+first padded with clones of its own edge frames (``tpad``); the crossfade eats only that
+padding and the clips keep every frame.
+
+The overlap is one frame longer than the transition and starts on the last real frame of
+the outgoing clip, where xfade's progress is still 0 (so that frame is unchanged). The
+``transition_frames`` inserted frames then blend at 1/(T+1) ... T/(T+1), and the incoming
+clip starts on its own first frame: no inserted frame merely repeats a neighbour, and a
+one-frame transition is a true 50% mix. Offsets are computed from integer frame counts,
+never from summed float durations, so rounding cannot drift over a long video;
+``-frames:v`` is a final guard."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import Sequence
+from pathlib import Path
+
+from storyreel.errors import InputError, MediaError
+from storyreel.media.encode import check_frame_size, h264_output_args, scratch_dir_for
+from storyreel.media.ffmpeg import run_ffmpeg
+from storyreel.media.probe import VideoInfo, probe_video
+from storyreel.media.timeline import Timeline, check_fps, plan_timeline
+
+
+def _seconds(frames: int, fps: int) -> str:
+    """Frame count as an ffmpeg duration; microsecond precision rounds back to the same frame."""
+    return f"{frames / fps:.6f}"
+
+
+def _normalise(index: int, info: VideoInfo, timeline: Timeline, *, width: int, height: int) -> str:
+    """Filter chain turning input ``index`` into exactly ``frames`` frames of WxH@fps yuv420p.
+
+    The fps filter's own count can land a frame short or long at a clip's end, so the clip
+    is padded with a few clones and then trimmed to the planned count.
+    """
+    fps = timeline.fps
+    frames = timeline.clip_frames[index]
+    first = index == 0
+    last = index == len(timeline.clip_frames) - 1
+    safety = 2 + math.ceil(fps / info.fps)
+    chain = [
+        "setpts=PTS-STARTPTS",
+        f"fps={fps}",
+        f"scale=w={width}:h={height}:force_original_aspect_ratio=decrease:force_divisible_by=2",
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:color=black",
+        "setsar=1",
+        "format=yuv420p",
+        f"tpad=stop_mode=clone:stop={safety}",
+        f"trim=end_frame={frames}",
+        "setpts=PTS-STARTPTS",
+    ]
+    fade = timeline.transition_frames
+    pad_start = 0 if first or not fade else fade + 1
+    pad_stop = 0 if last else fade
+    if pad_start or pad_stop:
+        chain.append(f"tpad=start_mode=clone:start={pad_start}:stop_mode=clone:stop={pad_stop}")
+    return f"[{index}:v]" + ",".join(chain) + f"[c{index}]"
+
+
+def build_filtergraph(
+    infos: Sequence[VideoInfo], timeline: Timeline, *, width: int, height: int
+) -> str:
+    """The whole ``-filter_complex`` graph; its output pad is ``[vout]``."""
+    parts = [
+        _normalise(i, info, timeline, width=width, height=height) for i, info in enumerate(infos)
+    ]
+    count = len(infos)
+    fade = timeline.transition_frames
+    if count == 1:
+        parts.append("[c0]null[vout]")
+    elif fade == 0:
+        inputs = "".join(f"[c{i}]" for i in range(count))
+        parts.append(f"{inputs}concat=n={count}:v=1:a=0[vout]")
+    else:
+        overlap = fade + 1
+        current = "c0"
+        # Frames in the chain so far, including the end padding still waiting to be faded.
+        length = timeline.clip_frames[0] + fade
+        for i in range(1, count):
+            label = "vout" if i == count - 1 else f"x{i}"
+            parts.append(
+                f"[{current}][c{i}]xfade=transition=fade"
+                f":duration={_seconds(overlap, timeline.fps)}"
+                f":offset={_seconds(length - overlap, timeline.fps)}[{label}]"
+            )
+            padded = overlap + timeline.clip_frames[i] + (fade if i < count - 1 else 0)
+            length += padded - overlap
+            current = label
+    return ";".join(parts)
+
+
+def _validate(clips: Sequence[Path], fps: int, width: int, height: int) -> None:
+    if not clips:
+        raise InputError("nothing to assemble: give at least one clip")
+    check_fps(fps)
+    check_frame_size(width, height)
+    for number, clip in enumerate(clips, start=1):
+        if not clip.is_file():
+            raise InputError(f"clip {number} does not exist: {clip}")
+
+
+async def assemble_video(
+    clips: Sequence[Path],
+    out: Path,
+    *,
+    fps: int,
+    width: int,
+    height: int,
+    transition_frames: int,
+) -> VideoInfo:
+    """Concatenate ``clips`` (any size or frame rate) into one WxH H.264 MP4 at ``fps``.
+
+    Each clip keeps its real length, converted to ``fps``; ``transition_frames`` of
+    crossfade are added between neighbours (0 joins them with a hard cut). The result is
+    read back and checked against the timeline before it replaces ``out``.
+    """
+    _validate(clips, fps, width, height)
+    infos = [await asyncio.to_thread(probe_video, clip) for clip in clips]
+    timeline = plan_timeline([info.duration for info in infos], fps, transition_frames)
+    graph = build_filtergraph(infos, timeline, width=width, height=height)
+    inputs = [arg for clip in clips for arg in ("-i", str(clip))]
+    with scratch_dir_for(out) as scratch:
+        partial = scratch / "video.mp4"
+        args = [*inputs, "-filter_complex", graph, "-map", "[vout]"]
+        await run_ffmpeg(
+            [*args, "-frames:v", str(timeline.total_frames), *h264_output_args(), str(partial)],
+            what=f"assembling {len(clips)} clips into {out.name}",
+        )
+        info = await asyncio.to_thread(probe_video, partial)
+        if info.frames != timeline.total_frames:
+            raise MediaError(
+                f"assembled video has {info.frames} frames, expected {timeline.total_frames}"
+            )
+        partial.replace(out)
+    return info

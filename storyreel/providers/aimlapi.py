@@ -1,0 +1,604 @@
+"""AIML API: OpenAI-compatible chat, synchronous image generation with model-specific
+bodies, and asynchronous video generation polled by ``generation_id``.
+
+Wire facts (reference/providers-others.md, part B; seed 002): ``Authorization: Bearer``;
+``POST /v1/chat/completions``; ``POST /v1/images/generations`` answers at once with
+``data[].url`` or ``data[].b64_json``; ``POST /v2/video/generations`` answers
+``generation_id`` (sometimes ``id``), then ``GET /v2/video/generations?generation_id=``
+reports ``queued``/``waiting``/``generating``/``completed``/``error``. Errors are
+``{"message", "path", "requestId", "statusCode", "timestamp"}`` (or ``{"error": {"name",
+"message"}}`` inside a generation); 403 means out of credits. No webhooks and no uploads:
+reference images travel inline as data URIs, which every image field here accepts.
+
+The model table (fields and allowed values per model) lives here and is shared with the
+simulator, so what the adapter sends and what the fake accepts cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import httpx2
+
+from storyreel.errors import InputError, ProviderAPIError, ProviderJobError, QuotaError
+from storyreel.providers.registry import Register
+from storyreel.providers.remote import RemoteProvider, json_or_none
+from storyreel.providers.types import (
+    GenerationRequest,
+    Handle,
+    JobState,
+    Reference,
+    RefRole,
+    RemoteArtifact,
+    Status,
+    Task,
+)
+
+CHAT_PATH = "/v1/chat/completions"
+IMAGES_PATH = "/v1/images/generations"
+VIDEO_PATH = "/v2/video/generations"
+
+Family = Literal[
+    "nano_banana", "nano_banana_edit", "seedream", "flux", "hailuo", "seedance", "veo", "kling"
+]
+
+
+@dataclass(frozen=True)
+class AimlModel:
+    kind: Literal["image", "video"]
+    family: Family
+    required: tuple[str, ...] = ("prompt",)
+    enums: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    #: ``image_urls`` accepted (image models).
+    max_images: int = 0
+    #: ``num_images`` accepted.
+    max_count: int = 1
+    #: Video: ``image_url`` accepted; ``last_image_url`` accepted.
+    first_frame: bool = False
+    last_frame: bool = False
+    #: Sent when the request names no duration (so the catalog's price matches the clip).
+    default_duration: int | None = None
+
+
+_NANO_ASPECTS = ("21:9", "1:1", "4:3", "3:2", "2:3", "5:4", "4:5", "3:4", "16:9", "9:16")
+_EDIT_ASPECTS = ("1:1", "9:16", "16:9", "3:4", "4:3")
+_NANO = {"aspect_ratio": _NANO_ASPECTS, "resolution": ("1K", "2K", "4K")}
+_NANO_EDIT = {"aspect_ratio": _EDIT_ASPECTS, "resolution": ("1K", "2K", "4K")}
+_PROVIDERS = {"provider": ("auto", "google", "fal")}
+_HAILUO = {"duration": (6, 10), "resolution": ("768P", "1080P")}
+_SEEDANCE = {
+    "aspect_ratio": ("16:9", "4:3", "1:1", "3:4", "9:16", "21:9", "adaptive"),
+    "resolution": ("480p", "720p", "1080p"),
+    "duration": tuple(range(4, 13)),
+}
+_VEO = {"aspect_ratio": ("16:9", "9:16"), "duration": (4, 6, 8), "resolution": ("720p", "1080p")}
+_FLUX_SIZES = (
+    "square_hd",
+    "square",
+    "portrait_4_3",
+    "portrait_16_9",
+    "landscape_4_3",
+    "landscape_16_9",
+)
+
+_nano_pro = AimlModel("image", "nano_banana", enums=_NANO | _PROVIDERS, max_count=4)
+_nano_pro_edit = AimlModel(
+    "image",
+    "nano_banana_edit",
+    ("prompt", "image_urls"),
+    _NANO_EDIT | _PROVIDERS,
+    max_images=5,
+    max_count=4,
+)
+
+MODELS: dict[str, AimlModel] = {
+    "google/nano-banana-pro": _nano_pro,
+    "google/gemini-3-pro-image-preview": _nano_pro,
+    "google/nano-banana-pro-edit": _nano_pro_edit,
+    "google/gemini-3-pro-image-preview-edit": _nano_pro_edit,
+    # The edit JSON schema's enum spells it this way (an inconsistency in AIML's docs).
+    "google/gemini-3-pro-image-edit": _nano_pro_edit,
+    "google/nano-banana-edit": AimlModel(
+        "image",
+        "nano_banana_edit",
+        ("prompt", "image_urls"),
+        {"aspect_ratio": _NANO_ASPECTS},
+        max_images=3,
+        max_count=4,
+    ),
+    "bytedance/seedream-4-5": AimlModel(
+        "image", "seedream", enums={"response_format": ("url", "b64_json")}, max_images=14
+    ),
+    "flux/dev": AimlModel("image", "flux", max_count=4),
+    "flux/schnell": AimlModel("image", "flux", max_count=4),
+    # Seed 002 asks Hailuo 2.3 Fast for 10 s clips; the catalog prices that default.
+    "minimax/hailuo-2.3-fast": AimlModel(
+        "video", "hailuo", ("prompt", "image_url"), _HAILUO, first_frame=True, default_duration=10
+    ),
+    "minimax/hailuo-2.3": AimlModel("video", "hailuo", enums=_HAILUO, first_frame=True),
+    "bytedance/seedance-1-5-pro": AimlModel(
+        "video", "seedance", enums=_SEEDANCE, first_frame=True, last_frame=True
+    ),
+    "google/veo-3.1-t2v": AimlModel("video", "veo", enums=_VEO),
+    "google/veo-3.1-t2v-fast": AimlModel("video", "veo", enums=_VEO),
+    "google/veo-3.1-i2v": AimlModel(
+        "video", "veo", ("prompt", "image_url"), _VEO, first_frame=True
+    ),
+    "klingai/v2.5-turbo/pro/image-to-video": AimlModel(
+        "video", "kling", ("prompt", "image_url"), {"duration": (5, 10)}, first_frame=True
+    ),
+}
+
+#: Chat models the simulator knows (the real API has hundreds; any id is sent as given).
+CHAT_MODELS = (
+    "gpt-4o",
+    "openai/gpt-4o",
+    "gpt-4o-mini",
+    "openai/gpt-4o-mini",
+    "deepseek/deepseek-chat",
+    "google/gemini-2.5-flash-preview",
+)
+
+_VIDEO_STATES = {
+    "queued": JobState.QUEUED,
+    "waiting": JobState.QUEUED,
+    "generating": JobState.RUNNING,
+    "processing": JobState.RUNNING,
+    "completed": JobState.SUCCEEDED,
+    "error": JobState.FAILED,
+    "failed": JobState.FAILED,
+}
+_IMAGE_SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
+
+
+def model_for(model_id: str) -> AimlModel | None:
+    return MODELS.get(model_id)
+
+
+def video_state(status: Any) -> JobState | None:
+    return _VIDEO_STATES.get(str(status))
+
+
+def _is_image_ref(value: Any) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://", "data:image/"))
+
+
+def validate(model_id: Any, body: Mapping[str, Any], kind: str) -> list[str]:
+    """zod-style detail lines for what is wrong with ``body`` (empty: fine); the API
+    prefixes them with "Body validation error!"."""
+    model = MODELS.get(str(model_id))
+    if model is None or model.kind != kind:
+        known = " | ".join(f"'{m}'" for m, spec in MODELS.items() if spec.kind == kind)
+        return [f"Invalid enum value. Expected {known}, received '{model_id}'"]
+    errors = [f"{name}: Required" for name in model.required if body.get(name) in (None, "", [])]
+    for name, allowed in model.enums.items():
+        if name in body and body[name] not in allowed:
+            expected = " | ".join(repr(v) for v in allowed)
+            errors.append(
+                f"{name}: Invalid enum value. Expected {expected}, received {body[name]!r}"
+            )
+    urls = body.get("image_urls")
+    if urls is not None:
+        if not isinstance(urls, list) or not all(_is_image_ref(u) for u in urls):
+            errors.append("image_urls: Expected an array of URLs or base64 data URIs")
+        elif len(urls) > model.max_images:
+            errors.append(f"image_urls: Array must contain at most {model.max_images} element(s)")
+    for name in ("image_url", "last_image_url"):
+        if name in body and not _is_image_ref(body[name]):
+            errors.append(f"{name}: Invalid url")
+    count = body.get("num_images", 1)
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= model.max_count:
+        errors.append(f"num_images: Number must be between 1 and {model.max_count}")
+    return errors
+
+
+def _nearest(value: float, allowed: tuple[Any, ...]) -> Any:
+    return min(allowed, key=lambda option: abs(float(option) - value))
+
+
+def _pick(value: str | None, allowed: tuple[Any, ...] | None, what: str, model: str) -> Any:
+    """``value`` as the model spells it (``768p`` -> ``768P``), or InputError."""
+    if value is None or allowed is None:
+        return value
+    for option in allowed:
+        if str(option).lower() == value.lower():
+            return option
+    options = ", ".join(map(str, allowed))
+    raise InputError(f"aimlapi model {model!r} takes {what} {options}, not {value!r}")
+
+
+def _ratio(req: GenerationRequest, allowed: tuple[Any, ...] | None) -> str | None:
+    """The request's aspect (or the nearest allowed one for its width/height)."""
+    if req.aspect and (allowed is None or req.aspect in allowed):
+        return req.aspect
+    if allowed is None:
+        return None
+    if req.width and req.height:
+        target = req.width / req.height
+    elif req.aspect:
+        w, h = (int(p) for p in req.aspect.split(":"))
+        target = w / h
+    else:
+        return None
+    ratios = [str(a) for a in allowed if ":" in str(a)]
+
+    def distance(option: str) -> float:
+        w, h = (int(p) for p in option.split(":"))
+        return abs(w / h - target)
+
+    return min(ratios, key=distance)
+
+
+def _mime_of(item: Mapping[str, Any], url: str) -> str:
+    content_type = item.get("content_type")
+    if isinstance(content_type, str) and content_type in _IMAGE_SUFFIX:
+        return content_type
+    lowered = url.lower().split("?", 1)[0]
+    if lowered.endswith((".jpg", ".jpeg")):
+        return "image/jpeg"
+    if lowered.endswith(".webp"):
+        return "image/webp"
+    return "image/png"
+
+
+def _sniff(data: bytes) -> str:
+    if data.startswith(b"\xff\xd8"):
+        return "image/jpeg"
+    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
+        return "image/webp"
+    return "image/png"
+
+
+class AimlApiProvider(RemoteProvider):
+    name = "aimlapi"
+    default_base_url = "https://api.aimlapi.com"
+    tasks = frozenset(
+        {
+            Task.CHAT,
+            Task.TEXT_TO_IMAGE,
+            Task.IMAGE_TO_IMAGE,
+            Task.REFERENCE_TO_IMAGE,
+            Task.IMAGE_TO_VIDEO,
+            Task.FIRST_LAST_TO_VIDEO,
+            Task.TEXT_TO_VIDEO,
+        }
+    )
+    supports_webhooks = False
+    max_references = 14
+    upload_ttl = None  # references travel inline as data URIs
+
+    # -- errors -----------------------------------------------------------------------
+
+    def error_message(self, response: httpx2.Response) -> str:
+        body = json_or_none(response)
+        if isinstance(body, Mapping):
+            error = body.get("error")
+            if isinstance(error, Mapping) and error.get("message"):
+                name = error.get("name")
+                return f"{name}: {error['message']}" if name else str(error["message"])
+            if isinstance(body.get("message"), str) and body["message"]:
+                return str(body["message"])
+        return super().error_message(response)
+
+    def error_from_response(self, response: httpx2.Response) -> ProviderAPIError:
+        if response.status_code == 403:  # AIML's "You've run out of credits"
+            message = f"{self.name}: HTTP 403: {self.error_message(response)}"
+            return QuotaError(message, provider=self.name, status=403)
+        return super().error_from_response(response)
+
+    # -- checks ---------------------------------------------------------------------------
+
+    def check(self, req: GenerationRequest) -> None:
+        super().check(req)
+        if req.task is Task.CHAT:
+            if req.references:
+                raise InputError("aimlapi chat takes no reference images")
+            return
+        model = model_for(req.model_name)
+        if model is None:
+            return  # an id we have no table for: sent as given, AIML validates it
+        if model.kind != req.task.output_kind:
+            raise InputError(f"aimlapi model {req.model_name!r} makes {model.kind}s")
+        if model.kind == "image":
+            self._check_image(req, model)
+        else:
+            self._check_video(req, model)
+
+    def _check_image(self, req: GenerationRequest, model: AimlModel) -> None:
+        refs = self.image_refs(req)
+        if req.count > model.max_count:
+            raise InputError(
+                f"aimlapi model {req.model_name!r} makes at most {model.max_count} images"
+            )
+        if len(refs) > model.max_images:
+            raise InputError(
+                f"aimlapi model {req.model_name!r} takes at most {model.max_images} images"
+            )
+        if "image_urls" in model.required and not refs:
+            raise InputError(f"aimlapi model {req.model_name!r} needs a reference image")
+
+    def _check_video(self, req: GenerationRequest, model: AimlModel) -> None:
+        first, last = self.frame_refs(req)
+        if req.task is Task.FIRST_LAST_TO_VIDEO and not (model.last_frame and first and last):
+            raise InputError(
+                f"aimlapi model {req.model_name!r} cannot take a first and a last frame"
+            )
+        if first and not model.first_frame:
+            raise InputError(f"aimlapi model {req.model_name!r} takes no input image")
+        if "image_url" in model.required and not first:
+            raise InputError(f"aimlapi model {req.model_name!r} needs a first-frame image")
+
+    @staticmethod
+    def image_refs(req: GenerationRequest) -> list[Reference]:
+        return [
+            *req.refs(RefRole.INIT_IMAGE),
+            *req.refs(RefRole.FIRST_FRAME),
+            *req.refs(RefRole.CHARACTER),
+            *req.refs(RefRole.STYLE),
+        ]
+
+    @staticmethod
+    def frame_refs(req: GenerationRequest) -> tuple[Reference | None, Reference | None]:
+        firsts = req.refs(RefRole.FIRST_FRAME) or req.refs(RefRole.INIT_IMAGE)
+        lasts = req.refs(RefRole.LAST_FRAME)
+        return (firsts[0] if firsts else None), (lasts[0] if lasts else None)
+
+    # -- bodies ---------------------------------------------------------------------------
+
+    def image_body(self, req: GenerationRequest, model: AimlModel | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": req.model_name, "prompt": req.prompt}
+        refs = [self.reference_data_uri(ref) for ref in self.image_refs(req)]
+        family = model.family if model else None
+        enums = model.enums if model else {}
+        if family in ("nano_banana", "nano_banana_edit"):
+            body["num_images"] = req.count
+            if aspect := _ratio(req, enums.get("aspect_ratio")):
+                body["aspect_ratio"] = aspect
+            if req.resolution and "resolution" in enums:
+                body["resolution"] = _pick(
+                    req.resolution, enums["resolution"], "resolution", req.model_name
+                )
+        elif family == "seedream":
+            if req.resolution:
+                body["image_size"] = req.resolution.upper()
+            elif req.width and req.height and min(req.width, req.height) >= 1440:
+                body["image_size"] = {"width": req.width, "height": req.height}
+            body["response_format"] = "url"
+            if req.seed is not None:
+                body["seed"] = req.seed
+        elif family == "flux":
+            body["num_images"] = req.count
+            if req.width and req.height:
+                body["image_size"] = {
+                    "width": max(512, req.width // 32 * 32),
+                    "height": max(512, req.height // 32 * 32),
+                }
+            if req.seed:
+                body["seed"] = req.seed
+            if req.steps:
+                body["num_inference_steps"] = req.steps
+            if req.guidance is not None:
+                body["guidance_scale"] = req.guidance
+        if refs:
+            body["image_urls"] = refs
+        return body | _overrides(req)
+
+    def video_body(self, req: GenerationRequest, model: AimlModel | None) -> dict[str, Any]:
+        body: dict[str, Any] = {"model": req.model_name, "prompt": req.prompt}
+        first, last = self.frame_refs(req)
+        if first is not None:
+            body["image_url"] = self.reference_data_uri(first)
+        if last is not None and req.task is Task.FIRST_LAST_TO_VIDEO:
+            body["last_image_url"] = self.reference_data_uri(last)
+        enums = model.enums if model else {}
+        family = model.family if model else None
+        seconds = req.duration or (model.default_duration if model else None)
+        if seconds:
+            allowed = enums.get("duration")
+            body["duration"] = _nearest(seconds, allowed) if allowed else round(seconds)
+        if req.resolution:
+            body["resolution"] = _pick(
+                req.resolution, enums.get("resolution"), "resolution", req.model_name
+            )
+        if family in ("seedance", "veo", None) and (
+            aspect := _ratio(req, enums.get("aspect_ratio"))
+        ):
+            body["aspect_ratio"] = aspect
+        if family in ("seedance", "veo"):
+            if req.seed is not None:
+                body["seed"] = req.seed
+            if req.audio is not None:
+                body["generate_audio"] = req.audio
+        if family in ("veo", "kling") and req.negative_prompt:
+            body["negative_prompt"] = req.negative_prompt
+        return body | _overrides(req)
+
+    # -- submit ---------------------------------------------------------------------------
+
+    async def submit(
+        self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
+    ) -> Handle:
+        if req.task is Task.CHAT:
+            return await self._chat(req, job_id)
+        model = model_for(req.model_name)
+        if req.task.output_kind == "image":
+            return await self._images(req, model, job_id)
+        response = await self.call("POST", VIDEO_PATH, json=self.video_body(req, model))
+        data = json_or_none(response)
+        if not isinstance(data, dict):
+            raise ProviderAPIError(f"{self.name}: unexpected response", provider=self.name)
+        generation_id = data.get("generation_id") or data.get("id")
+        if video_state(data.get("status")) is JobState.FAILED or not generation_id:
+            raise ProviderJobError(
+                f"{self.name}: {_error_text(data) or 'no generation id returned'}",
+                provider=self.name,
+                reason=_error_name(data) or "rejected",
+            )
+        return Handle(
+            provider=self.name,
+            request_id=str(generation_id),
+            data={"kind": "video", "model": req.model_name, "credits_used": _credits(data)},
+        )
+
+    async def _images(self, req: GenerationRequest, model: AimlModel | None, job_id: str) -> Handle:
+        """Synchronous: the call returns the images; keep their URLs (or files) for result."""
+        response = await self.call("POST", IMAGES_PATH, json=self.image_body(req, model))
+        data = json_or_none(response)
+        items = data.get("data") if isinstance(data, dict) else None
+        images: list[dict[str, str]] = []
+        for index, item in enumerate(items or []):
+            if not isinstance(item, Mapping):
+                continue
+            if isinstance(url := item.get("url"), str) and url:
+                images.append({"url": url, "mime": _mime_of(item, url)})
+            elif isinstance(encoded := item.get("b64_json"), str) and encoded:
+                path, mime = self._decode(f"{job_id}-{index}", encoded)
+                images.append({"path": str(path), "mime": mime})
+        if not images:
+            raise ProviderJobError(
+                f"{self.name}: the image call returned no image", provider=self.name, reason="empty"
+            )
+        return Handle(
+            provider=self.name,
+            request_id=job_id,
+            data={
+                "kind": "image",
+                "model": req.model_name,
+                "images": images,
+                "credits_used": _credits(data if isinstance(data, dict) else {}),
+            },
+        )
+
+    def _decode(self, name: str, encoded: str) -> tuple[Path, str]:
+        try:
+            raw = base64.b64decode(encoded.split(",", 1)[-1], validate=True)
+        except (binascii.Error, ValueError) as exc:
+            raise ProviderJobError(
+                f"{self.name}: b64_json is not base64", provider=self.name
+            ) from exc
+        mime = _sniff(raw)
+        path = self.scratch_path(name, _IMAGE_SUFFIX[mime])
+        path.write_bytes(raw)
+        return path, mime
+
+    async def _chat(self, req: GenerationRequest, job_id: str) -> Handle:
+        """One user message; the answer is written to a scratch .txt file."""
+        messages: list[dict[str, str]] = []
+        if system := req.extra.get("system"):
+            messages.append({"role": "system", "content": str(system)})
+        messages.append({"role": "user", "content": req.prompt})
+        body = {"model": req.model_name, "messages": messages} | _overrides(req)
+        response = await self.call("POST", CHAT_PATH, json=body)
+        data = json_or_none(response)
+        choices = data.get("choices") if isinstance(data, dict) else None
+        if not isinstance(data, dict) or not choices or not isinstance(choices[0], Mapping):
+            raise ProviderAPIError(f"{self.name}: chat answer has no choices", provider=self.name)
+        choice = choices[0]
+        message = choice.get("message") or {}
+        content = message.get("content") if isinstance(message, Mapping) else None
+        info: dict[str, Any] = {
+            "kind": "chat",
+            "model": req.model_name,
+            "finish_reason": choice.get("finish_reason"),
+            "usage": data.get("usage") or {},
+        }
+        if not isinstance(content, str) or not content:
+            refusal = message.get("refusal") if isinstance(message, Mapping) else None
+            info["error"] = str(refusal or f"no answer (finish_reason {info['finish_reason']})")
+        else:
+            path = self.scratch_path(job_id, ".txt")
+            path.write_text(content, encoding="utf-8")
+            info["path"] = str(path)
+        return Handle(provider=self.name, request_id=str(data.get("id") or job_id), data=info)
+
+    # -- poll and result --------------------------------------------------------------------
+
+    async def _generation(self, handle: Handle) -> dict[str, Any]:
+        response = await self.call("GET", VIDEO_PATH, params={"generation_id": handle.request_id})
+        data = json_or_none(response)
+        if not isinstance(data, dict):
+            raise ProviderAPIError(f"{self.name}: unexpected poll response", provider=self.name)
+        return data
+
+    async def poll(self, handle: Handle) -> Status:
+        if handle.data.get("kind") != "video":
+            if handle.data.get("error"):
+                reason = str(handle.data.get("finish_reason") or "refused")
+                return Status(
+                    state=JobState.FAILED, message=str(handle.data["error"]), error_reason=reason
+                )
+            return Status(state=JobState.SUCCEEDED, progress=1.0)
+        data = await self._generation(handle)
+        state = video_state(data.get("status"))
+        if state is None:
+            raise ProviderAPIError(
+                f"{self.name}: unknown status {data.get('status')!r}", provider=self.name
+            )
+        if state is JobState.FAILED:
+            return Status(
+                state=state,
+                message=_error_text(data) or "generation failed",
+                error_reason=_error_name(data) or "model_error",
+            )
+        return Status(state=state, message=str(data.get("status")))
+
+    async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        kind = handle.data.get("kind")
+        if kind == "chat":
+            return [RemoteArtifact(mime="text/plain", path=Path(handle.data["path"]))]
+        if kind == "image":
+            return [
+                RemoteArtifact(mime=item["mime"], url=item["url"])
+                if "url" in item
+                else RemoteArtifact(mime=item["mime"], path=Path(item["path"]))
+                for item in handle.data["images"]
+            ]
+        data = await self._generation(handle)
+        video = data.get("video")
+        videos = video if isinstance(video, list) else [video]
+        urls = [v["url"] for v in videos if isinstance(v, Mapping) and v.get("url")]
+        if video_state(data.get("status")) is not JobState.SUCCEEDED or not urls:
+            raise ProviderJobError(
+                f"{self.name}: no video: {_error_text(data) or data.get('status')}",
+                provider=self.name,
+            )
+        return [RemoteArtifact(mime="video/mp4", url=str(url)) for url in urls]
+
+
+def _overrides(req: GenerationRequest) -> dict[str, Any]:
+    """``extra["aimlapi"]``: fields sent as given, over ours."""
+    value = req.extra.get("aimlapi")
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _error_text(data: Mapping[str, Any]) -> str:
+    error = data.get("error")
+    if isinstance(error, Mapping):
+        return str(error.get("message") or "")
+    if isinstance(error, str):
+        return error
+    return str(data.get("message") or "")
+
+
+def _error_name(data: Mapping[str, Any]) -> str | None:
+    error = data.get("error")
+    return str(error["name"]) if isinstance(error, Mapping) and error.get("name") else None
+
+
+def _credits(data: Mapping[str, Any]) -> float | None:
+    """``meta.usage.credits_used``, or ``tokens_used`` as the nano-banana-pro example has."""
+    meta = data.get("meta")
+    usage = meta.get("usage") if isinstance(meta, Mapping) else None
+    if not isinstance(usage, Mapping):
+        return None
+    value = usage.get("credits_used", usage.get("tokens_used"))
+    return float(value) if isinstance(value, int | float) else None
+
+
+def register_providers(register: Register) -> None:
+    register(AimlApiProvider)

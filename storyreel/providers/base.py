@@ -1,0 +1,109 @@
+"""The provider contract: four async methods and a few declared capabilities.
+
+A provider is one module (``providers/fal.py``, ``providers/sketch/``) holding a subclass of
+``Provider``. The engine only ever calls ``submit`` -> ``poll`` -> ``result`` (-> ``cancel``),
+so a synchronous API is implemented as "call in submit and keep the answer" and a local
+renderer the same way: the engine treats every provider alike.
+
+Policy shared by every provider lives here (capability checks before any network call,
+where scratch output goes); everything provider-specific stays in the provider's module.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+from storyreel.config import ProviderSettings
+from storyreel.errors import InputError, ProviderError
+from storyreel.providers.types import (
+    GenerationRequest,
+    Handle,
+    RemoteArtifact,
+    Status,
+    Task,
+    WebhookEvent,
+)
+from storyreel.store.assets import AssetStore
+from storyreel.store.uploads import UploadCache
+
+
+@dataclass(frozen=True)
+class ProviderContext:
+    """What a provider may use: its settings, the asset store (to read references) and a
+    scratch dir inside the data dir for outputs it renders itself."""
+
+    settings: ProviderSettings
+    assets: AssetStore
+    scratch_dir: Path
+    uploads: UploadCache | None = None
+
+
+class Provider(ABC):
+    """Base class of every provider. Subclasses set the class attributes and implement
+    ``submit``, ``poll`` and ``result``; ``cancel`` defaults to "nothing to cancel"."""
+
+    name: ClassVar[str]
+    tasks: ClassVar[frozenset[Task]]
+    supports_webhooks: ClassVar[bool] = False
+    max_references: ClassVar[int] = 0
+
+    def __init__(self, ctx: ProviderContext) -> None:
+        self.ctx = ctx
+
+    def available(self) -> bool:
+        """Whether this provider can take jobs here (a remote one needs its key); failover
+        skips providers that cannot."""
+        return True
+
+    def check(self, req: GenerationRequest) -> None:
+        """Refuse what this provider cannot do, before anything is paid for."""
+        if req.task not in self.tasks:
+            can = ", ".join(sorted(self.tasks))
+            raise InputError(f"provider {self.name!r} cannot do {req.task}; it can do: {can}")
+        if len(req.references) > self.max_references:
+            raise InputError(
+                f"provider {self.name!r} takes at most {self.max_references} reference "
+                f"images, got {len(req.references)}"
+            )
+
+    @abstractmethod
+    async def submit(
+        self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
+    ) -> Handle:
+        """Start the generation; return a handle that survives a process restart.
+
+        ``job_id`` is storyreel's id for the job: providers that accept an idempotency or
+        tracking id pass it on, so a submit repeated after a crash is recognised."""
+
+    @abstractmethod
+    async def poll(self, handle: Handle) -> Status:
+        """Observe the job once. Raises ProviderAPIError when the observation failed."""
+
+    @abstractmethod
+    async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        """The outputs of a succeeded job, to download immediately."""
+
+    async def cancel(self, handle: Handle) -> None:  # noqa: B027 - optional by design
+        """Ask the provider to stop; providers without a cancel call do nothing."""
+
+    async def upload(self, data: bytes, mime: str) -> str:
+        """Put a local file where the provider can read it; return its URL."""
+        raise ProviderError(f"provider {self.name!r} does not take uploads", provider=self.name)
+
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        """Verify and parse a webhook delivery; raise WebhookRejected if it is forged or
+        replayed. Async because verifying may need the provider's published keys."""
+        raise ProviderError(f"provider {self.name!r} sends no webhooks", provider=self.name)
+
+    async def aclose(self) -> None:  # noqa: B027 - optional by design
+        """Release connections; called when the engine stops."""
+
+    def scratch_path(self, request_id: str, suffix: str) -> Path:
+        """Where a local provider writes an output before the engine stores it."""
+        folder = self.ctx.scratch_dir / self.name
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{request_id}{suffix}"

@@ -1,0 +1,373 @@
+"""fal.ai over its queue API: submit -> status -> result -> cancel, CDN uploads, and
+Ed25519-signed webhooks.
+
+Wire facts (reference/providers-fal-replicate.md, part A): submit is
+``POST {queue}/{app_id}`` with the model input as the whole body and ``?fal_webhook=``;
+status/result/cancel use the URLs the submit response returns; a failed request still ends
+``COMPLETED``, with ``error`` and ``error_type``; auth is ``Authorization: Key <key>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import time
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx2
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from storyreel.errors import ProviderAPIError, ProviderJobError, WebhookRejected
+from storyreel.providers.fal_apps import FalApp, app_for, image_size
+from storyreel.providers.registry import Register
+from storyreel.providers.remote import RemoteProvider, json_or_none
+from storyreel.providers.types import (
+    GenerationRequest,
+    Handle,
+    JobState,
+    RefRole,
+    RemoteArtifact,
+    Status,
+    Task,
+    WebhookEvent,
+)
+
+DEFAULT_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
+WEBHOOK_TOLERANCE = 300  # seconds, as fal's verification guide says
+JWKS_TTL = 24 * 3600
+
+_STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING}
+# error_type values that mean fal's infrastructure failed, not the model: worth failing over.
+INFRA_ERRORS = {
+    "request_timeout",
+    "startup_timeout",
+    "runner_scheduling_failure",
+    "runner_connection_timeout",
+    "runner_disconnected",
+    "runner_connection_refused",
+}
+
+
+def _seconds(value: float | None, default: int) -> int:
+    return round(value) if value else default
+
+
+class FalProvider(RemoteProvider):
+    name = "fal"
+    default_base_url = "https://queue.fal.run"
+    tasks = frozenset(
+        {
+            Task.TEXT_TO_IMAGE,
+            Task.IMAGE_TO_IMAGE,
+            Task.REFERENCE_TO_IMAGE,
+            Task.IMAGE_TO_VIDEO,
+            Task.FIRST_LAST_TO_VIDEO,
+        }
+    )
+    supports_webhooks = True
+    max_references = 9
+    upload_ttl = timedelta(days=7)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        options = self.ctx.settings.options
+        self.rest_url = options.get("rest_url", "https://rest.fal.ai").rstrip("/")
+        self.jwks_url = options.get("jwks_url", DEFAULT_JWKS_URL)
+        self._jwks: tuple[float, list[Ed25519PublicKey]] | None = None
+        self._cdn_token: tuple[float, str, str] | None = None
+
+    def auth_headers(self) -> dict[str, str]:
+        return {"Authorization": f"Key {self.api_key}"}
+
+    def error_message(self, response: httpx2.Response) -> str:
+        body = json_or_none(response)
+        detail = body.get("detail") if isinstance(body, dict) else None
+        if isinstance(detail, list):
+            return "; ".join(
+                f"{'.'.join(str(p) for p in d.get('loc', [])[1:]) or 'input'}: {d.get('msg')}"
+                for d in detail
+                if isinstance(d, dict)
+            )
+        return str(detail) if detail else super().error_message(response)
+
+    def error_from_response(self, response: httpx2.Response) -> ProviderAPIError:
+        error = super().error_from_response(response)
+        # fal answers 504 with this header when the caller's own start deadline passed.
+        if response.headers.get("x-fal-request-timeout-type") == "user":
+            error.retryable = False
+        return error
+
+    # -- submit ---------------------------------------------------------------------
+
+    async def build_input(self, req: GenerationRequest, app: FalApp | None) -> dict[str, Any]:
+        family = app.family if app else ("kling" if req.task.output_kind == "video" else "flux_t2i")
+        body: dict[str, Any] = {"prompt": req.prompt}
+        if req.seed is not None:
+            body["seed"] = req.seed
+        firsts = req.refs(RefRole.FIRST_FRAME) or req.refs(RefRole.INIT_IMAGE)
+        lasts = req.refs(RefRole.LAST_FRAME)
+        characters = req.refs(RefRole.CHARACTER) + req.refs(RefRole.STYLE)
+        if family == "flux_general":
+            init = (firsts or characters)[0]
+            body |= {
+                "image_url": await self.reference_url(init),
+                "strength": req.extra.get("strength", 0.75),
+                "image_size": image_size(req.width, req.height),
+                "num_images": req.count,
+                "output_format": "png",
+                "ip_adapters": [
+                    {
+                        "path": "XLabs-AI/flux-ip-adapter",
+                        "image_encoder_path": "openai/clip-vit-large-patch14",
+                        "image_url": await self.reference_url(ref),
+                        "scale": req.extra.get("ip_adapter_scale", 0.7),
+                    }
+                    for ref in characters
+                ],
+            }
+            if req.steps:
+                body["num_inference_steps"] = req.steps
+            if req.guidance is not None:
+                body["guidance_scale"] = req.guidance
+        elif family in ("flux2_edit", "flux_t2i"):
+            body |= {"image_size": image_size(req.width, req.height), "output_format": "png"}
+            if family == "flux_t2i":
+                body["num_images"] = req.count
+            refs = firsts + characters
+            if family == "flux2_edit" or refs:
+                body["image_urls"] = [await self.reference_url(r) for r in refs]
+        elif family in ("gpt_image", "kling_image") or family in ("gpt_image", "kling_image"):
+            body |= {"num_images": req.count, "output_format": "png"}
+            if family == "gpt_image":
+                body["image_size"] = image_size(req.width, req.height)
+                if "quality" in req.extra:
+                    body["quality"] = req.extra["quality"]
+            else:
+                body["aspect_ratio"] = req.aspect or "16:9"
+            refs = firsts + characters
+            if refs:
+                body["image_urls"] = [await self.reference_url(r) for r in refs]
+        elif family == "nano_banana":
+            body |= {
+                "num_images": req.count,
+                "output_format": "png",
+                "aspect_ratio": req.aspect or "auto",
+            }
+            if req.resolution:
+                body["resolution"] = req.resolution
+            refs = firsts + characters
+            if refs:
+                body["image_urls"] = [await self.reference_url(r) for r in refs]
+        else:
+            body |= await self._video_input(family, req, firsts, lasts)
+        if req.negative_prompt and family in ("kling", "wan", "veo", "flux_general"):
+            body["negative_prompt"] = req.negative_prompt
+        overrides: dict[str, Any] = req.extra.get("fal", {})
+        return body | overrides
+
+    async def _video_input(
+        self, family: str, req: GenerationRequest, firsts: list[Any], lasts: list[Any]
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        if req.task is Task.FIRST_LAST_TO_VIDEO and not (firsts and lasts):
+            raise ProviderJobError(
+                "first-last-to-video needs a first_frame and a last_frame reference",
+                provider=self.name,
+                reason="invalid_input",
+            )
+        if family == "veo" and req.task is Task.FIRST_LAST_TO_VIDEO:
+            body["first_frame_url"] = await self.reference_url(firsts[0])
+            body["last_frame_url"] = await self.reference_url(lasts[0])
+        elif firsts:
+            body["image_url"] = await self.reference_url(firsts[0])
+            # The end frame's field differs per app family.
+            last_field = {"kling": "tail_image_url", "wan": "end_image_url"}.get(family)
+            if lasts and last_field:
+                body[last_field] = await self.reference_url(lasts[0])
+        if family == "kling":
+            body["duration"] = "10" if _seconds(req.duration, 5) > 5 else "5"
+        elif family == "veo":
+            allowed = (5, 6, 7, 8) if req.model_name.startswith("fal-ai/veo2") else (4, 6, 8)
+            wanted = _seconds(req.duration, 8)
+            body["duration"] = f"{min(allowed, key=lambda d: abs(d - wanted))}s"
+            if req.audio is not None:  # unset: fal's default (audio on), as the catalog prices
+                body["generate_audio"] = req.audio
+            if req.resolution:
+                body["resolution"] = req.resolution
+            if req.aspect in ("16:9", "9:16"):
+                body["aspect_ratio"] = req.aspect
+        elif family == "sora":
+            body["duration"] = str(
+                min((4, 8, 12), key=lambda d: abs(d - _seconds(req.duration, 4)))
+            )
+            if req.resolution:
+                body["resolution"] = req.resolution
+        elif family == "wan":
+            if req.resolution:
+                body["resolution"] = req.resolution
+            if req.duration:
+                body["duration"] = "10" if req.duration > 5 else "5"
+        return body
+
+    async def submit(
+        self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
+    ) -> Handle:
+        app_id = req.model_name
+        body = await self.build_input(req, app_for(app_id))
+        params = {"fal_webhook": webhook_url} if webhook_url else None
+        response = await self.call("POST", app_id, json=body, params=params)
+        data = response.json()
+        return Handle(
+            provider=self.name,
+            request_id=data["request_id"],
+            urls={k: data[k] for k in ("status_url", "response_url", "cancel_url")},
+            data={"app_id": app_id},
+        )
+
+    # -- status, result, cancel ----------------------------------------------------------
+
+    async def poll(self, handle: Handle) -> Status:
+        response = await self.call("GET", handle.urls["status_url"], params={"logs": "1"})
+        data = response.json()
+        logs = tuple(str(entry.get("message", "")) for entry in (data.get("logs") or []))
+        state = data.get("status")
+        if state in _STATES:
+            return Status(
+                state=_STATES[state], logs=logs, queue_position=data.get("queue_position")
+            )
+        if state != "COMPLETED":
+            raise ProviderAPIError(f"fal: unknown status {state!r}", provider=self.name)
+        if data.get("error"):
+            return Status(
+                state=JobState.FAILED,
+                logs=logs,
+                message=str(data["error"]),
+                error_reason=data.get("error_type") or "model_error",
+            )
+        return Status(state=JobState.SUCCEEDED, progress=1.0, logs=logs)
+
+    async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        response = await self.call("GET", handle.urls["response_url"])
+        return outputs_of(response.json())
+
+    async def cancel(self, handle: Handle) -> None:
+        try:
+            await self.call("PUT", handle.urls["cancel_url"])
+        except ProviderAPIError as exc:
+            if exc.status not in (400, 404):  # already completed / unknown: nothing to stop
+                raise
+
+    # -- uploads --------------------------------------------------------------------
+
+    async def _token(self) -> tuple[str, str]:
+        now = time.time()
+        if self._cdn_token is None or self._cdn_token[0] <= now + 60:
+            response = await self.call(
+                "POST",
+                f"{self.rest_url}/storage/auth/token",
+                params={"storage_type": "fal-cdn-v3"},
+                json={},
+            )
+            data = response.json()
+            expires = _iso_seconds(data.get("expires_at")) or now + 3600
+            self._cdn_token = (
+                expires,
+                f"{data.get('token_type', 'Bearer')} {data['token']}",
+                data["base_url"],
+            )
+        return self._cdn_token[1], self._cdn_token[2]
+
+    async def upload(self, data: bytes, mime: str) -> str:
+        token, base = await self._token()
+        response = await self.call(
+            "POST",
+            f"{base.rstrip('/')}/files/upload",
+            auth=False,
+            content=data,
+            headers={"Authorization": token, "Content-Type": mime},
+        )
+        return str(response.json()["access_url"])
+
+    # -- webhooks -------------------------------------------------------------------
+
+    async def _keys(self, *, refresh: bool = False) -> list[Ed25519PublicKey]:
+        if refresh or self._jwks is None or self._jwks[0] < time.time():
+            response = await self.call("GET", self.jwks_url, auth=False)
+            keys = [
+                Ed25519PublicKey.from_public_bytes(_b64url(k["x"]))
+                for k in response.json().get("keys", [])
+                if k.get("kty") == "OKP" and k.get("crv") == "Ed25519"
+            ]
+            self._jwks = (time.time() + JWKS_TTL, keys)
+        return self._jwks[1]
+
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        h = {k.lower(): v for k, v in headers.items()}
+        try:
+            request_id = h["x-fal-webhook-request-id"]
+            user_id = h["x-fal-webhook-user-id"]
+            timestamp = h["x-fal-webhook-timestamp"]
+            signature = bytes.fromhex(h["x-fal-webhook-signature"])
+        except (KeyError, ValueError) as exc:
+            raise WebhookRejected("fal webhook: missing or malformed signature headers") from exc
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE:
+            raise WebhookRejected("fal webhook: timestamp outside the 5 minute window")
+        message = "\n".join(
+            [request_id, user_id, timestamp, hashlib.sha256(body).hexdigest()]
+        ).encode()
+        if not await self._verify(signature, message):
+            raise WebhookRejected("fal webhook: signature does not verify")
+        payload = json.loads(body)
+        state = JobState.SUCCEEDED if payload.get("status") == "OK" else JobState.FAILED
+        return WebhookEvent(
+            request_id=str(payload.get("request_id", request_id)),
+            state=state,
+            event_id=f"{request_id}:{timestamp}",
+            payload=payload,
+        )
+
+    async def _verify(self, signature: bytes, message: bytes) -> bool:
+        for refresh in (False, True):  # a key we have not seen yet: fal rotated keys
+            for key in await self._keys(refresh=refresh):
+                try:
+                    key.verify(signature, message)
+                    return True
+                except InvalidSignature:
+                    continue
+        return False
+
+
+def outputs_of(payload: Mapping[str, Any]) -> list[RemoteArtifact]:
+    """Files in a fal result: ``images[]`` for image apps, ``video`` for video apps."""
+    files: list[Mapping[str, Any]] = list(payload.get("images") or [])
+    if isinstance(payload.get("video"), Mapping):
+        files.append(payload["video"])
+    if isinstance(payload.get("image"), Mapping):
+        files.append(payload["image"])
+    artifacts = []
+    for item in files:
+        url = str(item["url"])
+        mime = item.get("content_type") or ("video/mp4" if url.endswith(".mp4") else "image/png")
+        artifacts.append(RemoteArtifact(mime=mime, url=url))
+    return artifacts
+
+
+def _b64url(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
+def _iso_seconds(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
+
+
+def register_providers(register: Register) -> None:
+    register(FalProvider)

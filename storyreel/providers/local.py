@@ -1,0 +1,55 @@
+"""Base for providers that render on this machine (sketch, motion, later diffusers).
+
+They render inside ``submit`` (the "call and keep the result" shape of a synchronous API)
+into the scratch dir, and report ``running`` until ``ready_at``: the ``latency`` setting
+makes them behave like a slow remote service, which demos and crash tests need.
+Request ids derive from the job id, so a re-submit after a crash overwrites the same files
+instead of producing a second set.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import ClassVar
+
+from storyreel.errors import ProviderJobError
+from storyreel.providers.base import Provider
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status
+
+
+class LocalProvider(Provider):
+    output_mime: ClassVar[str]
+
+    def local_handle(self, job_id: str, outputs: list[Path]) -> Handle:
+        now = time.time()
+        return Handle(
+            provider=self.name,
+            request_id=f"{self.name}-{job_id}",
+            data={
+                "outputs": [str(path) for path in outputs],
+                "ready_at": now + self.ctx.settings.latency,
+            },
+            submitted_at=now,
+        )
+
+    async def poll(self, handle: Handle) -> Status:
+        ready_at = float(handle.data["ready_at"])
+        remaining = ready_at - time.time()
+        if remaining > 0:
+            latency = max(self.ctx.settings.latency, 1e-9)
+            return Status(state=JobState.RUNNING, progress=max(0.0, 1 - remaining / latency))
+        missing = [p for p in handle.data["outputs"] if not Path(p).exists()]
+        if missing:
+            return Status(
+                state=JobState.FAILED,
+                message=f"{self.name} output vanished from scratch: {missing[0]}",
+                error_reason="output_missing",
+            )
+        return Status(state=JobState.SUCCEEDED, progress=1.0)
+
+    async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        paths = [Path(p) for p in handle.data["outputs"]]
+        if not all(p.exists() for p in paths):
+            raise ProviderJobError(f"{self.name} output is missing", provider=self.name)
+        return [RemoteArtifact(mime=self.output_mime, path=p) for p in paths]

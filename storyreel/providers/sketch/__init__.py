@@ -1,0 +1,1 @@
+"""Offline previz renderer and the ``sketch`` provider built on it."""

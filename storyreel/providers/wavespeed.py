@@ -1,0 +1,503 @@
+"""WaveSpeedAI: Seedream 4.5 (single, edit, sequential series) and Seedance 1.5 Pro over
+WaveSpeed's v3 prediction API, binary uploads, and HMAC-signed webhooks.
+
+Wire facts (reference/providers-others.md E.1, and WaveSpeed's own pages on webhooks,
+webhook verification and media upload): submit is ``POST /api/v3/{model-id}`` with the
+model input as the whole body and ``?webhook=<url>``; every answer is an envelope
+``{"code", "message", "data"}`` and a failed prediction still answers ``code: 200`` with
+``data.status: "failed"`` and ``data.error``; poll ``GET /api/v3/predictions/{id}``;
+webhooks carry ``webhook-id``/``webhook-timestamp``/``webhook-signature: v3,<hex>`` where
+the hex is HMAC-SHA256 of ``{id}.{timestamp}.{raw body}`` under the account's webhook
+secret (``GET /api/v3/webhook/secret``, ``whsec_`` prefix removed). The model table below
+is shared with the simulator, so what the adapter sends and what the fake accepts cannot
+drift apart.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any, Literal
+
+import httpx2
+
+from storyreel.errors import InputError, ProviderAPIError, QuotaError, WebhookRejected
+from storyreel.providers.registry import Register
+from storyreel.providers.remote import RETRYABLE_STATUS, RemoteProvider, json_or_none
+from storyreel.providers.types import (
+    GenerationRequest,
+    Handle,
+    JobState,
+    Reference,
+    RefRole,
+    RemoteArtifact,
+    Status,
+    Task,
+    WebhookEvent,
+)
+
+WEBHOOK_TOLERANCE = 300  # seconds: WaveSpeed's documented WebhookMaxAgeSeconds
+SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
+SECRET_REFRESH = 60.0  # seconds: a forged webhook may not make us refetch the secret often
+
+# Seedream 4.5 output size bounds: total pixels from 2560x1440 to 4096x4096.
+MIN_PIXELS = 2560 * 1440
+MAX_PIXELS = 4096 * 4096
+MAX_SIDE = 4096
+MAX_SERIES = 15  # max_images of the sequential routes
+DEFAULT_DURATION = 5
+
+ASPECT_RATIOS = ("21:9", "16:9", "4:3", "1:1", "3:4", "9:16", "adaptive")
+RESOLUTIONS = ("480p", "720p", "1080p")
+
+_IMAGE_TASKS = frozenset({Task.TEXT_TO_IMAGE, Task.IMAGE_TO_IMAGE, Task.REFERENCE_TO_IMAGE})
+_EDIT_TASKS = frozenset({Task.IMAGE_TO_IMAGE, Task.REFERENCE_TO_IMAGE})
+
+
+@dataclass(frozen=True)
+class WaveSpeedModel:
+    """What one WaveSpeed model route takes."""
+
+    family: Literal["seedream", "seedance"]
+    tasks: frozenset[Task]
+    required: tuple[str, ...]
+    sequential: bool = False  # returns a series of ``max_images`` outputs
+    max_inputs: int = 0  # length of ``images`` (Seedream) or first+last frames (Seedance)
+
+    @property
+    def kind(self) -> Literal["image", "video"]:
+        return "video" if self.family == "seedance" else "image"
+
+
+_SEEDANCE_I2V = WaveSpeedModel(
+    "seedance",
+    frozenset({Task.IMAGE_TO_VIDEO, Task.FIRST_LAST_TO_VIDEO}),
+    ("prompt", "image"),
+    max_inputs=2,
+)
+
+MODELS: dict[str, WaveSpeedModel] = {
+    "bytedance/seedream-v4.5": WaveSpeedModel(
+        "seedream", frozenset({Task.TEXT_TO_IMAGE}), ("prompt",)
+    ),
+    "bytedance/seedream-v4.5/edit": WaveSpeedModel(
+        "seedream", _EDIT_TASKS, ("prompt", "images"), max_inputs=10
+    ),
+    "bytedance/seedream-v4.5/sequential": WaveSpeedModel(
+        "seedream", frozenset({Task.TEXT_TO_IMAGE}), ("prompt",), sequential=True
+    ),
+    "bytedance/seedream-v4.5/edit-sequential": WaveSpeedModel(
+        "seedream", _EDIT_TASKS, ("prompt", "images"), sequential=True, max_inputs=10
+    ),
+    "bytedance/seedance-v1.5-pro/image-to-video": _SEEDANCE_I2V,
+    "bytedance/seedance-v1.5-pro/image-to-video-fast": _SEEDANCE_I2V,
+    "bytedance/seedance-v1.5-pro/text-to-video-fast": WaveSpeedModel(
+        "seedance", frozenset({Task.TEXT_TO_VIDEO}), ("prompt",)
+    ),
+}
+
+
+def model_for(model_id: str) -> WaveSpeedModel | None:
+    return MODELS.get(model_id)
+
+
+# -- validation, shared with the simulator ------------------------------------------------
+
+
+def parse_size(value: Any) -> tuple[int, int] | None:
+    """``"2048*2048"`` -> (2048, 2048); None when malformed."""
+    if not isinstance(value, str) or value.count("*") != 1:
+        return None
+    left, right = value.split("*")
+    if not (left.isdigit() and right.isdigit()):
+        return None
+    return int(left), int(right)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_seedream(model: WaveSpeedModel, body: Mapping[str, Any]) -> list[str]:
+    errors = []
+    if "size" in body:
+        size = parse_size(body["size"])
+        if size is None:
+            errors.append("size must be written WIDTH*HEIGHT, e.g. 2048*2048")
+        elif not (MIN_PIXELS <= size[0] * size[1] <= MAX_PIXELS) or max(size) > MAX_SIDE:
+            errors.append(
+                f"size {body['size']} is out of range: total pixels must be between "
+                f"{MIN_PIXELS} (2560*1440) and {MAX_PIXELS} (4096*4096)"
+            )
+    images = body.get("images")
+    if "images" in body and (
+        not isinstance(images, list) or not all(isinstance(i, str) and i for i in images)
+    ):
+        errors.append("images must be a list of image URLs")
+    elif isinstance(images, list) and len(images) > model.max_inputs:
+        errors.append(f"images accepts at most {model.max_inputs} items, got {len(images)}")
+    if model.sequential and "max_images" in body:
+        count = body["max_images"]
+        if not _is_int(count) or not 1 <= count <= MAX_SERIES:
+            errors.append(f"max_images must be an integer from 1 to {MAX_SERIES}")
+    return errors
+
+
+def _check_seedance(body: Mapping[str, Any]) -> list[str]:
+    errors = []
+    duration = body.get("duration", DEFAULT_DURATION)
+    if not _is_int(duration) or not (duration == -1 or 4 <= duration <= 12):
+        errors.append("duration must be an integer from 4 to 12 (or -1 for smart duration)")
+    if "resolution" in body and body["resolution"] not in RESOLUTIONS:
+        errors.append(f"resolution must be one of {', '.join(RESOLUTIONS)}")
+    if "aspect_ratio" in body and body["aspect_ratio"] not in ASPECT_RATIOS:
+        errors.append(f"aspect_ratio must be one of {', '.join(ASPECT_RATIOS)}")
+    for name in ("camera_fixed", "generate_audio"):
+        if name in body and not isinstance(body[name], bool):
+            errors.append(f"{name} must be a boolean")
+    if "seed" in body and (not _is_int(body["seed"]) or not -1 <= body["seed"] <= 2**32 - 1):
+        errors.append("seed must be an integer from -1 to 4294967295")
+    if "last_image" in body and "image" not in body:
+        errors.append("last_image needs image (the first frame)")
+    return errors
+
+
+def validate_input(model: WaveSpeedModel, body: Mapping[str, Any]) -> list[str]:
+    """WaveSpeed-style 400 messages for what is wrong with ``body`` (empty: fine)."""
+    errors = [f"{name} is required" for name in model.required if body.get(name) in (None, "", [])]
+    if "prompt" in body and not isinstance(body["prompt"], str):
+        errors.append("prompt must be a string")
+    if model.family == "seedream":
+        errors += _check_seedream(model, body)
+    else:
+        errors += _check_seedance(body)
+    return errors
+
+
+def seedream_size(width: int | None, height: int | None, aspect: str | None) -> str | None:
+    """The requested shape as a Seedream 4.5 ``size``, scaled into its pixel range (a
+    512x384 request becomes 2218*1663: same aspect, smallest size the model makes)."""
+    left, right = aspect.split(":") if aspect else ("0", "0")
+    if width and height:
+        w, h = float(width), float(height)
+    elif int(left) and int(right):
+        w, h = float(left), float(right)
+    else:
+        return None
+    target = min(max(w * h, MIN_PIXELS), MAX_PIXELS)
+    scale = math.sqrt(target / (w * h))
+    out_w, out_h = math.ceil(w * scale), math.ceil(h * scale)
+    if out_w * out_h > MAX_PIXELS:
+        out_w, out_h = math.floor(w * scale), math.floor(h * scale)
+    side = max(out_w, out_h)
+    if side > MAX_SIDE:  # extreme aspect ratios: cap the long side
+        out_w, out_h = out_w * MAX_SIDE // side, out_h * MAX_SIDE // side
+    return f"{out_w}*{out_h}"
+
+
+def _mime(url: str, kind: str) -> str:
+    path = url.split("?", 1)[0].lower()
+    for ext, mime in ((".png", "image/png"), (".jpg", "image/jpeg"), (".jpeg", "image/jpeg")):
+        if path.endswith(ext):
+            return mime
+    if path.endswith(".webp"):
+        return "image/webp"
+    if path.endswith(".mp4"):
+        return "video/mp4"
+    return "video/mp4" if kind == "video" else "image/png"
+
+
+_STATES = {
+    "created": JobState.QUEUED,
+    "processing": JobState.RUNNING,
+    "completed": JobState.SUCCEEDED,
+    "failed": JobState.FAILED,
+}
+_SAFETY_WORDS = ("nsfw", "sensitive", "safety", "content policy", "moderation")
+
+
+def _failure_reason(message: str) -> str:
+    lowered = message.lower()
+    return "safety" if any(word in lowered for word in _SAFETY_WORDS) else "model_error"
+
+
+class WaveSpeedProvider(RemoteProvider):
+    name = "wavespeed"
+    default_base_url = "https://api.wavespeed.ai"
+    tasks = frozenset(
+        {
+            Task.TEXT_TO_IMAGE,
+            Task.IMAGE_TO_IMAGE,
+            Task.REFERENCE_TO_IMAGE,
+            Task.IMAGE_TO_VIDEO,
+            Task.FIRST_LAST_TO_VIDEO,
+            Task.TEXT_TO_VIDEO,
+        }
+    )
+    supports_webhooks = True
+    max_references = 10
+    # Uploads are documented to last 7 days; a day keeps a wide margin at no real cost.
+    upload_ttl = timedelta(days=1)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        configured = self.ctx.settings.options.get("webhook_secret")
+        self._secret: str | None = configured.removeprefix(SECRET_PREFIX) if configured else None
+        self._secret_configured = configured is not None
+        self._secret_fetched = 0.0
+
+    # -- errors -----------------------------------------------------------------------
+
+    def error_message(self, response: httpx2.Response) -> str:
+        body = json_or_none(response)
+        if isinstance(body, dict):
+            data = body.get("data")
+            if isinstance(data, dict) and data.get("error"):
+                return str(data["error"])
+            if body.get("message"):
+                return str(body["message"])
+        return super().error_message(response)
+
+    def code_error(self, code: int, message: str, retry_after: float | None) -> ProviderAPIError:
+        """The error for a non-200 ``code``, whether in the HTTP status or the envelope."""
+        text = f"{self.name}: HTTP {code}: {message}"
+        if code == 402:
+            return QuotaError(text, provider=self.name, status=code)
+        return ProviderAPIError(
+            text,
+            provider=self.name,
+            status=code,
+            retryable=code in RETRYABLE_STATUS or code >= 500,
+            retry_after=retry_after,
+        )
+
+    def error_from_response(self, response: httpx2.Response) -> ProviderAPIError:
+        base = super().error_from_response(response)
+        return self.code_error(response.status_code, self.error_message(response), base.retry_after)
+
+    def envelope(self, response: httpx2.Response) -> dict[str, Any]:
+        """``data`` of a ``{"code", "message", "data"}`` answer; a non-200 ``code`` inside an
+        HTTP 200 is an error like the same HTTP status."""
+        body = json_or_none(response)
+        if not isinstance(body, dict):
+            # The call may have gone through: status None keeps a submit from repeating.
+            raise ProviderAPIError(
+                f"{self.name}: answer is not a JSON envelope", provider=self.name, retryable=True
+            )
+        code = body.get("code", 200)
+        if code != 200:
+            raw = body.get("retry_after")
+            retry_after = float(raw) if isinstance(raw, int | float) else None
+            status = int(code) if _is_int(code) else 500
+            raise self.code_error(status, self.error_message(response), retry_after)
+        data = body.get("data")
+        if not isinstance(data, dict):
+            raise ProviderAPIError(
+                f"{self.name}: envelope without data", provider=self.name, retryable=True
+            )
+        return data
+
+    # -- submit ---------------------------------------------------------------------
+
+    def check(self, req: GenerationRequest) -> None:
+        super().check(req)
+        model = model_for(req.model_name)
+        if model is None:
+            return  # a route we have no table entry for: WaveSpeed itself will judge
+        if req.task not in model.tasks:
+            can = ", ".join(sorted(model.tasks))
+            raise InputError(f"wavespeed model {req.model_name!r} does {can}, not {req.task}")
+        if req.count > 1 and not model.sequential:
+            raise InputError(
+                f"wavespeed model {req.model_name!r} makes one image; use a /sequential "
+                "route for a series"
+            )
+        if req.count > MAX_SERIES:
+            raise InputError(f"wavespeed sequential models make at most {MAX_SERIES} images")
+        if model.family == "seedream" and len(req.references) > model.max_inputs:
+            raise InputError(
+                f"wavespeed model {req.model_name!r} takes at most {model.max_inputs} images"
+            )
+        if req.task in _EDIT_TASKS and not req.references:
+            raise InputError(f"{req.task} on wavespeed needs at least one reference image")
+        if req.task in (Task.IMAGE_TO_VIDEO, Task.FIRST_LAST_TO_VIDEO) and not _first_frame(req):
+            raise InputError(f"{req.task} on wavespeed needs a first_frame reference")
+        if req.task is Task.FIRST_LAST_TO_VIDEO and not req.refs(RefRole.LAST_FRAME):
+            raise InputError("first-last-to-video on wavespeed needs a last_frame reference")
+
+    async def build_input(self, req: GenerationRequest, kind: str) -> dict[str, Any]:
+        if kind == "video":
+            body = await self._seedance_input(req)
+        else:
+            body = await self._seedream_input(req)
+        overrides: dict[str, Any] = req.extra.get("wavespeed", {})
+        return body | overrides
+
+    async def _seedream_input(self, req: GenerationRequest) -> dict[str, Any]:
+        model = model_for(req.model_name)
+        prompt = req.prompt
+        body: dict[str, Any] = {"enable_base64_output": False}
+        if (model is not None and model.sequential) or (model is None and req.count > 1):
+            body["max_images"] = req.count
+            if req.count > 1:
+                # WaveSpeed asks for the series length in the prompt as well.
+                prompt = f"{prompt.rstrip()} Generate a series of {req.count} images."
+        body["prompt"] = prompt
+        size = seedream_size(req.width, req.height, req.aspect)
+        if size:
+            body["size"] = size
+        refs = (
+            req.refs(RefRole.INIT_IMAGE)
+            + req.refs(RefRole.FIRST_FRAME)
+            + req.refs(RefRole.CHARACTER)
+            + req.refs(RefRole.STYLE)
+        )
+        if refs:
+            body["images"] = [await self.reference_url(ref) for ref in refs]
+        return body
+
+    async def _seedance_input(self, req: GenerationRequest) -> dict[str, Any]:
+        body: dict[str, Any] = {"prompt": req.prompt}
+        first = _first_frame(req)
+        if first is not None and req.task is not Task.TEXT_TO_VIDEO:
+            body["image"] = await self.reference_url(first)
+            lasts = req.refs(RefRole.LAST_FRAME)
+            if lasts:
+                body["last_image"] = await self.reference_url(lasts[0])
+        seconds = round(req.duration) if req.duration else DEFAULT_DURATION
+        body["duration"] = min(12, max(4, seconds))
+        if req.resolution:
+            body["resolution"] = req.resolution.lower()
+        if req.aspect in ASPECT_RATIOS:
+            body["aspect_ratio"] = req.aspect
+        if req.audio is not None:
+            body["generate_audio"] = req.audio
+        if req.seed is not None:
+            body["seed"] = req.seed
+        return body
+
+    async def submit(
+        self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
+    ) -> Handle:
+        model_id = req.model_name
+        model = model_for(model_id)
+        kind = model.kind if model else ("video" if req.task.output_kind == "video" else "image")
+        body = await self.build_input(req, kind)
+        params = {"webhook": webhook_url} if webhook_url else None
+        response = await self.call("POST", f"api/v3/{model_id}", json=body, params=params)
+        data = self.envelope(response)
+        urls = data.get("urls") or {}
+        get_url = urls.get("get") if isinstance(urls, dict) else None
+        return Handle(
+            provider=self.name,
+            request_id=str(data["id"]),
+            urls={"get": str(get_url or f"api/v3/predictions/{data['id']}")},
+            data={"model": model_id, "kind": kind},
+        )
+
+    # -- status, result ---------------------------------------------------------------
+
+    async def _prediction(self, handle: Handle) -> dict[str, Any]:
+        url = handle.urls.get("get") or f"api/v3/predictions/{handle.request_id}"
+        return self.envelope(await self.call("GET", url))
+
+    async def poll(self, handle: Handle) -> Status:
+        data = await self._prediction(handle)
+        status = data.get("status")
+        if status not in _STATES:
+            raise ProviderAPIError(f"wavespeed: unknown status {status!r}", provider=self.name)
+        state = _STATES[status]
+        if state is JobState.FAILED:
+            message = str(data.get("error") or "the prediction failed")
+            return Status(state=state, message=message, error_reason=_failure_reason(message))
+        if state is JobState.SUCCEEDED:
+            return Status(state=state, progress=1.0)
+        return Status(state=state)
+
+    async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        data = await self._prediction(handle)
+        kind = str(handle.data.get("kind", "image"))
+        return [
+            RemoteArtifact(mime=_mime(str(url), kind), url=str(url))
+            for url in data.get("outputs") or []
+            if url
+        ]
+
+    # -- uploads --------------------------------------------------------------------
+
+    async def upload(self, data: bytes, mime: str) -> str:
+        ext = mime.rsplit("/", 1)[-1].replace("jpeg", "jpg")
+        name = f"{hashlib.sha256(data).hexdigest()[:16]}.{ext}"
+        response = await self.call(
+            "POST", "api/v3/media/upload/binary", files={"file": (name, data, mime)}
+        )
+        return str(self.envelope(response)["download_url"])
+
+    # -- webhooks -------------------------------------------------------------------
+
+    async def webhook_secret(self, *, refresh: bool = False) -> str:
+        """The HMAC key: the configured one, or the account's, fetched once from the API."""
+        stale = time.monotonic() - self._secret_fetched > SECRET_REFRESH
+        if self._secret is None or (refresh and stale and not self._secret_configured):
+            self._secret_fetched = time.monotonic()
+            data = self.envelope(await self.call("GET", "api/v3/webhook/secret"))
+            secret = data.get("secret") or data.get("webhook_secret")
+            if not isinstance(secret, str) or not secret:
+                raise ProviderAPIError(
+                    "wavespeed: no secret in the webhook secret answer", provider=self.name
+                )
+            self._secret = secret.removeprefix(SECRET_PREFIX)
+        return self._secret
+
+    async def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> WebhookEvent:
+        h = {k.lower(): v for k, v in headers.items()}
+        webhook_id = h.get("webhook-id")
+        timestamp = h.get("webhook-timestamp", "")
+        signatures = [
+            part.split(",", 1)[1]
+            for part in h.get("webhook-signature", "").split()
+            if part.startswith("v3,")
+        ]
+        if not webhook_id or not signatures:
+            raise WebhookRejected("wavespeed webhook: missing signature headers")
+        if not timestamp.isdigit() or abs(time.time() - int(timestamp)) > WEBHOOK_TOLERANCE:
+            raise WebhookRejected("wavespeed webhook: timestamp outside the 5 minute window")
+        signed = f"{webhook_id}.{timestamp}.".encode() + body
+        verified = False
+        for refresh in (False, True):  # the secret may have been regenerated
+            key = (await self.webhook_secret(refresh=refresh)).encode()
+            expected = hmac.new(key, signed, hashlib.sha256).hexdigest()
+            if any(hmac.compare_digest(expected, s) for s in signatures):
+                verified = True
+                break
+            if self._secret_configured:
+                break
+        if not verified:
+            raise WebhookRejected("wavespeed webhook: signature does not verify")
+        try:
+            payload = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise WebhookRejected("wavespeed webhook: body is not JSON") from exc
+        if not isinstance(payload, dict) or "id" not in payload:
+            raise WebhookRejected("wavespeed webhook: no prediction id in the body")
+        return WebhookEvent(
+            request_id=str(payload["id"]),
+            state=_STATES.get(str(payload.get("status"))),
+            event_id=webhook_id,
+            payload=payload,
+        )
+
+
+def _first_frame(req: GenerationRequest) -> Reference | None:
+    refs = req.refs(RefRole.FIRST_FRAME) or req.refs(RefRole.INIT_IMAGE)
+    return refs[0] if refs else None
+
+
+def register_providers(register: Register) -> None:
+    register(WaveSpeedProvider)

@@ -1,0 +1,1 @@
+"""Persistence used by every layer: the app database and the content-addressed assets."""

@@ -1,0 +1,130 @@
+"""Content-addressed files on local disk: ``assets/ab/cd/<sha256>.<ext>``.
+
+The name is the hash of the bytes, so writing the same output twice stores it once, a
+crash mid-write leaves only a temp file (renamed into place atomically), and no name a user
+typed ever reaches the filesystem.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from storyreel.errors import InputError, NotFound
+
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+MIME_EXTENSIONS = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/webp": ".webp",
+    "video/mp4": ".mp4",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "application/json": ".json",
+    "text/plain": ".txt",
+}
+
+
+def extension_for(mime: str) -> str:
+    try:
+        return MIME_EXTENSIONS[mime]
+    except KeyError:
+        raise InputError(f"unsupported media type {mime!r}") from None
+
+
+class AssetStore:
+    """Stores bytes under their SHA-256. Paths never leave ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha256: str, mime: str) -> Path:
+        if not _SHA.match(sha256):
+            raise InputError(f"not an asset id: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{extension_for(mime)}"
+
+    def put(self, data: bytes, mime: str) -> tuple[str, Path]:
+        """Store ``data``; return its hash and path. Idempotent."""
+        sha = hashlib.sha256(data).hexdigest()
+        target = self.path(sha, mime)
+        if not target.exists():
+            self._atomic_write(target, [data])
+        return sha, target
+
+    def put_file(self, source: Path, mime: str) -> tuple[str, Path]:
+        """Move a file (a local provider's scratch output) into the store by its hash."""
+        digest = hashlib.sha256()
+        with source.open("rb") as handle:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(chunk)
+        sha = digest.hexdigest()
+        target = self.path(sha, mime)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            source.unlink(missing_ok=True)
+        else:
+            source.replace(target)
+        return sha, target
+
+    def open_writer(self, mime: str) -> _StreamingWriter:
+        """Stream a download into the store without holding it in memory."""
+        return _StreamingWriter(self, mime)
+
+    def read(self, sha256: str, mime: str) -> bytes:
+        target = self.path(sha256, mime)
+        if not target.exists():
+            raise NotFound(f"asset {sha256[:12]} is missing from {self.root}")
+        return target.read_bytes()
+
+    def exists(self, sha256: str, mime: str) -> bool:
+        return self.path(sha256, mime).exists()
+
+    def _atomic_write(self, target: Path, chunks: Iterable[bytes]) -> None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+            Path(tmp).replace(target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+class _StreamingWriter:
+    """Write chunks to a temp file while hashing; ``commit`` renames it into place."""
+
+    def __init__(self, store: AssetStore, mime: str) -> None:
+        self.store = store
+        self.mime = mime
+        self.size = 0
+        self._digest = hashlib.sha256()
+        self._dir = store.root / "incoming"
+        self._dir.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=self._dir, prefix=".tmp-")
+        self._tmp = Path(name)
+        self._file = os.fdopen(fd, "wb")
+
+    def write(self, chunk: bytes) -> None:
+        self._digest.update(chunk)
+        self.size += len(chunk)
+        self._file.write(chunk)
+
+    def commit(self) -> tuple[str, Path]:
+        self._file.close()
+        sha = self._digest.hexdigest()
+        target = self.store.path(sha, self.mime)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._tmp.replace(target)
+        return sha, target
+
+    def abort(self) -> None:
+        self._file.close()
+        self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,132 @@
+"""The app database: one async engine, sessions, and migrations applied on start."""
+
+from __future__ import annotations
+
+import asyncio
+import fcntl
+import sqlite3
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.pool import NullPool
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+#: A closing SQLite connection's thread ends in milliseconds; this only bounds a wedged one.
+_THREAD_JOIN_SECONDS = 5.0
+
+
+def sync_url(async_url: str) -> str:
+    """The same database through a synchronous driver, for Alembic."""
+    url = make_url(async_url)
+    driver = "pysqlite" if url.get_backend_name() == "sqlite" else "psycopg"
+    return url.set(drivername=f"{url.get_backend_name()}+{driver}").render_as_string(
+        hide_password=False
+    )
+
+
+def migrate(async_url: str) -> None:
+    """Bring the schema to the newest revision (idempotent; safe on every start, and safe
+    when several processes start at once: PostgreSQL serialises on an advisory lock in
+    the migration environment, SQLite on a lock file beside the database)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    url = make_url(async_url)
+    cfg.attributes["url"] = sync_url(async_url)
+    if url.get_backend_name() == "sqlite" and url.database:
+        with _file_lock(Path(url.database).with_suffix(".migrate.lock")):
+            command.upgrade(cfg, "head")
+            _enable_wal(url.database)
+    else:
+        command.upgrade(cfg, "head")
+
+
+def _enable_wal(path: str) -> None:
+    """WAL is a property of the database file: set it once, not on every connection."""
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+    connection.close()
+
+
+@contextmanager
+def _file_lock(path: Path) -> Iterator[None]:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
+    # (WAL, set once by ``migrate``, lets readers look while a worker writes.) The busy
+    # timeout makes concurrent writers wait instead of failing with "database is locked";
+    # synchronous=NORMAL in WAL mode survives any process crash (only a power cut can drop
+    # the last commits) and halves the fsyncs per job.
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+class Database:
+    """Owns the engine; hands out sessions that commit on success.
+
+    No connection pool (``NullPool``): one database is used from more than one event loop
+    (the engine's, the webhook receiver's thread, DBOS's own loop for work started outside
+    any loop), and a pooled async connection belongs to the loop that opened it. Every
+    transaction here opens and closes its own connection, so nothing outlives it or
+    crosses loops; for SQLite that costs well under a millisecond, for PostgreSQL one
+    local connect.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: AsyncEngine = create_async_engine(url, poolclass=NullPool)
+        self._sqlite_threads: list[threading.Thread] = []
+        if self.engine.dialect.name == "sqlite":
+            sync_engine: Engine = self.engine.sync_engine
+            event.listen(sync_engine, "connect", _sqlite_pragmas)
+            event.listen(sync_engine, "connect", self._track_sqlite_thread)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    def _track_sqlite_thread(self, dbapi_connection: object, _record: object) -> None:
+        # aiosqlite runs each connection on its own thread. A query cancelled mid-flight
+        # (a stopping engine cancels its workflows) force-closes its connection without
+        # waiting; ``close`` waits for those threads so none outlives the event loop.
+        thread = getattr(getattr(dbapi_connection, "_connection", None), "_thread", None)
+        if isinstance(thread, threading.Thread):
+            self._sqlite_threads = [t for t in self._sqlite_threads if t.is_alive()]
+            self._sqlite_threads.append(thread)
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def close(self) -> None:
+        """Dispose of the engine and wait for every SQLite connection thread to end."""
+        await self.engine.dispose()
+        threads, self._sqlite_threads = self._sqlite_threads, []
+        if threads:
+            await asyncio.to_thread(_join_all, threads, _THREAD_JOIN_SECONDS)
+
+
+def _join_all(threads: list[threading.Thread], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))

@@ -1,0 +1,195 @@
+"""The app store's tables (SQLAlchemy 2). Alembic migrations in ``store/migrations`` build
+them; ``tests/store/test_migrations.py`` checks that the migrations and these models agree.
+
+Ids are ULIDs (time-ordered), so ``ORDER BY id`` is creation order and keyset pagination
+needs no second column. Money is ``Numeric(12, 6)``: fractions of a cent add up over
+thousands of generations.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from storyreel.ids import new_id
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Project(Base):
+    """One story: its source, plan and the run that produced its outputs."""
+
+    __tablename__ = "projects"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(300))
+    story_hash: Mapped[str] = mapped_column(String(64), index=True)
+    story: Mapped[dict[str, Any]] = mapped_column(JSON)
+    seed: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    characters: Mapped[list[Character]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Character.position"
+    )
+    shots: Mapped[list[Shot]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="Shot.number"
+    )
+
+
+class Character(Base):
+    __tablename__ = "characters"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(100))
+    description: Mapped[str] = mapped_column(Text, default="")
+    reference_asset: Mapped[str | None] = mapped_column(String(64))
+    reference_mime: Mapped[str | None] = mapped_column(String(50))
+
+    project: Mapped[Project] = relationship(back_populates="characters")
+
+
+class Shot(Base):
+    __tablename__ = "shots"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    beat: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(Text)
+    setting: Mapped[str] = mapped_column(Text, default="")
+    camera: Mapped[str] = mapped_column(String(200), default="")
+    motion: Mapped[str] = mapped_column(String(200), default="")
+    duration: Mapped[float] = mapped_column()
+    characters: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    image_prompt: Mapped[str] = mapped_column(Text, default="")
+    panel_job_id: Mapped[str | None] = mapped_column(String(26))
+    clip_job_id: Mapped[str | None] = mapped_column(String(26))
+
+    project: Mapped[Project] = relationship(back_populates="shots")
+
+
+class Job(Base):
+    """One generation. ``id`` is also the DBOS workflow id that runs it."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        Index("ix_jobs_request_hash_status", "request_hash", "status"),
+        Index("ix_jobs_status_id", "status", "id"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    task: Mapped[str] = mapped_column(String(40))
+    provider: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), default="queued")
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    handle: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    polls: Mapped[int] = mapped_column(Integer, default=0)
+    progress: Mapped[float | None] = mapped_column()
+    error: Mapped[str | None] = mapped_column(Text)
+    error_reason: Mapped[str | None] = mapped_column(String(60))
+    estimate_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    cost_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    project_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    failover_from: Mapped[str | None] = mapped_column(String(26))
+    failover_to: Mapped[str | None] = mapped_column(String(26))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow
+    )
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    outputs: Mapped[list[JobOutput]] = relationship(
+        cascade="all, delete-orphan", order_by="JobOutput.position", lazy="selectin"
+    )
+
+
+class Asset(Base):
+    """A stored file, by the SHA-256 of its bytes."""
+
+    __tablename__ = "assets"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mime: Mapped[str] = mapped_column(String(50))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    frames: Mapped[int | None] = mapped_column(Integer)
+    duration: Mapped[float | None] = mapped_column()
+    thumbnail_sha256: Mapped[str | None] = mapped_column(String(64))
+    source_job_id: Mapped[str | None] = mapped_column(String(26), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class JobOutput(Base):
+    __tablename__ = "job_outputs"
+
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    asset_sha256: Mapped[str] = mapped_column(ForeignKey("assets.sha256"))
+    mime: Mapped[str] = mapped_column(String(50))
+
+
+class CostEntry(Base):
+    """An estimate before a job runs and its final cost after; both kept for reports."""
+
+    __tablename__ = "cost_entries"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    amount_usd: Mapped[Decimal] = mapped_column(Numeric(12, 6))
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Executor(Base):
+    """A live engine process. A stale heartbeat (or, on this host, a dead pid) means its
+    pending workflows must be recovered by someone else."""
+
+    __tablename__ = "executors"
+
+    id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    host: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int] = mapped_column(Integer)
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    heartbeat_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class UploadedFile(Base):
+    """Where a provider can read one of our files, and until when (seed 004's SHA-256
+    upload cache): a reference image used in fifty shots is uploaded once."""
+
+    __tablename__ = "upload_cache"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebhookEvent(Base):
+    """Every webhook delivery we accepted, so a duplicate (providers retry, and may send
+    twice) changes nothing the second time."""
+
+    __tablename__ = "webhook_events"
+
+    provider: Mapped[str] = mapped_column(String(40), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    job_id: Mapped[str] = mapped_column(String(26), index=True)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

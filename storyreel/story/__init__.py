@@ -1,0 +1,1 @@
+"""The story domain: story files, planning, prompts and the story pipeline."""

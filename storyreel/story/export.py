@@ -1,0 +1,97 @@
+"""Human-friendly copies of a finished story: panels, clips, contact sheet, video, manifest.
+
+The asset store stays the source of truth; this folder is a readable view of one run. Each
+file is written to a temp name and renamed, and the manifest comes last, so a folder with a
+manifest is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from storyreel.engine.runtime import Runtime
+from storyreel.store.models import Job, Shot
+
+from .project import load_project, shot_summary
+
+
+def _copy(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    os.close(fd)
+    try:
+        shutil.copyfile(source, tmp)
+        Path(tmp).replace(target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _write_text(target: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    Path(tmp).replace(target)
+
+
+async def _total_cost(rt: Runtime, project_id: str) -> Decimal:
+    async with rt.db.session() as session:
+        total = await session.scalar(
+            select(func.coalesce(func.sum(Job.cost_usd), 0)).where(Job.project_id == project_id)
+        )
+    return Decimal(str(total))
+
+
+async def export_story(
+    rt: Runtime, project_id: str, out_dir: Path, outputs: dict[str, Any]
+) -> dict[str, Any]:
+    project = await load_project(rt, project_id)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    shots: list[dict[str, Any]] = []
+    for shot in project.shots:
+        shots.append(_export_shot(rt, shot, out_dir, outputs))
+    video = outputs["video"]
+    _copy(rt.assets.path(video["sha256"], "video/mp4"), out_dir / "story.mp4")
+    _copy(rt.assets.path(outputs["contact_sheet"], "image/png"), out_dir / "contact_sheet.png")
+    manifest = {
+        "title": project.title,
+        "project_id": project.id,
+        "seed": project.seed,
+        "shots": shots,
+        "video": {
+            "file": "story.mp4",
+            "sha256": video["sha256"],
+            "frames": video["frames"],
+            "duration": video["duration"],
+            "width": video["width"],
+            "height": video["height"],
+        },
+        "contact_sheet": {"file": "contact_sheet.png", "sha256": outputs["contact_sheet"]},
+        "cost_usd": str(await _total_cost(rt, project_id)),
+    }
+    _write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _export_shot(rt: Runtime, shot: Shot, out_dir: Path, outputs: dict[str, Any]) -> dict[str, Any]:
+    key = str(shot.number)
+    panel_file = f"panels/shot_{shot.number:03d}.png"
+    clip_file = f"clips/shot_{shot.number:03d}.mp4"
+    _copy(rt.assets.path(outputs["panels"][key], "image/png"), out_dir / panel_file)
+    _copy(rt.assets.path(outputs["clips"][key], "video/mp4"), out_dir / clip_file)
+    return shot_summary(shot) | {
+        "panel": {
+            "file": panel_file,
+            "sha256": outputs["panels"][key],
+            "job_id": shot.panel_job_id,
+        },
+        "clip": {"file": clip_file, "sha256": outputs["clips"][key], "job_id": shot.clip_job_id},
+    }

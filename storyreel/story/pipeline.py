@@ -1,0 +1,178 @@
+"""The story pipeline as one parent workflow: panels -> clips -> assembly -> exports.
+
+The parent enqueues one child generation workflow per panel (all at once, so the provider
+queue's concurrency decides the parallelism), waits for them, then does the same for the
+clips. Job creation reuses any finished or running job for the same request, so a re-run
+after a crash, or of an unchanged story, buys nothing twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dbos import DBOS
+from dbos import error as dbos_errors
+
+from storyreel.engine import jobs
+from storyreel.engine.pricing import estimate
+from storyreel.engine.runtime import Runtime, runtime
+from storyreel.engine.service import enqueue_job
+from storyreel.errors import StoryreelError
+from storyreel.media.assemble import assemble_video
+from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
+from storyreel.media.thumbs import video_thumbnail
+from storyreel.store.models import Shot
+from storyreel.store.records import add_asset, store_image
+
+from .export import export_story
+from .project import character_references, load_project, planned, story_of
+from .prompts import clip_request, panel_request
+
+WORKFLOW_NAME = "storyreel.story"
+
+
+class StoryRunError(StoryreelError):
+    """A shot's generation failed, so the story cannot be finished as asked."""
+
+
+@DBOS.step(name="storyreel.story.panel_jobs")
+async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
+    rt = runtime()
+    project = await load_project(rt, project_id)
+    story = story_of(project)
+    refs = character_references(project)
+    created = []
+    for shot in project.shots:
+        req = panel_request(story, planned(shot), references=refs)
+        job, _ = await jobs.create_job(
+            rt.db, req, project_id=project_id, estimate_usd=estimate(rt.settings, req)
+        )
+        await _link(rt, shot.id, panel_job_id=job.id)
+        created.append(
+            {"shot": shot.number, "shot_id": shot.id, "job_id": job.id, "provider": job.provider}
+        )
+    return created
+
+
+@DBOS.step(name="storyreel.story.clip_jobs")
+async def create_clip_jobs(project_id: str, panels: dict[str, str]) -> list[dict[str, Any]]:
+    rt = runtime()
+    project = await load_project(rt, project_id)
+    story = story_of(project)
+    created = []
+    for shot in project.shots:
+        req = clip_request(story, planned(shot), panel_sha256=panels[str(shot.number)])
+        job, _ = await jobs.create_job(
+            rt.db, req, project_id=project_id, estimate_usd=estimate(rt.settings, req)
+        )
+        await _link(rt, shot.id, clip_job_id=job.id)
+        created.append(
+            {"shot": shot.number, "shot_id": shot.id, "job_id": job.id, "provider": job.provider}
+        )
+    return created
+
+
+async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
+    async with rt.db.session() as session:
+        shot = await session.get(Shot, shot_id)
+        for key, value in job_ids.items():
+            setattr(shot, key, value)
+
+
+@DBOS.step(name="storyreel.story.assemble")
+async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
+    """Join the clips with crossfades into one MP4 in the asset store."""
+    rt = runtime()
+    story = story_of(await load_project(rt, project_id))
+    width, height = story.size
+    out = rt.scratch_dir / "assembly" / f"{project_id}.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    info = await assemble_video(
+        [rt.assets.path(sha, "video/mp4") for sha in clips],
+        out,
+        fps=story.render.fps,
+        width=width,
+        height=height,
+        transition_frames=story.render.transition_frames,
+    )
+    thumb_sha, _ = rt.assets.put(video_thumbnail(out), "image/jpeg")
+    sha, stored = rt.assets.put_file(out, "video/mp4")
+    row = {
+        "sha256": sha,
+        "mime": "video/mp4",
+        "size": stored.stat().st_size,
+        "width": info.width,
+        "height": info.height,
+        "frames": info.frames,
+        "duration": info.duration,
+        "thumbnail_sha256": thumb_sha,
+    }
+    async with rt.db.session() as session:
+        await add_asset(session, row)
+    return row
+
+
+@DBOS.step(name="storyreel.story.contact_sheet")
+async def contact_sheet(project_id: str, panels: dict[str, str]) -> str:
+    rt = runtime()
+    project = await load_project(rt, project_id)
+    sheet = render_contact_sheet(
+        [
+            SheetPanel(
+                image=rt.assets.read(panels[str(s.number)], "image/png"),
+                number=s.number,
+                caption=s.action,
+            )
+            for s in project.shots
+        ],
+        title=project.title,
+    )
+    info = store_image(rt.assets, sheet, "image/png")
+    async with rt.db.session() as session:
+        await add_asset(session, info)
+    return str(info["sha256"])
+
+
+@DBOS.step(name="storyreel.story.export")
+async def export(project_id: str, out_dir: str, outputs: dict[str, Any]) -> dict[str, Any]:
+    rt = runtime()
+    return await export_story(rt, project_id, Path(out_dir), outputs)
+
+
+async def _run_children(created: list[dict[str, Any]], what: str) -> dict[str, str]:
+    """Enqueue every child, wait for all, and map shot number -> first output sha."""
+    handles = [(child, await enqueue_job(child["job_id"], child["provider"])) for child in created]
+    outputs: dict[str, str] = {}
+    for child, handle in handles:
+        try:
+            result = await handle.get_result(polling_interval_sec=0.2)
+        except dbos_errors.DBOSAwaitedWorkflowCancelledError:
+            result = {"status": "canceled", "error": "canceled by user"}
+        if result["status"] != "succeeded":
+            raise StoryRunError(
+                f"shot {child['shot']}: {what} job {child['job_id']} {result['status']}: "
+                f"{result.get('error') or 'no error message'}"
+            )
+        outputs[str(child["shot"])] = result["outputs"][0]
+        if result.get("job_id") not in (None, child["job_id"]):
+            # The job failed over to another model: the shot now points at the one that
+            # made its output.
+            column = "panel_job_id" if what == "panel" else "clip_job_id"
+            await relink_shot(child["shot_id"], column, result["job_id"])
+    return outputs
+
+
+@DBOS.step(name="storyreel.story.relink")
+async def relink_shot(shot_id: str, column: str, job_id: str) -> None:
+    await _link(runtime(), shot_id, **{column: job_id})
+
+
+@DBOS.workflow(name=WORKFLOW_NAME)
+async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
+    panels = await _run_children(await create_panel_jobs(project_id), "panel")
+    clips = await _run_children(await create_clip_jobs(project_id, panels), "clip")
+    video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)])
+    sheet = await contact_sheet(project_id, panels)
+    outputs = {"panels": panels, "clips": clips, "video": video, "contact_sheet": sheet}
+    return await export(project_id, out_dir, outputs)

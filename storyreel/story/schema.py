@@ -1,0 +1,120 @@
+"""The story file: what a writer hands storyreel (YAML or JSON).
+
+Unknown keys are errors (``extra="forbid"``): a typo such as ``charaters:`` must fail loudly,
+not silently produce a story without characters.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ASPECT_SIZES = {
+    "16:9": (1024, 576),
+    "9:16": (576, 1024),
+    "1:1": (768, 768),
+    "4:3": (960, 720),
+    "3:4": (720, 960),
+    "21:9": (1344, 576),
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class CharacterDef(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    description: str = Field(default="", max_length=2_000)
+    references: list[Path] = Field(default_factory=list, max_length=9)
+
+
+class ShotDef(_Strict):
+    action: str = Field(min_length=1, max_length=2_000)
+    characters: list[str] = Field(default_factory=list)
+    setting: str = Field(default="", max_length=2_000)
+    camera: str = Field(default="", max_length=200)
+    motion: str = Field(default="", max_length=500)
+    duration: float | None = Field(default=None, gt=0, le=30)
+
+
+class BeatDef(_Strict):
+    title: str = Field(default="", max_length=300)
+    setting: str = Field(default="", max_length=2_000)
+    shots: list[ShotDef] = Field(min_length=1, max_length=50)
+
+
+class RenderDef(_Strict):
+    """How to render: models, size, timing. Defaults run offline."""
+
+    image_model: str = Field(default="sketch:previz", min_length=1, max_length=200)
+    video_model: str = Field(default="motion:kenburns", min_length=1, max_length=200)
+    width: int | None = Field(default=None, ge=64, le=4096)
+    height: int | None = Field(default=None, ge=64, le=4096)
+    fps: int = Field(default=24, ge=1, le=60)
+    duration: float = Field(default=3.0, gt=0, le=30)
+    transition_frames: int = Field(default=12, ge=0, le=120)
+
+    @model_validator(mode="after")
+    def _both_or_neither(self) -> RenderDef:
+        if (self.width is None) != (self.height is None):
+            raise ValueError("give both width and height, or neither (the aspect decides)")
+        for side in (self.width, self.height):
+            if side is not None and side % 2:
+                raise ValueError(f"video sizes must be even numbers, got {side}")
+        return self
+
+
+class StoryDef(_Strict):
+    title: str = Field(min_length=1, max_length=300)
+    style: str = Field(default="", max_length=500)
+    aspect: str = "16:9"
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
+    characters: list[CharacterDef] = Field(default_factory=list, max_length=50)
+    story: str = Field(default="", max_length=100_000)
+    beats: list[BeatDef] = Field(default_factory=list, max_length=200)
+    render: RenderDef = Field(default_factory=RenderDef)
+
+    @field_validator("aspect", mode="before")
+    @classmethod
+    def _quoted_aspect(cls, value: object) -> object:
+        # YAML 1.1 reads an unquoted 16:9 as the base-60 number 969.
+        if isinstance(value, int):
+            raise ValueError('write the aspect in quotes, e.g. aspect: "16:9"')
+        return value
+
+    @field_validator("aspect")
+    @classmethod
+    def _known_aspect(cls, value: str) -> str:
+        if value not in ASPECT_SIZES:
+            raise ValueError(f"aspect must be one of {', '.join(ASPECT_SIZES)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> StoryDef:
+        if not self.story.strip() and not self.beats:
+            raise ValueError("a story needs 'story' text or explicit 'beats'")
+        names = [c.name.casefold() for c in self.characters]
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise ValueError(f"character names must be unique; repeated: {', '.join(duplicates)}")
+        known = {c.name.casefold(): c.name for c in self.characters}
+        number = 0
+        for beat_no, beat in enumerate(self.beats, 1):
+            for shot in beat.shots:
+                number += 1
+                for name in shot.characters:
+                    if name.casefold() not in known:
+                        listed = ", ".join(c.name for c in self.characters) or "none"
+                        raise ValueError(
+                            f"shot {number} (beat {beat_no}) names unknown character "
+                            f"{name!r}; characters are: {listed}"
+                        )
+        return self
+
+    @property
+    def size(self) -> tuple[int, int]:
+        if self.render.width is not None and self.render.height is not None:
+            return self.render.width, self.render.height
+        return ASPECT_SIZES[self.aspect]

@@ -1,0 +1,100 @@
+"""``ScriptedProvider``: a provider whose behaviour is written into the request.
+
+``extra`` drives it, so one instance serves many scenarios at once:
+
+- ``polls``: states to report, one per poll (the last one repeats), e.g.
+  ``["running", "running", "succeeded"]``; default ``["succeeded"]``
+- ``poll_errors``: how many polls fail first with a retryable HTTP 503
+- ``submit_error``: ``{"kind": "api" | "quota" | "job", "status": 429, "retryable": true,
+  "times": 1, "retry_after": 0.01}`` makes the first ``times`` submits fail
+- ``fail_message``: the message of a ``failed`` poll
+
+Every submit is counted in ``submissions`` (job id -> calls), which is what tests assert
+"paid once" on.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any, ClassVar
+
+from PIL import Image
+
+from storyreel.errors import ProviderAPIError, ProviderJobError, QuotaError
+from storyreel.media.images import image_to_png
+from storyreel.providers.base import Provider
+from storyreel.providers.types import (
+    GenerationRequest,
+    Handle,
+    JobState,
+    RemoteArtifact,
+    Status,
+    Task,
+)
+
+
+class ScriptedProvider(Provider):
+    name = "scripted"
+    tasks = frozenset(Task)
+    max_references = 16
+
+    submissions: ClassVar[Counter[str]] = Counter()
+    _polls: ClassVar[Counter[str]] = Counter()
+    _submit_failures: ClassVar[Counter[str]] = Counter()
+
+    async def submit(
+        self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
+    ) -> Handle:
+        script: dict[str, Any] = dict(req.extra)
+        error = script.get("submit_error")
+        if error and self._submit_failures[job_id] < int(error.get("times", 1)):
+            self._submit_failures[job_id] += 1
+            raise _error(error)
+        self.submissions[job_id] += 1
+        path = self.scratch_path(f"scripted-{job_id}", ".png")
+        colour = (req.seed or 0) % 256
+        path.write_bytes(image_to_png(Image.new("RGB", (64, 64), (colour, 80, 160))))
+        return Handle(
+            provider=self.name,
+            request_id=f"scripted-{job_id}",
+            data={"script": script, "output": str(path)},
+        )
+
+    async def poll(self, handle: Handle) -> Status:
+        script = handle.data["script"]
+        seen = self._polls[handle.request_id]
+        self._polls[handle.request_id] += 1
+        if seen < int(script.get("poll_errors", 0)):
+            raise ProviderAPIError("simulated 503", status=503, retryable=True, provider=self.name)
+        states = script.get("polls", ["succeeded"])
+        state = JobState(states[min(seen - int(script.get("poll_errors", 0)), len(states) - 1)])
+        if state is JobState.FAILED:
+            return Status(
+                state=state,
+                message=script.get("fail_message", "scripted failure"),
+                error_reason="scripted",
+            )
+        return Status(state=state)
+
+    async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        return [RemoteArtifact(mime="image/png", path=handle.data["output"])]
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.submissions.clear()
+        cls._polls.clear()
+        cls._submit_failures.clear()
+
+
+def _error(spec: dict[str, Any]) -> Exception:
+    kind = spec.get("kind", "api")
+    if kind == "job":
+        return ProviderJobError("scripted: the model refused", reason="safety")
+    if kind == "quota":
+        return QuotaError("scripted: out of credits", status=402)
+    return ProviderAPIError(
+        f"scripted: HTTP {spec.get('status', 503)}",
+        status=spec.get("status", 503),
+        retryable=bool(spec.get("retryable", True)),
+        retry_after=spec.get("retry_after"),
+    )

@@ -1,0 +1,210 @@
+"""``storyreel models`` and ``storyreel cost``: numbers from the catalog, one-line errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from storyreel.catalog import CATALOG_FILE_ENV, Catalog
+from storyreel.cli import common
+from storyreel.cli.app import app
+from storyreel.providers.types import Task
+
+runner = CliRunner()
+
+STORY = """
+title: Tiny
+characters:
+  - {name: Ada, description: yellow coat}
+beats:
+  - setting: park at noon
+    shots:
+      - {action: Ada reads., characters: [Ada], duration: 2.5}
+      - {action: Ada looks up., characters: [Ada], duration: 6}
+render:
+  image_model: fal:fal-ai/flux-2-pro/edit
+  video_model: fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video
+  width: 1920
+  height: 1080
+"""
+
+
+@pytest.fixture(autouse=True)
+def _wide_console(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rich tables fold cells to the terminal width; give them room to keep ids whole."""
+    monkeypatch.setattr(common.console, "_width", 400)
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_cost_compare_reproduces_seed_000() -> None:
+    code, out, _ = invoke("cost", "compare", "--stories-per-month", "12")
+    assert code == 0, out
+    assert "= $24.50 per story" in out
+    assert "150 images x $0.03 (kie:seedream/4.5-edit)" in out
+    assert "100 videos x $0.20 (kie:bytedance/seedance-1.5-pro)" in out
+    assert "$199.00 per month (unlimited, 15 parallel)" in out
+    assert "break-even:   8.1 stories per month" in out
+    rows = {line.split()[1]: line for line in out.splitlines() if line.startswith("│")}
+    assert set(rows) == {"1", "5", "8", "10", "12", "20"}
+    assert "$245.00" in rows["10"] and "subscription" in rows["10"]
+    assert "$490.00" in rows["20"] and "$291.00" in rows["20"]
+    assert "$196.00" in rows["8"] and "pay-per-use" in rows["8"]
+    assert "$294.00" in rows["12"]
+
+
+def test_cost_compare_follows_the_models_asked_for() -> None:
+    code, out, _ = invoke(
+        "cost",
+        "compare",
+        "--image-model",
+        "flux-schnell",
+        "--video-model",
+        "kling",
+        "--images-per-story",
+        "10",
+        "--videos-per-story",
+        "10",
+    )
+    assert code == 0, out
+    assert "= $3.53 per story" in out  # 10 x 0.003 + 10 x 0.35
+    assert "break-even:   56.4 stories per month" in out
+
+
+def test_cost_compare_with_a_plan_model_never_breaks_even() -> None:
+    code, out, _ = invoke("cost", "compare", "--image-model", "sketch", "--video-model", "motion")
+    assert code == 0, out
+    assert "= $0.00 per story" in out
+    assert "break-even:   never" in out
+
+
+def test_cost_compare_reads_the_user_catalog(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    path = tmp_path / "mine.toml"
+    path.write_text(
+        '[[models]]\nid = "kie:seedream/4.5-edit"\nprice = { kind = "per_image", usd = "0.02" }\n'
+    )
+    monkeypatch.setenv(CATALOG_FILE_ENV, str(path))
+    code, out, _ = invoke("cost", "compare")
+    assert code == 0, out
+    assert "= $23.00 per story" in out
+
+
+def test_cost_compare_unknown_plan_is_one_red_line() -> None:
+    code, _, err = invoke("cost", "compare", "--subscription", "fal")
+    assert code == 1
+    assert err.strip().splitlines() == [
+        "error: 'fal' is not priced by a subscription; plans: modelslab"
+    ]
+
+
+def test_models_for_a_task_lists_only_those_models() -> None:
+    code, out, _ = invoke("models", "--task", "image-to-video")
+    assert code == 0, out
+    expected = {m.id for m in Catalog.builtin().models(Task.IMAGE_TO_VIDEO)}
+    listed = {line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")}
+    assert listed == expected
+    assert "fal:fal-ai/flux-2-pro/edit" not in out
+    assert "sketch:previz" not in out
+    assert f"{len(expected)} models for image-to-video" in out
+    assert "$0.35 first 5 s + $0.07/extra s" in out
+
+
+def test_models_lists_everything_with_prices() -> None:
+    code, out, _ = invoke("models")
+    assert code == 0, out
+    assert f"{len(Catalog.builtin())} models" in out
+    assert "$0.03 first MP + $0.015/extra MP" in out
+    assert "plan Unlimited Premium $199.00/month" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["-m", "veo31", "--duration", "8"], "estimate: $3.20"),
+        (["-m", "veo31", "--duration", "8", "--no-audio"], "estimate: $1.60"),
+        (["-m", "kling", "--duration", "10"], "estimate: $0.70"),
+        (["-m", "flux-2-pro", "--width", "1920", "--height", "1080"], "estimate: $0.045"),
+        (["-m", "gpt-image-1.5", "--quality", "low", "--count", "2"], "estimate: $0.018"),
+        (["-m", "sora-2-pro", "--resolution", "1080p", "--duration", "12"], "estimate: $6.00"),
+        (["-m", "seedance-1.5-pro"], "estimate: $0.00 (covered by modelslab plan"),
+        (["-m", "gpt-4o"], "estimate: $0.0125"),
+    ],
+)
+def test_cost_estimate_one_job(args: list[str], expected: str) -> None:
+    code, out, err = invoke("cost", "estimate", *args)
+    assert code == 0, err
+    assert expected in out
+
+
+def test_cost_estimate_shows_job_rule_and_source() -> None:
+    code, out, _ = invoke("cost", "estimate", "--model", "veo31-fast")
+    assert code == 0
+    assert "fal:fal-ai/veo3.1/fast/image-to-video (alias veo31-fast)  image-to-video" in out
+    assert "job:      8 s, 720p, audio on, 1 clip" in out
+    assert "source:   seed 004" in out
+    assert "estimate: $1.20" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["-m", "veo31", "--duration", "5"], "a 5 s clip is not possible; durations: 4, 6, 8 s"),
+        (["-m", "klign"], "unknown model 'klign'; did you mean"),
+        (["-m", "veo31", "--task", "text-to-image"], "cannot do text-to-image"),
+        (["-m", "kling", "--audio"], "cannot generate audio"),
+        (["-m", "gpt-image-1.5", "--quality", "best"], "quality best is not one of"),
+        (["-m", "veo31", "--width", "1281", "--height", "720"], "even numbers"),
+        ([], "give --model to price one job or --story to price a story"),
+        (["-m", "kling", "--story", "x.yaml"], "give --model"),
+        (["--story", "missing.yaml"], "story file not found: missing.yaml"),
+    ],
+)
+def test_cost_estimate_errors_are_one_red_line(args: list[str], message: str) -> None:
+    code, _, err = invoke("cost", "estimate", *args)
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert message in lines[0]
+
+
+def test_cost_estimate_story(tmp_path: Path) -> None:
+    story = tmp_path / "tiny.yaml"
+    story.write_text(STORY)
+    code, out, err = invoke("cost", "estimate", "--story", str(story))
+    assert code == 0, err
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in out.splitlines()
+        if line.startswith("│")
+    ]
+    # 1920x1080 panels: $0.045; 2.5 s shot billed as kling's 5 s ($0.35), 6 s -> 10 s ($0.70)
+    assert rows == [
+        ["1", "2.5", "5", "$0.045", "$0.35", "$0.395"],
+        ["2", "6", "10", "$0.045", "$0.70", "$0.745"],
+        ["all", "", "", "$0.09", "$1.05", "$1.14"],
+    ]
+    assert "total: $1.14 for 2 panels and 2 clips" in out
+    assert "panels: fal:fal-ai/flux-2-pro/edit  $0.03 first MP + $0.015/extra MP" in out
+
+
+def test_cost_estimate_offline_story_is_free(tmp_path: Path) -> None:
+    story = tmp_path / "tiny.yaml"
+    story.write_text(STORY.split("render:")[0])
+    code, out, _ = invoke("cost", "estimate", "--story", str(story))
+    assert code == 0
+    assert "total: $0.00 for 2 panels and 2 clips" in out
+
+
+def test_cost_estimate_story_with_an_unknown_model(tmp_path: Path) -> None:
+    story = tmp_path / "tiny.yaml"
+    story.write_text(STORY.replace("fal:fal-ai/flux-2-pro/edit", "fal:fal-ai/flux-9"))
+    code, _, err = invoke("cost", "estimate", "--story", str(story))
+    assert code == 1
+    assert err.startswith("error: unknown model 'fal:fal-ai/flux-9'")

@@ -1,0 +1,74 @@
+"""A job that fails for a non-input reason is taken over by the next model in its chain."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from storyreel.catalog import clear_cache
+from storyreel.engine import jobs
+from storyreel.engine.app import Engine
+from storyreel.engine.runtime import Runtime
+from storyreel.engine.service import submit_job, wait_job
+from storyreel.providers.types import GenerationRequest, Task
+from storyreel.testing.scripted import ScriptedProvider
+
+USER_CATALOG = """
+[[models]]
+id = "scripted:flaky"
+title = "a model that fails"
+tasks = ["text-to-image"]
+price = { kind = "per_image", usd = 0.05 }
+price_source = "test"
+
+[fallbacks]
+"scripted:flaky" = ["sketch:previz"]
+"""
+
+
+@pytest.fixture
+async def scripted(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[None]:
+    assert engine.runtime is not None
+    path = engine.runtime.settings.data_path / "catalog.toml"
+    path.write_text(USER_CATALOG)
+    monkeypatch.setenv("STORYREEL_CATALOG_FILE", str(path))
+    clear_cache()
+    ScriptedProvider.reset()
+    await engine.add_provider(ScriptedProvider)
+    yield
+    clear_cache()
+
+
+def flaky(**extra: Any) -> GenerationRequest:
+    return GenerationRequest(
+        task=Task.TEXT_TO_IMAGE,
+        model="scripted:flaky",
+        prompt="a quiet harbour at dawn",
+        width=256,
+        height=144,
+        extra=extra,
+    )
+
+
+async def test_provider_failure_fails_over_and_records_the_switch(
+    scripted: None, rt: Runtime
+) -> None:
+    job = await submit_job(flaky(polls=["running", "failed"], fail_message="runner lost"))
+    assert job.estimate_usd is not None and float(job.estimate_usd) == pytest.approx(0.05)
+    result = await wait_job(job.id)
+    assert result["status"] == "succeeded"
+    failed = await jobs.get_job(rt.db, job.id)
+    assert failed.status == "failed" and failed.failover_to == result["job_id"]
+    successor = await jobs.get_job(rt.db, result["job_id"])
+    assert successor.model == "sketch:previz" and successor.failover_from == job.id
+    assert successor.status == "succeeded" and successor.outputs
+
+
+async def test_input_failures_are_not_failed_over(scripted: None, rt: Runtime) -> None:
+    job = await submit_job(flaky(submit_error={"kind": "job"}))
+    result = await wait_job(job.id)
+    assert result["status"] == "failed"
+    row = await jobs.get_job(rt.db, job.id)
+    assert row.error_reason == "safety" and row.failover_to is None

@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from storyreel.errors import InputError, NotFound
+from storyreel.store.assets import AssetStore
+
+
+def test_put_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    sha, path = store.put(b"hello", "image/png")
+    assert sha == hashlib.sha256(b"hello").hexdigest()
+    assert path == store.root / sha[:2] / sha[2:4] / f"{sha}.png"
+    again, same = store.put(b"hello", "image/png")
+    assert (again, same) == (sha, path) and store.read(sha, "image/png") == b"hello"
+
+
+def test_put_file_moves_scratch_output_in(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    scratch = tmp_path / "out.mp4"
+    scratch.write_bytes(b"video")
+    _, path = store.put_file(scratch, "video/mp4")
+    assert not scratch.exists() and path.read_bytes() == b"video" and path.suffix == ".mp4"
+
+
+def test_streaming_writer_commits_or_leaves_nothing(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path / "assets")
+    writer = store.open_writer("image/png")
+    writer.write(b"ab")
+    writer.write(b"cd")
+    sha, path = writer.commit()
+    assert path.read_bytes() == b"abcd" and sha == hashlib.sha256(b"abcd").hexdigest()
+    aborted = store.open_writer("image/png")
+    aborted.write(b"partial")
+    aborted.abort()
+    assert list((store.root / "incoming").iterdir()) == []
+
+
+@pytest.mark.parametrize("bad", ["../../etc/passwd", "a" * 63, "A" * 64, ""])
+def test_asset_ids_are_validated_so_paths_stay_inside(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(InputError):
+        AssetStore(tmp_path).path(bad, "image/png")
+
+
+def test_unknown_mime_and_missing_asset(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path)
+    with pytest.raises(InputError, match="unsupported media type"):
+        store.put(b"x", "text/html")
+    with pytest.raises(NotFound):
+        store.read("0" * 64, "image/png")

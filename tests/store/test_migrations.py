@@ -1,0 +1,26 @@
+"""Migrations are applied on start, are idempotent, and build exactly the models' schema."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect
+
+from storyreel.config import Settings
+from storyreel.store.db import migrate, sync_url
+from storyreel.store.models import Base
+
+
+def test_migrations_match_models_on_both_backends(tmp_path: Path, backend: str | None) -> None:
+    url = Settings(data_dir=tmp_path, database_url=backend).app_database_url
+    migrate(url)
+    migrate(url)  # a second start changes nothing
+    engine = create_engine(sync_url(url))
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        tables = set(inspect(connection).get_table_names())
+    engine.dispose()
+    assert diff == []
+    assert {"jobs", "assets", "projects", "characters", "shots", "cost_entries"} <= tables
