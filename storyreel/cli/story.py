@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from functools import partial
 from importlib.resources import as_file, files
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from storyreel.catalog.pricing import format_usd
 from storyreel.story.loader import load_story
 from storyreel.story.planner import plan_story
 from storyreel.story.runner import run_story
@@ -25,10 +27,11 @@ OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder for the out
 
 def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
     video = manifest["video"]
+    cost = format_usd(Decimal(str(manifest["cost_usd"])))
     console.print(
         f"[green]Done[/] in {seconds:.1f} s: {len(manifest['shots'])} panels, "
         f"{video['duration']:.2f} s video ({video['frames']} frames, "
-        f"{video['width']}x{video['height']}), cost ${manifest['cost_usd']}"
+        f"{video['width']}x{video['height']}), cost {cost}"
     )
     console.print(f"  video:         {out / video['file']}")
     console.print(f"  contact sheet: {out / manifest['contact_sheet']['file']}")

@@ -30,6 +30,7 @@ def test_demo_makes_panels_contact_sheet_and_a_video_of_the_planned_length(tmp_p
     assert video.duration == pytest.approx(planned.total_duration)
     assert video.codec == "h264"
     assert "Done in" in result.stdout
+    assert "cost $0.00" in result.stdout and "$0.000" not in result.stdout
     thumbs = dict(query(tmp_path / "data", "SELECT sha256, thumbnail_sha256 FROM assets"))
     images = [s["panel"]["sha256"] for s in shots] + [manifest["contact_sheet"]["sha256"]]
     assert all(thumbs.get(sha) for sha in images), "every image has a 150 px thumbnail"
