@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
@@ -37,9 +38,39 @@ def guard() -> Iterator[None]:
         fail(exc.message)
     except KeyboardInterrupt:
         fail("interrupted; run the same command again to resume", code=130)
+    except Terminated:
+        fail("terminated; run the same command again to resume", code=143)
+
+
+class Terminated(Exception):
+    """SIGTERM arrived: the command was cancelled the way Ctrl-C cancels it."""
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     with guard():
-        return asyncio.run(coro)
+        return asyncio.run(_cancelled_by_sigterm(coro))
     raise AssertionError("unreachable")
+
+
+async def _cancelled_by_sigterm(coro: Coroutine[Any, Any, T]) -> T:
+    """Treat SIGTERM like Ctrl-C: cancel the command so the engine stops cleanly (its
+    workflows stay pending for the next process) instead of dying mid-write."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    terminated = False
+
+    def terminate() -> None:
+        nonlocal terminated
+        terminated = True
+        main.cancel()
+
+    loop.add_signal_handler(signal.SIGTERM, terminate)
+    try:
+        return await coro
+    except asyncio.CancelledError:
+        if terminated:
+            raise Terminated from None
+        raise
+    finally:
+        loop.remove_signal_handler(signal.SIGTERM)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from typing import Any
 
 import dbos._dbos as dbos_internals
@@ -41,5 +42,16 @@ async def cancel_tasks(tasks: set[asyncio.Task[Any]]) -> None:
     mine = [task for task in list(tasks) if task.get_loop() is loop and not task.done()]
     for task in mine:
         task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await asyncio.gather(*mine, return_exceptions=True)
+    dbos_log = logging.getLogger("dbos")
+    dbos_log.addFilter(_drop_cancellation_notices)
+    try:
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.gather(*mine, return_exceptions=True)
+    finally:
+        dbos_log.removeFilter(_drop_cancellation_notices)
+
+
+def _drop_cancellation_notices(record: logging.LogRecord) -> bool:
+    # DBOS warns once per unwinding workflow and step; here the cancel is ours and the
+    # user already sees "interrupted; run the same command again to resume".
+    return not record.getMessage().startswith("Asyncio task cancelled for workflow or step")

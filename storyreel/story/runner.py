@@ -11,10 +11,11 @@ import asyncio
 import contextlib
 import hashlib
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 
 from storyreel.catalog import Catalog, ModelEntry
 from storyreel.config import Settings
@@ -58,7 +59,13 @@ def _resolve(catalog: Catalog, model: str, name: str, field: str) -> ModelEntry:
         raise InputError(f"{name}: render.{field}: {exc.message}") from exc
 
 
-async def choose_run_id(project_id: str, out_dir: Path) -> str:
+@dataclass(frozen=True)
+class RunChoice:
+    workflow_id: str
+    resuming: bool
+
+
+async def choose_run_id(project_id: str, out_dir: Path) -> RunChoice:
     """Re-attach to an unfinished run for this project and folder, or number a new one."""
     folder = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:10]
     prefix = f"story-{project_id}-{folder}-"
@@ -66,11 +73,11 @@ async def choose_run_id(project_id: str, out_dir: Path) -> str:
         workflow_id_prefix=prefix, load_input=False, load_output=False
     )
     if not runs:
-        return f"{prefix}1"
+        return RunChoice(f"{prefix}1", resuming=False)
     latest = max(runs, key=lambda r: int(r.workflow_id.rsplit("-", 1)[1]))
     if latest.status in ACTIVE_RUN:
-        return latest.workflow_id
-    return f"{prefix}{int(latest.workflow_id.rsplit('-', 1)[1]) + 1}"
+        return RunChoice(latest.workflow_id, resuming=True)
+    return RunChoice(f"{prefix}{int(latest.workflow_id.rsplit('-', 1)[1]) + 1}", resuming=False)
 
 
 async def run_story(
@@ -93,11 +100,18 @@ async def run_story(
     async with Engine(settings) as engine:
         assert engine.runtime is not None
         project_id = await prepare_project(engine.runtime, loaded)
-        run_id = await choose_run_id(project_id, out_dir)
-        with SetWorkflowID(run_id):
-            handle = await DBOS.start_workflow_async(
-                story_workflow, project_id, str(out_dir.resolve())
-            )
+        run = await choose_run_id(project_id, out_dir)
+        handle: WorkflowHandleAsync[dict[str, Any]]
+        if run.resuming:
+            # Its interrupted process is dead: recovery has handed the run back to a queue,
+            # which this process (or a live worker) is running. Starting it again would
+            # race that copy, so only wait for it.
+            handle = await DBOS.retrieve_workflow_async(run.workflow_id)
+        else:
+            with SetWorkflowID(run.workflow_id):
+                handle = await DBOS.start_workflow_async(
+                    story_workflow, project_id, str(out_dir.resolve())
+                )
         watcher = asyncio.create_task(watch(engine.runtime, project_id)) if watch else None
         try:
             manifest: dict[str, Any] = await handle.get_result(polling_interval_sec=0.2)

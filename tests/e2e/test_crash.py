@@ -2,7 +2,7 @@
 
 The sketch provider is slowed with its ``latency`` setting so the kill lands while panels
 are in flight. Resuming is done two ways: re-running the same command, and starting
-``storyreel worker``.
+``storyreel worker``. Ctrl-C and SIGTERM stop the run cleanly and resume the same way.
 """
 
 from __future__ import annotations
@@ -50,8 +50,10 @@ def slowed_env(data: Path) -> dict[str, str]:
     )
 
 
-def kill_mid_run(tmp_path: Path, env: dict[str, str]) -> set[str]:
-    """Start a run, SIGKILL it once some but not all panels are done; return those jobs."""
+def kill_mid_run(
+    tmp_path: Path, env: dict[str, str], sig: signal.Signals = signal.SIGKILL
+) -> set[str]:
+    """Start a run, signal it once some but not all panels are done; return those jobs."""
     data = Path(env["STORYREEL_DATA_DIR"])
     run = spawn("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
     deadline = time.monotonic() + 120
@@ -64,8 +66,12 @@ def kill_mid_run(tmp_path: Path, env: dict[str, str]) -> set[str]:
     assert run.poll() is None, (
         f"run ended before the kill: {run.stdout.read() if run.stdout else ''}"
     )
-    run.send_signal(signal.SIGKILL)
-    run.wait(10)
+    run.send_signal(sig)
+    output, _ = run.communicate(timeout=30)
+    if sig is not signal.SIGKILL:
+        assert run.returncode == 128 + sig, output
+        assert "run the same command again to resume" in output
+        assert "Traceback" not in output and "Asyncio task cancelled" not in output, output
     assert 2 <= len(done) < SHOTS
     assert not (tmp_path / "out" / "manifest.json").exists()
     return {row[0] for row in done}
@@ -84,10 +90,13 @@ def assert_finished_exactly_once(tmp_path: Path, data: Path, done_before: set[st
     assert video.frames == SHOTS * 12 + (SHOTS - 1) * 4
 
 
-def test_rerunning_the_command_finishes_without_regenerating(tmp_path: Path) -> None:
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM])
+def test_rerunning_the_command_finishes_without_regenerating(
+    tmp_path: Path, sig: signal.Signals
+) -> None:
     (tmp_path / "story.yaml").write_text(STORY)
     env = slowed_env(tmp_path / "data")
-    done_before = kill_mid_run(tmp_path, env)
+    done_before = kill_mid_run(tmp_path, env, sig)
     started = time.monotonic()
     rerun = storyreel("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr

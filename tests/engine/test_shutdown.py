@@ -24,8 +24,8 @@ def _workflow_tasks_on_this_loop() -> list[asyncio.Task[object]]:
     ]
 
 
-def _sqlite_threads() -> list[str]:
-    return [t.name for t in threading.enumerate() if "_connection_worker_thread" in t.name]
+def _sqlite_threads() -> set[threading.Thread]:
+    return {t for t in threading.enumerate() if "_connection_worker_thread" in t.name}
 
 
 async def test_stop_mid_job_cancels_its_workflow_and_the_next_engine_finishes_it(
@@ -40,6 +40,7 @@ async def test_stop_mid_job_cancels_its_workflow_and_the_next_engine_finishes_it
         extra={"polls": ["running"] * 20 + ["succeeded"]},
     )
     settings = settings.model_copy(update={"executor_id": "stopper"})
+    threads_before = _sqlite_threads()  # other tests' connections are not ours to judge
     async with Engine(settings) as engine:
         await engine.add_provider(ScriptedProvider)
         assert engine.runtime is not None
@@ -48,10 +49,10 @@ async def test_stop_mid_job_cancels_its_workflow_and_the_next_engine_finishes_it
         while (await jobs.get_job(engine.runtime.db, job.id)).polls < 2:
             assert time.monotonic() < deadline, "the job never started polling"
             await asyncio.sleep(0.01)
-        assert _workflow_tasks_on_this_loop()
+        assert _workflow_tasks_on_this_loop(), "the job's workflow runs on this loop"
     # Stopped: no workflow of it runs on, no SQLite thread outlives it, the job is pending.
     assert _workflow_tasks_on_this_loop() == []
-    assert _sqlite_threads() == []
+    assert _sqlite_threads() - threads_before == set()
     async with Engine(settings) as engine:
         await engine.add_provider(ScriptedProvider)
         status = await DBOS.get_workflow_status_async(job.id)
