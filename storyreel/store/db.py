@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
+import logging
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
+from typing import Any
 
+import aiosqlite
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -96,22 +101,23 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: AsyncEngine = create_async_engine(url, poolclass=NullPool)
         self._sqlite_threads: list[threading.Thread] = []
+        options: dict[str, Any] = {"poolclass": NullPool}
+        if make_url(url).get_backend_name() == "sqlite":
+            options["async_creator"] = _sqlite_connector(url, self._track_sqlite_thread)
+        self.engine: AsyncEngine = create_async_engine(url, **options)
+        logging.getLogger(f"sqlalchemy.pool.impl.{NullPool.__name__}").addFilter(_not_cancelled)
         if self.engine.dialect.name == "sqlite":
             sync_engine: Engine = self.engine.sync_engine
             event.listen(sync_engine, "connect", _sqlite_pragmas)
-            event.listen(sync_engine, "connect", self._track_sqlite_thread)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
-    def _track_sqlite_thread(self, dbapi_connection: object, _record: object) -> None:
+    def _track_sqlite_thread(self, thread: threading.Thread) -> None:
         # aiosqlite runs each connection on its own thread. A query cancelled mid-flight
         # (a stopping engine cancels its workflows) force-closes its connection without
         # waiting; ``close`` waits for those threads so none outlives the event loop.
-        thread = getattr(getattr(dbapi_connection, "_connection", None), "_thread", None)
-        if isinstance(thread, threading.Thread):
-            self._sqlite_threads = [t for t in self._sqlite_threads if t.is_alive()]
-            self._sqlite_threads.append(thread)
+        self._sqlite_threads = [t for t in self._sqlite_threads if t.is_alive()]
+        self._sqlite_threads.append(thread)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -124,6 +130,43 @@ class Database:
         threads, self._sqlite_threads = self._sqlite_threads, []
         if threads:
             await asyncio.to_thread(_join_all, threads, _THREAD_JOIN_SECONDS)
+
+
+def _sqlite_connector(
+    url: str, on_open: Callable[[threading.Thread], None]
+) -> Callable[[], Awaitable[aiosqlite.Connection]]:
+    """Open aiosqlite connections that a cancellation cannot orphan.
+
+    Cancelled while connecting, SQLAlchemy never receives the connection, so nothing
+    would close it and its thread would wait until garbage collection, then report to
+    whatever event loop is current by then (possibly a closed one). Here the connect
+    runs to the end under a shield and a cancelled caller closes what it opened.
+    """
+    args, kwargs = aiosqlite_dialect().create_connect_args(make_url(url))
+
+    async def open_connection() -> aiosqlite.Connection:
+        connection = aiosqlite.connect(*args, **kwargs)
+        connection._thread.daemon = True  # as SQLAlchemy's own connect does
+        on_open(connection._thread)
+        return await connection
+
+    async def connect() -> aiosqlite.Connection:
+        opening = asyncio.ensure_future(open_connection())
+        try:
+            return await asyncio.shield(opening)
+        except asyncio.CancelledError:
+            with contextlib.suppress(BaseException):  # a second cancel: give up quietly
+                await (await opening).close()
+            raise
+
+    return connect
+
+
+def _not_cancelled(record: logging.LogRecord) -> bool:
+    # A task cancelled inside a transaction (Ctrl-C, an engine stopping) makes the pool
+    # log the interrupted rollback or close with a traceback. Nothing failed: the
+    # connection is terminated, and the work it held resumes from the last checkpoint.
+    return not (record.exc_info and isinstance(record.exc_info[1], asyncio.CancelledError))
 
 
 def _join_all(threads: list[threading.Thread], timeout: float) -> None:
