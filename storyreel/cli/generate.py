@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from storyreel.catalog import Catalog, ModelEntry
+from storyreel.catalog.pricing import format_usd
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import run_job
 from storyreel.errors import InputError
@@ -108,10 +110,10 @@ def _generate(
             target = out / f"{kind}_{job.id}_{position}{extension_for(output.mime)}"
             shutil.copyfile(source, target)
             console.print(f"  {target}", highlight=False)
-    cost = job.cost_usd if job.cost_usd is not None else 0
+    cost = format_usd(job.cost_usd if job.cost_usd is not None else Decimal(0))
     note = f" (failed over from {job.failover_from})" if job.failover_from else ""
     console.print(
-        f"job {job.id} on {job.model}{note}: cost ${cost:.4f}", highlight=False, soft_wrap=True
+        f"job {job.id} on {job.model}{note}: cost {cost}", highlight=False, soft_wrap=True
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from storyreel.catalog.pricing import format_usd
 from storyreel.engine import jobs as job_rows
 from storyreel.engine.service import cancel_job, open_client
 from storyreel.providers.types import JobState
@@ -19,7 +20,7 @@ app = typer.Typer(help="Inspect and cancel generation jobs.", no_args_is_help=Tr
 
 def _money(job: Job) -> str:
     value = job.cost_usd if job.cost_usd is not None else job.estimate_usd
-    return "" if value is None else f"${value:.4f}"
+    return "" if value is None else format_usd(value)
 
 
 @app.command("list")

@@ -57,7 +57,7 @@ async def test_generate_image_and_video_print_their_cost(tmp_path: Path) -> None
             cwd=tmp_path,
         )
         assert code == 0, out + err
-        assert "cost $0.0300" in out
+        assert "cost $0.03\n" in out
         code, out, err = await storyreel(
             "generate",
             "video",
@@ -75,7 +75,7 @@ async def test_generate_image_and_video_print_their_cost(tmp_path: Path) -> None
             cwd=tmp_path,
         )
         assert code == 0, out + err
-        assert "cost $0.3500" in out
+        assert "cost $0.35\n" in out
         assert suite["fal"].uploads == 1, "the same reference is uploaded once"
     [png] = (tmp_path / "out").glob("image_*.png")
     [mp4] = (tmp_path / "out").glob("video_*.mp4")
