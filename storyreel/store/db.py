@@ -17,9 +17,8 @@ from typing import Any
 import aiosqlite
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -76,16 +75,11 @@ def _file_lock(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
-    # (WAL, set once by ``migrate``, lets readers look while a worker writes.) The busy
-    # timeout makes concurrent writers wait instead of failing with "database is locked";
-    # synchronous=NORMAL in WAL mode survives any process crash (only a power cut can drop
-    # the last commits) and halves the fsyncs per job.
-    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-    cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
+#: Set on every SQLite connection. (WAL, set once by ``migrate``, lets readers look while a
+#: worker writes.) The busy timeout makes concurrent writers wait instead of failing with
+#: "database is locked"; synchronous=NORMAL in WAL mode survives any process crash (only a
+#: power cut can drop the last commits) and halves the fsyncs per job.
+SQLITE_PRAGMAS = ("busy_timeout=30000", "synchronous=NORMAL", "foreign_keys=ON")
 
 
 class Database:
@@ -107,9 +101,6 @@ class Database:
             options["async_creator"] = _sqlite_connector(url, self._track_sqlite_thread)
         self.engine: AsyncEngine = create_async_engine(url, **options)
         logging.getLogger(f"sqlalchemy.pool.impl.{NullPool.__name__}").addFilter(_not_cancelled)
-        if self.engine.dialect.name == "sqlite":
-            sync_engine: Engine = self.engine.sync_engine
-            event.listen(sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     def _track_sqlite_thread(self, thread: threading.Thread) -> None:
@@ -135,7 +126,8 @@ class Database:
 def _sqlite_connector(
     url: str, on_open: Callable[[threading.Thread], None]
 ) -> Callable[[], Awaitable[aiosqlite.Connection]]:
-    """Open aiosqlite connections that a cancellation cannot orphan.
+    """Open aiosqlite connections, with ``SQLITE_PRAGMAS`` set, that a cancellation cannot
+    orphan.
 
     Cancelled while connecting, SQLAlchemy never receives the connection, so nothing
     would close it and its thread would wait until garbage collection, then report to
@@ -148,7 +140,10 @@ def _sqlite_connector(
         connection = aiosqlite.connect(*args, **kwargs)
         connection._thread.daemon = True  # as SQLAlchemy's own connect does
         on_open(connection._thread)
-        return await connection
+        opened = await connection
+        for pragma in SQLITE_PRAGMAS:
+            await opened.execute(f"PRAGMA {pragma}")
+        return opened
 
     async def connect() -> aiosqlite.Connection:
         opening = asyncio.ensure_future(open_connection())

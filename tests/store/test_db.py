@@ -42,3 +42,18 @@ async def test_cancelled_queries_leave_no_thread_and_log_no_error(
             await db.close()
             assert _sqlite_threads() - before == set(), "a connection thread outlived close()"
     assert [r.getMessage() for r in caplog.records] == []
+
+
+async def test_every_sqlite_connection_gets_the_pragmas(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    db = Database(url)
+    try:
+        async with db.session() as session:
+            values = [
+                (await session.execute(text(f"PRAGMA {name}"))).scalar()
+                for name in ("busy_timeout", "synchronous", "foreign_keys", "journal_mode")
+            ]
+    finally:
+        await db.close()
+    assert values == [30000, 1, 1, "wal"]
