@@ -21,7 +21,7 @@ from storyreel.store.db import migrate
 
 from . import executors
 from .runtime import Runtime, set_runtime
-from .shutdown import cancel_tasks, workflow_tasks
+from .shutdown import cancel_tasks, stop_dequeuing, workflow_tasks
 from .webhook_server import BackgroundServer, webhook_app
 from .workflows import queue_name
 
@@ -121,10 +121,9 @@ class Engine:
                 await self._liveness
         # The executor row stays: if a workflow was left pending, the next process sees
         # this pid gone and hands it back to the queues.
-        running = workflow_tasks()
-        await cancel_tasks(running)
+        await stop_dequeuing()
+        await cancel_tasks(workflow_tasks())
         await asyncio.to_thread(DBOS.destroy)
-        await cancel_tasks(running)  # any dequeued while DBOS was shutting down
         # DBOS installed its thread pool as this loop's default executor and has just shut
         # it down; a process that goes on (an embedding app, a test) needs a working one.
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor())

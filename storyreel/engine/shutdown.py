@@ -16,9 +16,41 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Coroutine
+from typing import Any, TypeVar
 
 import dbos._dbos as dbos_internals
+
+T = TypeVar("T")
+
+
+#: DBOS names nothing, so its queue manager thread carries its target's name.
+_QUEUE_MANAGER = "(queue_thread)"
+#: Queue workers wake at least once per queue polling interval; this bounds a stuck one.
+_DEQUEUE_STOP_SECONDS = 15.0
+
+
+async def stop_dequeuing() -> None:
+    """Stop DBOS starting queued workflows on this loop, and wait until it has.
+
+    ``DBOS.destroy`` stops its queue threads too, but only after other shutdown work has
+    begun: a workflow dequeued meanwhile would start on a half-destroyed DBOS (its thread
+    pool already shut) and fail loudly. Setting DBOS's stop events first (3.4 keeps them in
+    ``background_thread_stop_events``) and joining the queue manager, which joins its
+    workers, closes that window; ``destroy`` later sets the same events again.
+    """
+    instance = dbos_internals._dbos_global_instance
+    if instance is None:
+        return
+    for event in getattr(instance, "background_thread_stop_events", []):
+        event.set()
+    managers = [
+        thread
+        for thread in getattr(instance, "_background_threads", [])
+        if thread.name.endswith(_QUEUE_MANAGER)
+    ]
+    for thread in managers:
+        await asyncio.to_thread(thread.join, _DEQUEUE_STOP_SECONDS)
 
 
 def workflow_tasks() -> set[asyncio.Task[Any]]:
@@ -55,3 +87,16 @@ def _drop_cancellation_notices(record: logging.LogRecord) -> bool:
     # DBOS warns once per unwinding workflow and step; here the cancel is ours and the
     # user already sees "interrupted; run the same command again to resume".
     return not record.getMessage().startswith("Asyncio task cancelled for workflow or step")
+
+
+async def finish_before_cancel(work: Coroutine[Any, Any, T]) -> T:
+    """Run ``work`` to its end even if the caller is cancelled meanwhile, then pass the
+    cancellation on. For the few sections that must not stop half-way (a paid submit and
+    the write of its handle); keep them short, ``Engine.stop`` waits for them."""
+    task = asyncio.ensure_future(work)
+    try:
+        return await asyncio.shield(task)
+    except asyncio.CancelledError:
+        with contextlib.suppress(Exception):
+            await task
+        raise

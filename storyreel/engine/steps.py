@@ -26,6 +26,7 @@ from .failover import take_over
 from .outputs import store_artifact
 from .retry import CallKind, RetryPolicy, decide
 from .runtime import runtime
+from .shutdown import finish_before_cancel
 from .webhooks import webhook_url
 
 _rng = random.SystemRandom()
@@ -62,16 +63,14 @@ async def submit(job_id: str) -> dict[str, Any]:
     if job.handle is not None:
         return {"ok": True, "handle": job.handle}
     req = GenerationRequest.model_validate(job.request)
-    provider = rt.provider(req.provider)
     attempt = 0
     while True:
         attempt += 1
-        await jobs.update_job(rt.db, job_id, submit_attempts=job.submit_attempts + attempt)
         try:
-            provider.check(req)
-            hook = webhook_url(rt.settings, req.provider, job_id)
-            handle = await provider.submit(
-                req, job_id=job_id, webhook_url=hook if provider.supports_webhooks else None
+            # A stopping engine must not cut an attempt in half: a request the provider
+            # may have taken, with no handle stored, would be bought again on resume.
+            handle = await finish_before_cancel(
+                _submit_once(req, job_id, job.submit_attempts + attempt)
             )
             break
         except StoryreelError as exc:
@@ -81,9 +80,21 @@ async def submit(job_id: str) -> dict[str, Any]:
             if not verdict.retry:
                 return _failure(exc)
             await asyncio.sleep(verdict.delay)
+    return {"ok": True, "handle": handle.model_dump(mode="json")}
+
+
+async def _submit_once(req: GenerationRequest, job_id: str, attempts: int) -> Handle:
+    rt = runtime()
+    provider = rt.provider(req.provider)
+    await jobs.update_job(rt.db, job_id, submit_attempts=attempts)
+    provider.check(req)
+    hook = webhook_url(rt.settings, req.provider, job_id)
+    handle = await provider.submit(
+        req, job_id=job_id, webhook_url=hook if provider.supports_webhooks else None
+    )
     await jobs.record_handle(rt.db, job_id, handle)
     await jobs.transition(rt.db, job_id, JobState.RUNNING, allowed_from=[JobState.QUEUED])
-    return {"ok": True, "handle": handle.model_dump(mode="json")}
+    return handle
 
 
 @DBOS.step(name="storyreel.poll")

@@ -8,6 +8,7 @@
 - ``submit_error``: ``{"kind": "api" | "quota" | "job", "status": 429, "retryable": true,
   "times": 1, "retry_after": 0.01}`` makes the first ``times`` submits fail
 - ``fail_message``: the message of a ``failed`` poll
+- ``submit_delay``: seconds a submit takes (a slow provider API)
 
 Every submit is counted in ``submissions`` (job id -> calls), which is what tests assert
 "paid once" on.
@@ -15,6 +16,7 @@ Every submit is counted in ``submissions`` (job id -> calls), which is what test
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any, ClassVar
 
@@ -50,6 +52,7 @@ class ScriptedProvider(Provider):
         if error and self._submit_failures[job_id] < int(error.get("times", 1)):
             self._submit_failures[job_id] += 1
             raise _error(error)
+        await asyncio.sleep(float(script.get("submit_delay", 0)))
         self.submissions[job_id] += 1
         path = self.scratch_path(f"scripted-{job_id}", ".png")
         colour = (req.seed or 0) % 256

@@ -60,3 +60,37 @@ async def test_stop_mid_job_cancels_its_workflow_and_the_next_engine_finishes_it
         result = await asyncio.wait_for(wait_job(job.id), 60)
     assert result["status"] == "succeeded"
     assert ScriptedProvider.submissions[job.id] == 1
+
+
+async def test_stop_during_a_submit_lets_it_finish_so_resuming_does_not_buy_again(
+    settings: Settings,
+) -> None:
+    ScriptedProvider.reset()
+    request = GenerationRequest(
+        task=Task.TEXT_TO_IMAGE,
+        model="scripted:test",
+        prompt="a slow submit",
+        seed=4,
+        extra={"submit_delay": 0.5},
+    )
+    settings = settings.model_copy(update={"executor_id": "submitter"})
+    async with Engine(settings) as engine:
+        await engine.add_provider(ScriptedProvider)
+        assert engine.runtime is not None
+        db = engine.runtime.db
+        job = await submit_job(request)
+        deadline = time.monotonic() + 30
+        while (await jobs.get_job(db, job.id)).submit_attempts == 0:
+            assert time.monotonic() < deadline, "the job was never submitted"
+            await asyncio.sleep(0.01)
+        assert ScriptedProvider.submissions[job.id] == 0, "stop while the submit is in flight"
+    async with Engine(settings) as engine:
+        await engine.add_provider(ScriptedProvider)
+        assert engine.runtime is not None
+        stored = await jobs.get_job(engine.runtime.db, job.id)
+        assert stored.handle is not None, "the submit finished and its handle was stored"
+        result = await asyncio.wait_for(wait_job(job.id), 60)
+        stored = await jobs.get_job(engine.runtime.db, job.id)
+    assert result["status"] == "succeeded"
+    assert ScriptedProvider.submissions[job.id] == 1
+    assert stored.submit_attempts == 1
