@@ -87,6 +87,21 @@ class Provider(ABC):
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         """The outputs of a succeeded job, to download immediately."""
 
+    def can_find_submitted(self, req: GenerationRequest) -> bool:
+        """Whether ``find_submitted`` can tell, for this request, if the provider already
+        took it. Providers with a lookup (a request history, a list of predictions, a
+        tracking id) say True; a synchronous endpoint with nothing to look up says False."""
+        return False
+
+    async def find_submitted(
+        self, req: GenerationRequest, *, job_id: str, since: float
+    ) -> Handle | None:
+        """The provider's own record of a submit whose outcome we lost (a crash while the
+        request was in flight), as a handle to adopt; None when the provider has no such
+        request, so submitting is safe. ``since`` is the Unix time the attempt started.
+        Only called where ``can_find_submitted`` is True."""
+        return None
+
     async def cancel(self, handle: Handle) -> None:  # noqa: B027 - optional by design
         """Ask the provider to stop; providers without a cancel call do nothing."""
 

@@ -9,12 +9,14 @@ twice for the same generation.
 from __future__ import annotations
 
 import time
+from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from storyreel.errors import FailureReason
 from storyreel.ids import content_hash
 
 
@@ -164,8 +166,31 @@ class JobState(StrEnum):
 TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELED})
 
 
+class Usage(BaseModel):
+    """What a provider reported it measured or charged for one job, where it reports
+    anything. The final cost is computed from this (``catalog.final_cost``); fields a
+    provider does not report stay None and the catalog price of the request fills in."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    cost_usd: Decimal | None = Field(default=None, ge=0)
+    """The provider's own charge for the job, when its API returns one."""
+    gpu_seconds: float | None = Field(default=None, ge=0)
+    """Billed compute time (Replicate ``metrics.predict_time``)."""
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    seconds: float | None = Field(default=None, ge=0)
+    """Length of the video or audio actually produced."""
+    count: int | None = Field(default=None, ge=0)
+    """Outputs actually produced (images in a batch)."""
+    width: int | None = Field(default=None, ge=1)
+    height: int | None = Field(default=None, ge=1)
+
+
 class Status(BaseModel):
-    """One observation of a provider job."""
+    """One observation of a provider job. A failed one carries a typed ``error_reason``
+    (what failover and retries read) and the provider's own ``error_code`` (what a person
+    reads); a finished one may carry the ``usage`` the provider reported."""
 
     model_config = ConfigDict(frozen=True)
 
@@ -173,8 +198,19 @@ class Status(BaseModel):
     progress: float | None = Field(default=None, ge=0, le=1)
     message: str = ""
     logs: tuple[str, ...] = ()
-    error_reason: str | None = None
+    error_reason: FailureReason | None = None
+    error_code: str | None = None
     queue_position: int | None = None
+    usage: Usage | None = None
+
+    @field_validator("error_reason", mode="before")
+    @classmethod
+    def _legacy_reason(cls, value: object) -> object:
+        # Transitional: providers still passing raw strings are mapped to UNKNOWN until
+        # each provider module maps its own codes.
+        if isinstance(value, str) and value not in FailureReason.__members__.values():
+            return FailureReason.UNKNOWN
+        return value
 
 
 class RemoteArtifact(BaseModel):

@@ -12,7 +12,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, Numeric, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from storyreel.ids import new_id
@@ -36,6 +47,7 @@ class Project(Base):
     story_hash: Mapped[str] = mapped_column(String(64), index=True)
     story: Mapped[dict[str, Any]] = mapped_column(JSON)
     seed: Mapped[int] = mapped_column(Integer)
+    budget_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     characters: Mapped[list[Character]] = relationship(
@@ -98,6 +110,17 @@ class Job(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     handle: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     submit_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    submit_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the latest submit attempt began: with no handle stored, its outcome is unknown
+    and the provider is asked before anything is submitted again."""
+    possibly_billed_twice: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
+    """A submit was repeated after an unknown outcome on a provider with no lookup."""
+    usage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    """What the provider reported it measured or charged (``providers.types.Usage``)."""
+    reserved_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    """What this job holds against budgets from its first submit until its final cost."""
     polls: Mapped[int] = mapped_column(Integer, default=0)
     progress: Mapped[float | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)
