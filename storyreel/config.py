@@ -8,9 +8,10 @@ machines share the queues.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -67,6 +68,18 @@ class Settings(BaseSettings):
         default=1.0, gt=0, description="First retry delay after a transient provider error."
     )
     job_timeout: float = Field(default=3600.0, gt=0, description="Give up waiting on a job.")
+    monthly_budget_usd: Decimal | None = Field(
+        default=None,
+        ge=0,
+        description="Cap on all spending in a calendar month (UTC), across every project: "
+        "a job that would cross it is not submitted.",
+    )
+    unknown_submit: Literal["resubmit", "stop"] = Field(
+        default="resubmit",
+        description="A submit whose outcome was lost (a crash while it was in flight) on a "
+        "provider with no way to look it up: 'resubmit' sends it again and records the job "
+        "as possibly billed twice; 'stop' fails the job and asks you to check.",
+    )
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)

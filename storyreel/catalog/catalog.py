@@ -211,7 +211,7 @@ class Catalog:
         fallbacks: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._models: dict[str, ModelEntry] = {}
-        self._aliases: dict[str, ModelEntry] = {}
+        self._aliases: dict[str, list[ModelEntry]] = {}
         for entry in models:
             if entry.id in self._models:
                 raise ConfigError(f"model {entry.id} is defined twice")
@@ -219,12 +219,15 @@ class Catalog:
         for entry in self._models.values():
             for alias in entry.aliases:
                 key = alias.lower()
-                other = self._aliases.get(key)
-                if other is not None:
-                    raise ConfigError(f"alias {alias!r} names both {other.id} and {entry.id}")
                 if key in self._models:
                     raise ConfigError(f"alias {alias!r} of {entry.id} is another model's id")
-                self._aliases[key] = entry
+                # One alias may name a family's models for different tasks (flux-2-pro is
+                # the text-to-image endpoint without references and the edit endpoint with
+                # them), but never two models for the same task.
+                for other in self._aliases.get(key, []):
+                    if set(other.tasks) & set(entry.tasks):
+                        raise ConfigError(f"alias {alias!r} names both {other.id} and {entry.id}")
+                self._aliases.setdefault(key, []).append(entry)
         self._chains = self._check_chains(chains or {})
         self._fallbacks = self._check_fallbacks(fallbacks or {})
 
@@ -307,12 +310,23 @@ class Catalog:
             return False
         return True
 
-    def resolve(self, name: str) -> ModelEntry:
-        """A model by its full id (``fal:fal-ai/flux-2-pro/edit``) or an alias (``kling``)."""
+    def resolve(self, name: str, task: Task | None = None) -> ModelEntry:
+        """A model by its full id (``fal:fal-ai/flux-2-pro/edit``) or an alias (``kling``).
+
+        An alias that names several models (one per task) resolves to the one that can do
+        ``task``; without a task, to the first one defined. A full id is always that model.
+        """
         wanted = name.strip()
-        entry = self._models.get(wanted) or self._aliases.get(wanted.lower())
+        entry = self._models.get(wanted)
         if entry is not None:
             return entry
+        named = self._aliases.get(wanted.lower())
+        if named:
+            if task is not None:
+                for candidate in named:
+                    if task in candidate.tasks:
+                        return candidate
+            return named[0]
         folded = [m for m in self._models.values() if m.id.lower() == wanted.lower()]
         if len(folded) == 1:
             return folded[0]
@@ -326,41 +340,67 @@ class Catalog:
             f"{USER_FILE_NAME} in the data dir can add one)"
         )
 
+    def for_task(self, name: str, task: Task) -> ModelEntry:
+        """The model ``name`` means for ``task``, or an InputError saying what it can do."""
+        entry = self.resolve(name, task)
+        if task not in entry.tasks:
+            can = ", ".join(entry.tasks)
+            raise InputError(f"{entry.id} cannot do {task}; it does: {can}")
+        return entry
+
+    def bind(self, req: GenerationRequest) -> GenerationRequest:
+        """``req`` with its model written as the full id of the model its name means for
+        its task, and a fixed-duration model's duration snapped to the length it will
+        really produce (and bill). Raises InputError if no such model can take it."""
+        entry = self.for_task(req.model, req.task)
+        update: dict[str, object] = {}
+        if entry.id != req.model:
+            update["model"] = entry.id
+        billed = billed_duration(entry, req.duration)
+        if billed != req.duration:
+            update["duration"] = billed
+        return req.model_copy(update=update) if update else req
+
     def models(self, task: Task | None = None) -> list[ModelEntry]:
         """Every model (sorted by id), or those that can do ``task``."""
         entries = sorted(self._models.values(), key=lambda m: m.id)
         return [m for m in entries if task is None or task in m.tasks]
 
-    def aliases(self) -> dict[str, str]:
-        """Alias -> model id, sorted by alias."""
-        return {alias: self._aliases[alias].id for alias in sorted(self._aliases)}
+    def aliases(self) -> dict[str, list[str]]:
+        """Alias -> the model ids it names (one per task), sorted by alias."""
+        return {alias: [m.id for m in self._aliases[alias]] for alias in sorted(self._aliases)}
 
     # failover
 
     def chains(self) -> dict[Task, list[str]]:
         return {task: list(ids) for task, ids in self._chains.items()}
 
-    def chain(self, model_id: str, task: Task | None = None) -> list[str]:
+    def chain(
+        self, model_id: str, task: Task | None = None, *, same_family: bool = False
+    ) -> list[str]:
         """The models to try, in order, after ``model_id`` fails for good.
 
         The model's own ``[fallbacks]`` list wins; otherwise the chain of ``task`` (default:
         the model's first task): the models after it, or the whole chain when the model is
-        not in it. Never includes the model itself.
+        not in it. Never includes the model itself. ``same_family`` keeps only the same
+        model at other providers (a story's panels all drawn by one model family).
         """
-        entry = self.resolve(model_id)
+        entry = self.resolve(model_id, task)
         if entry.id in self._fallbacks:
-            return list(self._fallbacks[entry.id])
-        chain = self._chains.get(task or entry.tasks[0], [])
-        if entry.id in chain:
-            return chain[chain.index(entry.id) + 1 :]
-        return list(chain)
+            chain = list(self._fallbacks[entry.id])
+        else:
+            full = self._chains.get(task or entry.tasks[0], [])
+            chain = full[full.index(entry.id) + 1 :] if entry.id in full else list(full)
+        if same_family:
+            chain = [m for m in chain if self._models[m].family_name == entry.family_name]
+        return chain
 
     # checks and prices
 
     def validate_request(self, req: GenerationRequest) -> ModelEntry:
         """Raise InputError, naming the model and what it allows, for a request it cannot
         take; return its entry otherwise."""
-        entry = self.resolve(req.model)
+        entry = self.resolve(req.model, req.task)
         if req.task not in entry.tasks:
             can = ", ".join(entry.tasks)
             raise InputError(f"{entry.id} cannot do {req.task}; it does: {can}")
@@ -397,7 +437,7 @@ class Catalog:
         """What ``req`` should cost in USD (6 decimal places), from the model's price rule
         and its defaults for whatever the request leaves unset. A subscription model's job
         costs 0 (its plan is a monthly fee, see ``plan``)."""
-        entry = self.resolve(req.model)
+        entry = self.resolve(req.model, req.task)
         try:
             return quantize(entry.price.cost(price_inputs(entry, req)))
         except InputError as exc:
@@ -417,10 +457,22 @@ class Catalog:
         )
 
 
+def billed_duration(entry: ModelEntry, seconds: float | None) -> float | None:
+    """The clip length a model will produce (and bill) for ``seconds``: a model with fixed
+    durations renders the shortest one that covers it (the clip is trimmed to the plan
+    afterwards), or its longest when none does."""
+    if seconds is None or not entry.durations or seconds in entry.durations:
+        return seconds
+    longer = [d for d in sorted(entry.durations) if d >= seconds]
+    return longer[0] if longer else max(entry.durations)
+
+
 def price_inputs(entry: ModelEntry, req: GenerationRequest) -> PriceInputs:
-    """The request's facts with the model's defaults filled in where it says nothing."""
+    """The request's facts with the model's defaults filled in where it says nothing, and
+    the duration the model will actually bill."""
     width, height = _size(entry, req)
-    duration = req.duration if req.duration is not None else entry.default_duration
+    asked = req.duration if req.duration is not None else entry.default_duration
+    duration = billed_duration(entry, asked)
     quality = req.extra.get("quality")
     return PriceInputs(
         count=req.count,
@@ -482,6 +534,7 @@ __all__ = [
     "CATALOG_FILE_ENV",
     "USER_FILE_NAME",
     "Catalog",
+    "billed_duration",
     "builtin_model_files",
     "clear_cache",
     "price_inputs",

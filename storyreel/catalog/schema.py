@@ -378,6 +378,9 @@ class ModelEntry(_Strict):
     default_duration: float | None = Field(default=None, gt=0)
     default_resolution: str | None = None
     default_size: str | None = None
+    family: str | None = Field(default=None, pattern=_ALIAS, max_length=60)
+    """The model itself, whoever serves it: the same Veo 3.1 Fast on fal, Replicate and
+    Gemini is one family. Failover pinned to a family never changes the look of a story."""
     price: PriceRule
     price_source: str = Field(min_length=1)
     notes: str = ""
@@ -433,6 +436,11 @@ class ModelEntry(_Strict):
     @property
     def model_name(self) -> str:
         return self.id.split(":", 1)[1]
+
+    @property
+    def family_name(self) -> str:
+        """The declared family, else the first alias, else the id."""
+        return self.family or (self.aliases[0] if self.aliases else self.id)
 
     @property
     def output_kind(self) -> str:

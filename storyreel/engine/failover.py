@@ -1,26 +1,47 @@
-"""Failover: when a job fails for a reason that is not the input's fault, the next model
+"""Failover: when a job fails for a reason another model can help with, the next model
 in the catalog's chain takes it over, and both jobs record the switch.
 
-Input and safety failures are not failed over: another model would refuse the same prompt
-or reject the same bad input, and paying for that twice helps nobody. Providers tag those
-failures with one of ``NO_FAILOVER_REASONS``.
+The typed reason decides (``FailureReason.fails_over``): bad input, a safety refusal, a key
+problem, a cancel or a budget stop never fail over, since another model would reject the
+same input or refuse the same prompt, and paying for that twice helps nobody. A job of a
+story that pins failover to its model family (``render.failover: family``, the default for
+stories) is only taken over by the same model at another provider, so a panel is never
+silently redrawn in another model's look; ``off`` never fails over.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from storyreel.catalog import Catalog
-from storyreel.errors import InputError
+from storyreel.errors import FailureReason, InputError
 from storyreel.providers.types import GenerationRequest, JobState
+from storyreel.store.models import Project
 
 from . import jobs
 from .pricing import estimate
 from .runtime import Runtime
 
-NO_FAILOVER_REASONS = frozenset(
-    {"invalid_input", "safety", "InputError", "NotFound", "canceled", "timeout"}
-)
+Policy = Literal["any", "family", "off"]
+
+
+def reason_fails_over(raw: str | None) -> bool:
+    try:
+        return FailureReason(raw or FailureReason.UNKNOWN.value).fails_over
+    except ValueError:
+        return FailureReason.UNKNOWN.fails_over
+
+
+async def _policy(rt: Runtime, project_id: str | None) -> Policy:
+    """A story's failover policy (``render.failover``); jobs outside a story take any."""
+    if project_id is None:
+        return "any"
+    async with rt.db.session() as session:
+        project = await session.get(Project, project_id)
+    if project is None:
+        return "any"
+    value = (project.story.get("render") or {}).get("failover", "family")
+    return value if value in ("any", "family", "off") else "family"
 
 
 async def take_over(rt: Runtime, job_id: str) -> dict[str, Any] | None:
@@ -30,19 +51,21 @@ async def take_over(rt: Runtime, job_id: str) -> dict[str, Any] | None:
     if job.failover_to:
         successor = await jobs.get_job(rt.db, job.failover_to)
         return {"job_id": successor.id, "provider": successor.provider, "model": successor.model}
-    if job.status != JobState.FAILED.value or (job.error_reason or "") in NO_FAILOVER_REASONS:
+    if job.status != JobState.FAILED.value or not reason_fails_over(job.error_reason):
         return None
+    policy = await _policy(rt, job.project_id)
     catalog = Catalog.load(rt.settings)
-    if job.model not in catalog:
+    if policy == "off" or job.model not in catalog:
         return None
     req = GenerationRequest.model_validate(job.request)
-    for model in catalog.chain(job.model, req.task):
+    for model in catalog.chain(job.model, req.task, same_family=policy == "family"):
         candidate = req.model_copy(update={"model": model})
         provider_name = candidate.provider
         if provider_name not in rt.registry.names():
             continue
         provider = rt.provider(provider_name)
         try:
+            candidate = catalog.bind(candidate)
             catalog.validate_request(candidate)
             provider.check(candidate)
         except InputError:

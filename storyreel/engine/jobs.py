@@ -23,16 +23,39 @@ ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 REUSABLE = (JobState.SUCCEEDED, *ACTIVE)
 
 
+MAX_FAILOVER_HOPS = 16
+
+
 async def find_reusable(session: AsyncSession, request_hash: str) -> Job | None:
     """A finished or still-running job for the same request: buying it again would pay
-    twice. Failed and canceled jobs are not reused, so a retry makes a new job."""
+    twice. Reuse follows failover: a failed job whose successor (or its successor's
+    successor) succeeded or still runs is as good as that successor, which is returned.
+    A failed or canceled job with no such successor is not reused: a retry makes a new job.
+    """
     stmt = (
         select(Job)
-        .where(Job.request_hash == request_hash, Job.status.in_([s.value for s in REUSABLE]))
+        .where(Job.request_hash == request_hash, Job.status != JobState.CANCELED.value)
         .order_by(Job.id.desc())
-        .limit(1)
+        .limit(MAX_FAILOVER_HOPS)
     )
-    return (await session.execute(stmt)).scalar_one_or_none()
+    for job in (await session.execute(stmt)).scalars().all():
+        found = await _follow_failover(session, job)
+        if found is not None:
+            return found
+    return None
+
+
+async def _follow_failover(session: AsyncSession, job: Job | None) -> Job | None:
+    reusable = {s.value for s in REUSABLE}
+    for _ in range(MAX_FAILOVER_HOPS):
+        if job is None:
+            return None
+        if job.status in reusable:
+            return job
+        if job.status != JobState.FAILED.value or not job.failover_to:
+            return None
+        job = await session.get(Job, job.failover_to)
+    return None
 
 
 async def create_job(

@@ -14,14 +14,17 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
+import structlog
 from dbos import DBOS
 from sqlalchemy import select
 
-from storyreel.errors import ProviderJobError, StoryreelError
-from storyreel.providers.types import GenerationRequest, Handle, JobState
+from storyreel.catalog import Catalog, billing
+from storyreel.errors import FailureReason, ProviderJobError, StoryreelError, failure_reason
+from storyreel.providers.types import GenerationRequest, Handle, JobState, Usage
 from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
 
 from . import jobs
+from .budget import reserve_and_mark_attempt
 from .failover import take_over
 from .outputs import store_artifact
 from .retry import CallKind, RetryPolicy, decide
@@ -30,6 +33,10 @@ from .shutdown import finish_before_cancel
 from .webhooks import webhook_url
 
 _rng = random.SystemRandom()
+log = structlog.get_logger(__name__)
+
+LOOKUP_SLACK_SECONDS = 120.0
+"""How far before the recorded attempt a lookup searches: clocks of hosts differ."""
 
 
 def _policy() -> RetryPolicy:
@@ -37,8 +44,7 @@ def _policy() -> RetryPolicy:
 
 
 def _failure(error: BaseException) -> dict[str, Any]:
-    reason = getattr(error, "reason", None) or type(error).__name__
-    return {"ok": False, "error": str(error), "reason": reason}
+    return {"ok": False, "error": str(error), "reason": failure_reason(error).value}
 
 
 @DBOS.step(name="storyreel.load_job")
@@ -56,45 +62,108 @@ async def load_job(job_id: str) -> dict[str, Any]:
 
 @DBOS.step(name="storyreel.submit")
 async def submit(job_id: str) -> dict[str, Any]:
-    """Record the attempt, submit, persist the handle. A handle already on the row means
-    an earlier attempt got through before a crash: reuse it instead of buying again."""
+    """Submit the job once, whatever happens to this process.
+
+    Each attempt first records its intent (count and start time) and reserves the job's
+    estimate against its budgets; only then is the request sent, and the handle stored as
+    soon as it comes back. A job found here with an intent but no handle lost its answer
+    (the process died while the request was in flight): the provider is asked whether it
+    took the request (``Provider.find_submitted``) and what it has is adopted. Only a
+    provider with no way to look a request up is sent it again, and the job is recorded
+    as possibly billed twice (or stopped, with ``unknown_submit = "stop"``).
+    """
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)
     if job.handle is not None:
         return {"ok": True, "handle": job.handle}
     req = GenerationRequest.model_validate(job.request)
+    try:
+        if job.submit_started_at is not None:
+            adopted = await finish_before_cancel(_reconcile(job, req))
+            if adopted is not None:
+                return {"ok": True, "handle": adopted.model_dump(mode="json")}
+        handle = await _submit_with_retries(req, job_id, job.submit_attempts)
+    except StoryreelError as exc:
+        return _failure(exc)
+    return {"ok": True, "handle": handle.model_dump(mode="json")}
+
+
+async def _submit_with_retries(req: GenerationRequest, job_id: str, done: int) -> Handle:
     attempt = 0
     while True:
         attempt += 1
         try:
             # A stopping engine must not cut an attempt in half: a request the provider
             # may have taken, with no handle stored, would be bought again on resume.
-            handle = await finish_before_cancel(
-                _submit_once(req, job_id, job.submit_attempts + attempt)
-            )
-            break
+            return await finish_before_cancel(_submit_once(req, job_id, done + attempt))
         except StoryreelError as exc:
             verdict = decide(
                 exc, call=CallKind.SUBMIT, attempt=attempt, policy=_policy(), unit=_rng.random()
             )
             if not verdict.retry:
-                return _failure(exc)
+                raise
             await asyncio.sleep(verdict.delay)
-    return {"ok": True, "handle": handle.model_dump(mode="json")}
 
 
 async def _submit_once(req: GenerationRequest, job_id: str, attempts: int) -> Handle:
     rt = runtime()
     provider = rt.provider(req.provider)
-    await jobs.update_job(rt.db, job_id, submit_attempts=attempts)
     provider.check(req)
+    await reserve_and_mark_attempt(
+        rt.db, job_id, attempts=attempts, monthly_cap=rt.settings.monthly_budget_usd
+    )
     hook = webhook_url(rt.settings, req.provider, job_id)
     handle = await provider.submit(
         req, job_id=job_id, webhook_url=hook if provider.supports_webhooks else None
     )
+    await _adopt(job_id, handle)
+    return handle
+
+
+async def _adopt(job_id: str, handle: Handle) -> None:
+    rt = runtime()
     await jobs.record_handle(rt.db, job_id, handle)
     await jobs.transition(rt.db, job_id, JobState.RUNNING, allowed_from=[JobState.QUEUED])
-    return handle
+
+
+async def _reconcile(job: Job, req: GenerationRequest) -> Handle | None:
+    """Settle a submit whose outcome was lost. Returns the adopted handle, or None when
+    submitting (again) is the right thing to do; raises to fail the job."""
+    rt = runtime()
+    provider = rt.provider(req.provider)
+    assert job.submit_started_at is not None
+    if not provider.can_find_submitted(req):
+        if not job.estimate_usd:
+            return None  # free (a local renderer): repeating it costs nothing
+        if rt.settings.unknown_submit == "stop":
+            raise ProviderJobError(
+                f"{req.provider} may or may not have taken this job before the process "
+                "stopped, and it offers no way to look it up; check its dashboard, then "
+                "retry the job to submit it again",
+                provider=req.provider,
+                reason=FailureReason.UNKNOWN,
+            )
+        await jobs.update_job(rt.db, job.id, possibly_billed_twice=True)
+        log.warning("submit repeated after a lost answer", job_id=job.id, provider=req.provider)
+        return None
+    since = job.submit_started_at.timestamp() - LOOKUP_SLACK_SECONDS
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            found = await provider.find_submitted(req, job_id=job.id, since=since)
+            break
+        except StoryreelError as exc:
+            verdict = decide(
+                exc, call=CallKind.POLL, attempt=attempt, policy=_policy(), unit=_rng.random()
+            )
+            if not verdict.retry:
+                raise
+            await asyncio.sleep(verdict.delay)
+    if found is not None:
+        await _adopt(job.id, found)
+        log.info("adopted a submit found at the provider", job_id=job.id, request=found.request_id)
+    return found
 
 
 @DBOS.step(name="storyreel.poll")
@@ -111,10 +180,16 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
         if verdict.retry:
             return {"state": JobState.RUNNING.value, "retry_in": verdict.delay, "transient": True}
         return {"state": JobState.FAILED.value, **_failure(exc)}
-    await jobs.update_job(rt.db, job_id, progress=status.progress, polls=Job.polls + 1)
+    values: dict[str, Any] = {"progress": status.progress, "polls": Job.polls + 1}
+    if status.usage is not None:
+        values["usage"] = status.usage.model_dump(mode="json", exclude_none=True)
+    await jobs.update_job(rt.db, job_id, **values)
     out: dict[str, Any] = {"state": status.state.value, "message": status.message}
     if status.state is JobState.FAILED:
-        out |= {"error": status.message or "the model failed", "reason": status.error_reason}
+        reason = status.error_reason or FailureReason.MODEL_FAILED
+        out |= {"error": status.message or "the model failed", "reason": reason.value}
+    elif status.state is JobState.CANCELED:
+        out |= {"reason": FailureReason.CANCELED.value}
     return out
 
 
@@ -178,8 +253,9 @@ async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
                     mime=info["mime"],
                 )
             )
-        cost = job.estimate_usd if job.estimate_usd is not None else Decimal(0)
-        session.add(CostEntry(job_id=job_id, kind="final", amount_usd=cost))
+        cost = _final_cost(job, succeeded=True)
+        if cost is not None:
+            session.add(CostEntry(job_id=job_id, kind="final", amount_usd=cost))
         job.status = JobState.SUCCEEDED.value
         job.cost_usd = cost
         job.progress = 1.0
@@ -191,10 +267,39 @@ async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _final_cost(job: Job, *, succeeded: bool) -> Decimal | None:
+    """The job's final cost from the one pricing module (``catalog.billing``)."""
+    req = GenerationRequest.model_validate(job.request)
+    usage = Usage.model_validate(job.usage) if job.usage else None
+    return billing.final_cost(
+        Catalog.load(runtime().settings),
+        req,
+        accepted=job.handle is not None,
+        succeeded=succeeded,
+        usage=usage,
+    )
+
+
 @DBOS.step(name="storyreel.fail")
 async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[str, Any]:
+    """End a job as failed or canceled, with its typed reason and what it really cost: $0
+    for a submit the provider refused, the provider's metered charge otherwise."""
     rt = runtime()
-    await jobs.transition(rt.db, job_id, JobState(state), error=error, error_reason=reason)
+    job = await jobs.get_job(rt.db, job_id)
+    lost_answer = job.handle is None and reason == FailureReason.UNKNOWN.value
+    # A submit whose answer was lost may have been billed: no final cost, so budgets keep
+    # counting its reservation.
+    cost = None if lost_answer else _final_cost(job, succeeded=False)
+    if await jobs.transition(
+        rt.db,
+        job_id,
+        JobState(state),
+        error=error,
+        error_reason=reason or FailureReason.UNKNOWN.value,
+        cost_usd=cost,
+    ) and cost:
+        async with rt.db.session() as session:
+            session.add(CostEntry(job_id=job_id, kind="final", amount_usd=cost))
     job = await jobs.get_job(rt.db, job_id)
     return {"status": job.status, "error": job.error, "outputs": [], "job_id": job_id}
 

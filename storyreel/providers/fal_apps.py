@@ -57,6 +57,7 @@ _NANO = {
 APPS: dict[str, FalApp] = {
     "fal-ai/flux-general/image-to-image": FalApp("flux_general", "image", ("prompt", "image_url")),
     "fal-ai/flux-2-pro/edit": FalApp("flux2_edit", "image", ("prompt", "image_urls"), max_images=9),
+    "fal-ai/flux-2-pro": FalApp("flux_t2i", "image", ("prompt",)),
     "fal-ai/flux-2/turbo": FalApp("flux_t2i", "image", ("prompt",)),
     "fal-ai/flux-2/turbo/edit": FalApp(
         "flux2_edit", "image", ("prompt", "image_urls"), max_images=4

@@ -22,7 +22,7 @@ from typing import Any, ClassVar
 
 from PIL import Image
 
-from storyreel.errors import ProviderAPIError, ProviderJobError, QuotaError
+from storyreel.errors import FailureReason, ProviderAPIError, ProviderJobError, QuotaError
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import Provider
 from storyreel.providers.types import (
@@ -75,7 +75,7 @@ class ScriptedProvider(Provider):
             return Status(
                 state=state,
                 message=script.get("fail_message", "scripted failure"),
-                error_reason="scripted",
+                error_reason=FailureReason(script.get("fail_reason", "model_failed")),
             )
         return Status(state=state)
 
@@ -92,7 +92,7 @@ class ScriptedProvider(Provider):
 def _error(spec: dict[str, Any]) -> Exception:
     kind = spec.get("kind", "api")
     if kind == "job":
-        return ProviderJobError("scripted: the model refused", reason="safety")
+        return ProviderJobError("scripted: the model refused", reason=FailureReason.SAFETY)
     if kind == "quota":
         return QuotaError("scripted: out of credits", status=402)
     return ProviderAPIError(

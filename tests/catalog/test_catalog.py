@@ -82,7 +82,34 @@ def test_models_by_task(catalog: Catalog) -> None:
     assert {m.output_kind for m in videos} == {"video"}
     assert [m.id for m in catalog.models()] == sorted(m.id for m in catalog.models())
     assert [m.id for m in catalog.models(Task.CHAT)] == ["aimlapi:gpt-4o"]
-    assert catalog.aliases()["kling"] == KLING
+    assert catalog.aliases()["kling"] == [KLING]
+
+
+def test_an_alias_names_one_model_per_task(catalog: Catalog) -> None:
+    """flux-2-pro is the text-to-image endpoint for a shot with no references and the edit
+    endpoint for one with them; the request is bound to the right one before it is sent."""
+    assert catalog.resolve("flux-2-pro", Task.TEXT_TO_IMAGE).id == "fal:fal-ai/flux-2-pro"
+    assert catalog.resolve("flux-2-pro", Task.REFERENCE_TO_IMAGE).id == "fal:fal-ai/flux-2-pro/edit"
+    assert catalog.resolve("flux-2-pro").id == "fal:fal-ai/flux-2-pro/edit"
+    edit = GenerationRequest(
+        task=Task.TEXT_TO_IMAGE, model="fal:fal-ai/flux-2-pro/edit", prompt="a harbour"
+    )
+    with pytest.raises(InputError, match="cannot do text-to-image"):
+        catalog.bind(edit)  # a full id is that model, never another one
+
+
+def test_bind_snaps_a_fixed_duration_to_what_the_model_bills(catalog: Catalog) -> None:
+    clip = GenerationRequest(task=Task.IMAGE_TO_VIDEO, model=VEO, prompt="x", duration=2.5)
+    bound = catalog.bind(clip)
+    assert bound.duration == 4
+    assert catalog.estimate(clip) == catalog.estimate(bound)
+    catalog.validate_request(bound)
+
+
+def test_same_family_chain_keeps_the_model(catalog: Catalog) -> None:
+    chain = catalog.chain("veo31-fast", Task.IMAGE_TO_VIDEO, same_family=True)
+    assert chain and all(catalog.resolve(m).family_name == "veo-3.1-fast" for m in chain)
+    assert catalog.chain("kling", Task.IMAGE_TO_VIDEO, same_family=True) == []
 
 
 # -- validation -------------------------------------------------------------------------
@@ -395,8 +422,9 @@ def test_duplicate_alias_in_data_is_rejected(tmp_path: Path) -> None:
 
 
 def test_duplicate_alias_against_the_builtin_data_is_rejected(tmp_path: Path) -> None:
-    extra = write(tmp_path / "acme.toml", MINI.format(alias="kling"))
-    with pytest.raises(ConfigError, match="alias 'kling' names both"):
+    # flux-2-pro already names a text-to-image model; MINI is text-to-image too.
+    extra = write(tmp_path / "acme.toml", MINI.format(alias="flux-2-pro"))
+    with pytest.raises(ConfigError, match="alias 'flux-2-pro' names both"):
         Catalog.from_files([*builtin_model_files(), extra])
 
 

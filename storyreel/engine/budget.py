@@ -1,0 +1,117 @@
+"""Budgets: a job is submitted only if what is spent plus what is committed stays within
+every cap that applies to it.
+
+A job holds its estimate against the budgets (``jobs.reserved_usd``) from its first submit
+attempt until its final cost replaces it (``jobs.cost_usd``), so the spend of a scope is
+always ``SUM(COALESCE(cost_usd, reserved_usd))`` over its jobs: derived from the job rows
+themselves, never a separate counter that a crash could leave out of step.
+
+Two scopes apply: the job's project (``projects.budget_usd``, from ``--budget`` or the
+story file) and the calendar month in UTC (``Settings.monthly_budget_usd``). The check and
+the reservation are one transaction that holds a lock per scope (a PostgreSQL advisory
+lock; on SQLite the write lock the transaction takes first), so two workers submitting at
+the same moment cannot both squeeze under the same cap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storyreel.catalog.pricing import format_usd, quantize
+from storyreel.errors import BudgetExceeded
+from storyreel.store.db import Database
+from storyreel.store.models import Job, Project, utcnow
+
+
+@dataclass(frozen=True)
+class Spend:
+    """A scope's money: final costs of finished jobs plus reservations of running ones."""
+
+    limit_usd: Decimal | None
+    spent_usd: Decimal
+
+    def allows(self, amount: Decimal) -> bool:
+        return self.limit_usd is None or self.spent_usd + amount <= self.limit_usd
+
+
+def month_start(moment: datetime | None = None) -> datetime:
+    now = moment or datetime.now(UTC)
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+_SPENT = func.coalesce(func.sum(func.coalesce(Job.cost_usd, Job.reserved_usd)), 0)
+
+
+async def project_spend(session: AsyncSession, project_id: str) -> Decimal:
+    value = (
+        await session.execute(select(_SPENT).where(Job.project_id == project_id))
+    ).scalar_one()
+    return quantize(Decimal(str(value)))
+
+
+async def month_spend(session: AsyncSession, moment: datetime | None = None) -> Decimal:
+    value = (
+        await session.execute(select(_SPENT).where(Job.created_at >= month_start(moment)))
+    ).scalar_one()
+    return quantize(Decimal(str(value)))
+
+
+async def _lock(session: AsyncSession, *scopes: str) -> None:
+    """Serialise reservations per scope. SQLite needs nothing more: the caller's first
+    statement is a write, so the whole transaction already holds the database's write
+    lock, and its reads see every committed reservation."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    for scope in sorted(scopes):
+        await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": scope})
+
+
+async def reserve_and_mark_attempt(
+    db: Database, job_id: str, *, attempts: int, monthly_cap: Decimal | None
+) -> None:
+    """Record a submit attempt (its count and start: the intent to submit) and, on the
+    job's first attempt, reserve its estimate against every budget that applies. Raises
+    BudgetExceeded when the reservation does not fit; the transaction then rolls back, so
+    the job is left exactly as it was, never submitted and never billed."""
+    async with db.session() as session:
+        # A write first: on SQLite it takes the write lock before anything is read.
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(submit_attempts=attempts, submit_started_at=utcnow(), updated_at=utcnow())
+        )
+        job = await session.get(Job, job_id)
+        assert job is not None
+        if job.reserved_usd is not None or job.estimate_usd is None:
+            return
+        amount = job.estimate_usd
+        project = await session.get(Project, job.project_id) if job.project_id else None
+        scopes = [f"budget:month:{month_start():%Y-%m}"]
+        if project is not None and project.budget_usd is not None:
+            scopes.append(f"budget:project:{project.id}")
+        await _lock(session, *scopes)
+        if project is not None and project.budget_usd is not None:
+            spend = Spend(project.budget_usd, await project_spend(session, project.id))
+            if not spend.allows(amount):
+                raise BudgetExceeded(
+                    f"budget reached for {project.title!r}: spent {format_usd(spend.spent_usd)}"
+                    f" of {format_usd(project.budget_usd)}, the next job would add "
+                    f"{format_usd(amount)}; raise the budget and run the same command again"
+                )
+        if monthly_cap is not None:
+            spend = Spend(monthly_cap, await month_spend(session))
+            if not spend.allows(amount):
+                raise BudgetExceeded(
+                    f"monthly budget reached: spent {format_usd(spend.spent_usd)} of "
+                    f"{format_usd(monthly_cap)} this month, the next job would add "
+                    f"{format_usd(amount)} (STORYREEL_MONTHLY_BUDGET_USD)"
+                )
+        job.reserved_usd = amount
+
+
+__all__ = ["Spend", "month_spend", "month_start", "project_spend", "reserve_and_mark_attempt"]
