@@ -21,7 +21,8 @@ from storyreel.errors import InputError
 from storyreel.providers.types import GenerationRequest, Task
 from storyreel.story.loader import load_story
 from storyreel.story.planner import plan_story
-from storyreel.story.prompts import clip_request, panel_request
+from storyreel.story.requests import estimate_story
+from storyreel.story.runner import story_references
 
 from .common import console, guard, settings
 
@@ -133,7 +134,7 @@ def _estimate_one(
     quality: str | None,
 ) -> None:
     catalog = _catalog()
-    entry = catalog.resolve(model)
+    entry = catalog.resolve(model, task)
     req = _request(
         task=task or entry.tasks[0],
         model=entry.id,
@@ -155,14 +156,8 @@ def _estimate_one(
     console.print(f"  estimate: [bold]{format_usd(cost)}[/]{_plan_note(entry)}", highlight=False)
 
 
-def _billed_duration(entry: ModelEntry, req: GenerationRequest) -> GenerationRequest:
-    """A model with fixed durations renders the shortest one that covers the shot (the
-    clip is trimmed afterwards), so that is what a story pays for."""
-    if req.duration is None or not entry.durations or req.duration in entry.durations:
-        return req
-    longer = [d for d in sorted(entry.durations) if d >= req.duration]
-    billed = longer[0] if longer else max(entry.durations)
-    return req.model_copy(update={"duration": billed})
+def _money(amount: Decimal | None) -> str:
+    return "unpriced" if amount is None else format_usd(amount)
 
 
 def _estimate_story(story_file: Path) -> None:
@@ -171,44 +166,52 @@ def _estimate_story(story_file: Path) -> None:
         story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
     )
     catalog = Catalog.load(cfg)
-    story = loaded.story
-    image_entry = catalog.resolve(story.render.image_model)
-    video_entry = catalog.resolve(story.render.video_model)
-    table = Table(title=f"{story.title}: cost estimate")
+    estimate = estimate_story(
+        catalog, loaded.story, plan_story(loaded.story), story_references(loaded)
+    )
+    estimate.raise_errors(loaded.source.name)
+    table = Table(title=f"{loaded.story.title}: cost estimate")
     for column in ("#", "shot s", "billed s", "panel", "clip", "shot total"):
         table.add_column(column, justify="right")
-    panels = clips = Decimal(0)
-    shots = plan_story(story)
-    for shot in shots:
-        panel = panel_request(story, shot, references={})
-        clip = _billed_duration(video_entry, clip_request(story, shot, panel_sha256="0" * 64))
-        panel_cost, clip_cost = catalog.estimate(panel), catalog.estimate(clip)
-        panels += panel_cost
-        clips += clip_cost
+    for shot in estimate.shots:
+        billed = shot.billed_seconds
         table.add_row(
             str(shot.number),
-            f"{shot.duration:g}",
-            seconds_key(clip.duration) if clip.duration is not None else "",
-            format_usd(panel_cost),
-            format_usd(clip_cost),
-            format_usd(panel_cost + clip_cost),
+            f"{shot.planned_seconds:g}",
+            seconds_key(billed) if billed is not None else "",
+            _money(shot.panel_usd),
+            _money(shot.clip_usd),
+            _money(shot.total_usd),
         )
     table.add_section()
     table.add_row(
-        "all", "", "", format_usd(panels), format_usd(clips), f"[bold]{format_usd(panels + clips)}"
+        "all",
+        "",
+        "",
+        _money(estimate.panels_usd),
+        _money(estimate.clips_usd),
+        f"[bold]{_money(estimate.total_usd)}",
     )
-    console.print(f"panels: {image_entry.id}  {image_entry.price.summary()}", highlight=False)
-    console.print(f"clips:  {video_entry.id}  {video_entry.price.summary()}", highlight=False)
+    models: dict[str, set[str]] = {"panels": set(), "clips": set()}
+    for shot in estimate.shots:
+        models["panels"].add(shot.panel_model)
+        models["clips"].add(shot.clip_model)
+    for stage, ids in models.items():
+        for model_id in sorted(ids):
+            price = catalog.resolve(model_id).price.summary() if model_id in catalog else "unpriced"
+            console.print(f"{stage + ':':8}{model_id}  {price}", highlight=False)
     console.print(table)
+    n = len(estimate.shots)
     console.print(
-        f"total: [bold]{format_usd(panels + clips)}[/] for {len(shots)} panels and "
-        f"{len(shots)} clips",
+        f"panels {_money(estimate.panels_usd)} + clips {_money(estimate.clips_usd)} = "
+        f"total [bold]{_money(estimate.total_usd)}[/] for {n} panels and {n} clips",
         highlight=False,
     )
-    for entry in {image_entry.id: image_entry, video_entry.id: video_entry}.values():
-        note = _plan_note(entry)
-        if note:
-            console.print(f"{entry.id}:{note}", highlight=False)
+    for model_id in sorted(models["panels"] | models["clips"]):
+        if model_id in catalog:
+            note = _plan_note(catalog.resolve(model_id))
+            if note:
+                console.print(f"{model_id}:{note}", highlight=False)
 
 
 @cost_app.command("estimate")
@@ -254,9 +257,16 @@ def estimate_command(
 # -- cost compare -------------------------------------------------------------------------
 
 
-def _unit_price(catalog: Catalog, name: str) -> tuple[ModelEntry, Decimal]:
+def _unit_price(catalog: Catalog, name: str, kind: str) -> tuple[ModelEntry, Decimal]:
+    """One output of ``kind`` ("image" or "video") on the model ``name`` means for it."""
+    tasks = [t for t in Task if t.output_kind == kind]
     entry = catalog.resolve(name)
-    return entry, catalog.estimate(_request(task=entry.tasks[0], model=entry.id))
+    for task in tasks:
+        candidate = catalog.resolve(name, task)
+        if task in candidate.tasks:
+            entry = candidate
+            return entry, catalog.estimate(_request(task=task, model=entry.id))
+    raise InputError(f"{entry.id} does not make {kind}s; it does: {', '.join(entry.tasks)}")
 
 
 @cost_app.command("compare")
@@ -279,8 +289,8 @@ def compare_command(
     """Pay per use against a flat monthly plan (seed 000's analysis, from catalog prices)."""
     with guard():
         catalog = _catalog()
-        image_entry, image_usd = _unit_price(catalog, image_model)
-        video_entry, video_usd = _unit_price(catalog, video_model)
+        image_entry, image_usd = _unit_price(catalog, image_model, "image")
+        video_entry, video_usd = _unit_price(catalog, video_model, "video")
         plan_entry, plan = catalog.plan(subscription)
     per_story = images_per_story * image_usd + videos_per_story * video_usd
     points = sorted(

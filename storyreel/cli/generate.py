@@ -9,11 +9,11 @@ from typing import Annotated
 
 import typer
 
-from storyreel.catalog import Catalog, ModelEntry
+from storyreel.catalog import Catalog, ModelEntry, billing
 from storyreel.catalog.pricing import format_usd
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import run_job
-from storyreel.errors import InputError
+from storyreel.errors import BudgetExceeded, InputError
 from storyreel.media.images import inspect_image
 from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
 from storyreel.store.assets import AssetStore, extension_for
@@ -31,29 +31,43 @@ RefOption = Annotated[
     list[Path] | None, typer.Option("--ref", "-r", help="Reference image (repeatable).")
 ]
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+BudgetOption = Annotated[
+    Decimal | None,
+    typer.Option(
+        "--budget",
+        min=0,
+        help="Refuse (before submitting) a job estimated above USD.",
+        parser=Decimal,
+    ),
+]
 
 
-def _pick(entry: ModelEntry, wanted: list[Task]) -> Task:
+def _wanted(kind: str, refs: int) -> list[Task]:
+    """The tasks a request can be, in order of preference, from what it carries."""
+    if kind == "image":
+        if refs == 0:
+            return [Task.TEXT_TO_IMAGE]
+        return [Task.REFERENCE_TO_IMAGE, Task.IMAGE_TO_IMAGE]
+    if refs == 0:
+        return [Task.TEXT_TO_VIDEO]
+    if refs >= 2:
+        return [Task.FIRST_LAST_TO_VIDEO]
+    return [Task.IMAGE_TO_VIDEO]
+
+
+def pick_model(catalog: Catalog, name: str, kind: str, refs: int) -> tuple[ModelEntry, Task]:
+    """The model ``name`` means for this request and the task it runs: an alias such as
+    ``flux-2-pro`` is the text-to-image model without references and the edit model with
+    them."""
+    wanted = _wanted(kind, refs)
     for task in wanted:
+        entry = catalog.resolve(name, task)
         if task in entry.tasks:
-            return task
+            return entry, task
+    entry = catalog.resolve(name)
     raise InputError(
         f"{entry.id} cannot do {' or '.join(wanted)}; it does: {', '.join(entry.tasks)}"
     )
-
-
-def image_task(entry: ModelEntry, refs: int) -> Task:
-    if refs == 0:
-        return _pick(entry, [Task.TEXT_TO_IMAGE])
-    return _pick(entry, [Task.REFERENCE_TO_IMAGE, Task.IMAGE_TO_IMAGE])
-
-
-def video_task(entry: ModelEntry, refs: int) -> Task:
-    if refs == 0:
-        return _pick(entry, [Task.TEXT_TO_VIDEO])
-    if refs >= 2:
-        return _pick(entry, [Task.FIRST_LAST_TO_VIDEO])
-    return _pick(entry, [Task.IMAGE_TO_VIDEO])
 
 
 def _roles(task: Task, count: int) -> list[RefRole]:
@@ -78,18 +92,30 @@ def _read_refs(paths: list[Path], limit_bytes: int, limit_pixels: int) -> list[t
 
 
 def _generate(
-    kind: str, model: str, prompt: str, refs: list[Path], out: Path, **fields: object
+    kind: str,
+    model: str,
+    prompt: str,
+    refs: list[Path],
+    out: Path,
+    budget: Decimal | None,
+    **fields: object,
 ) -> None:
     cfg = settings()
     with guard():
         catalog = Catalog.load(cfg)
-        entry = catalog.resolve(model)
         files = _read_refs(refs, cfg.max_upload_bytes, cfg.max_image_pixels)
-        task = image_task(entry, len(files)) if kind == "image" else video_task(entry, len(files))
+        entry, task = pick_model(catalog, model, kind, len(files))
         roles = _roles(task, len(files))
         known = {k: v for k, v in fields.items() if v is not None}
         probe = GenerationRequest(task=task, model=entry.id, prompt=prompt, **known)
         catalog.validate_request(probe)
+        estimate = billing.estimate(catalog, probe)
+        if budget is not None and (estimate is None or estimate > budget):
+            shown = "unpriced" if estimate is None else format_usd(estimate)
+            raise BudgetExceeded(
+                f"{entry.id}: this job is estimated at {shown}, over the budget of "
+                f"{format_usd(budget)}; nothing was submitted"
+            )
 
     def build(rt: Runtime) -> GenerationRequest:
         references = []
@@ -98,7 +124,8 @@ def _generate(
             references.append(Reference(role=role, asset=stored["sha256"], mime=mime))
         return probe.model_copy(update={"references": tuple(references)})
 
-    console.print(f"{entry.id}: {task} ...", highlight=False)
+    shown = "unpriced" if estimate is None else format_usd(estimate)
+    console.print(f"{entry.id}: {task}, estimate {shown} ...", highlight=False)
     job, result = run(run_job(cfg, build))
     if result["status"] != "succeeded":
         fail(f"job {job.id} {result['status']}: {result.get('error') or 'no message'}")
@@ -129,6 +156,7 @@ def image(
     count: Annotated[int, typer.Option(min=1, max=16)] = 1,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     resolution: Annotated[str | None, typer.Option(help="e.g. 1K, 2K")] = None,
+    budget: BudgetOption = None,
 ) -> None:
     """Generate an image (text-to-image, or with --ref, reference/image-to-image)."""
     _generate(
@@ -137,6 +165,7 @@ def image(
         prompt,
         ref or [],
         out,
+        budget,
         width=width,
         height=height,
         aspect=aspect,
@@ -158,6 +187,7 @@ def video(
     audio: Annotated[bool | None, typer.Option("--audio/--no-audio")] = None,
     fps: Annotated[int | None, typer.Option(min=1, max=120)] = None,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
+    budget: BudgetOption = None,
 ) -> None:
     """Generate a video (text-to-video, image-to-video with one --ref, first/last frame
     with two)."""
@@ -167,6 +197,7 @@ def video(
         prompt,
         ref or [],
         out,
+        budget,
         duration=duration,
         resolution=resolution,
         aspect=aspect,

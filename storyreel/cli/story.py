@@ -15,6 +15,7 @@ from rich.table import Table
 from storyreel.catalog.pricing import format_usd
 from storyreel.story.loader import load_story
 from storyreel.story.planner import plan_story
+from storyreel.story.requests import StoryEstimate
 from storyreel.story.runner import run_story
 
 from .common import console, guard, run, settings
@@ -38,12 +39,31 @@ def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
     console.print(f"  manifest:      {out / 'manifest.json'}")
 
 
-def run_with_progress(story_file: Path, out: Path) -> None:
+def _announce(estimate: StoryEstimate) -> None:
+    total = estimate.total_usd
+    shown = "unpriced" if total is None else format_usd(total)
+    panels, clips = estimate.panels_usd, estimate.clips_usd
+    detail = (
+        f" (panels {format_usd(panels)}, clips {format_usd(clips)})"
+        if panels is not None and clips is not None
+        else ""
+    )
+    console.print(f"estimate: {shown}{detail}", highlight=False)
+
+
+def run_with_progress(story_file: Path, out: Path, budget: Decimal | None = None) -> None:
     started = time.perf_counter()
     progress = make_progress()
     with progress:
         manifest = run(
-            run_story(settings(), story_file, out, watch=partial(watch_story, progress=progress))
+            run_story(
+                settings(),
+                story_file,
+                out,
+                watch=partial(watch_story, progress=progress),
+                budget_usd=budget,
+                announce=_announce,
+            )
         )
     _report(manifest, out, time.perf_counter() - started)
 
@@ -52,9 +72,18 @@ def run_with_progress(story_file: Path, out: Path) -> None:
 def run_command(
     story_file: Annotated[Path, typer.Argument(help="Story file (YAML or JSON).")],
     out: OutOption = Path("out/story"),
+    budget: Annotated[
+        Decimal | None,
+        typer.Option(
+            "--budget",
+            min=0,
+            parser=Decimal,
+            help="Most this story may spend, USD, over all its runs (overrides the file's).",
+        ),
+    ] = None,
 ) -> None:
     """Generate the storyboard, clips and video of a story file."""
-    run_with_progress(story_file, out)
+    run_with_progress(story_file, out, budget)
 
 
 @app.command("plan")

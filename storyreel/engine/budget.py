@@ -48,9 +48,7 @@ _SPENT = func.coalesce(func.sum(func.coalesce(Job.cost_usd, Job.reserved_usd)), 
 
 
 async def project_spend(session: AsyncSession, project_id: str) -> Decimal:
-    value = (
-        await session.execute(select(_SPENT).where(Job.project_id == project_id))
-    ).scalar_one()
+    value = (await session.execute(select(_SPENT).where(Job.project_id == project_id))).scalar_one()
     return quantize(Decimal(str(value)))
 
 

@@ -17,7 +17,7 @@ import structlog
 from dbos import DBOS, DBOSClient, SetWorkflowID, WorkflowHandleAsync
 
 from storyreel.config import Settings
-from storyreel.errors import InputError, StoryreelError
+from storyreel.errors import ConfigError, InputError, StoryreelError
 from storyreel.providers.types import GenerationRequest, Handle, JobState
 from storyreel.store.db import migrate
 from storyreel.store.models import Job
@@ -38,12 +38,24 @@ async def enqueue_job(job_id: str, provider: str) -> WorkflowHandleAsync[dict[st
         return await DBOS.enqueue_workflow_async(queue_name(provider), generation_workflow, job_id)
 
 
+def preflight_request(rt: Runtime, req: GenerationRequest) -> None:
+    """The checks only a running engine can make, before a job exists: the provider is
+    installed, can take the request, and has its key here."""
+    provider = rt.provider(req.provider)
+    provider.check(req)
+    if not provider.available():
+        env = f"STORYREEL_PROVIDERS__{req.provider.upper()}__API_KEY"
+        raise ConfigError(f"provider {req.provider!r} has no API key here: set {env}")
+
+
 async def submit_job(
     req: GenerationRequest, *, project_id: str | None = None, estimate_usd: Decimal | None = None
 ) -> Job:
-    """Create (or reuse) the job for ``req`` and queue it on its provider's queue."""
+    """Create (or reuse) the job for ``req`` and queue it on its provider's queue. A
+    provider that cannot take the request, or has no key here, is refused before any job
+    exists: a queued job would otherwise be bought later, whenever a key appears."""
     rt = runtime()
-    rt.provider(req.provider).check(req)
+    preflight_request(rt, req)
     if estimate_usd is None:
         estimate_usd = estimate(rt.settings, req)
     job, _created = await jobs.create_job(

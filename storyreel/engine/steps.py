@@ -290,18 +290,27 @@ async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[
     # A submit whose answer was lost may have been billed: no final cost, so budgets keep
     # counting its reservation.
     cost = None if lost_answer else _final_cost(job, succeeded=False)
-    if await jobs.transition(
-        rt.db,
-        job_id,
-        JobState(state),
-        error=error,
-        error_reason=reason or FailureReason.UNKNOWN.value,
-        cost_usd=cost,
-    ) and cost:
+    if (
+        await jobs.transition(
+            rt.db,
+            job_id,
+            JobState(state),
+            error=error,
+            error_reason=reason or FailureReason.UNKNOWN.value,
+            cost_usd=cost,
+        )
+        and cost
+    ):
         async with rt.db.session() as session:
             session.add(CostEntry(job_id=job_id, kind="final", amount_usd=cost))
     job = await jobs.get_job(rt.db, job_id)
-    return {"status": job.status, "error": job.error, "outputs": [], "job_id": job_id}
+    return {
+        "status": job.status,
+        "error": job.error,
+        "reason": job.error_reason,
+        "outputs": [],
+        "job_id": job_id,
+    }
 
 
 @DBOS.step(name="storyreel.failover")

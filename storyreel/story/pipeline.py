@@ -14,11 +14,12 @@ from typing import Any
 from dbos import DBOS
 from dbos import error as dbos_errors
 
+from storyreel.catalog import Catalog
 from storyreel.engine import jobs
 from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.engine.service import enqueue_job
-from storyreel.errors import StoryreelError
+from storyreel.errors import BudgetExceeded, FailureReason, StoryreelError
 from storyreel.media.assemble import assemble_video
 from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
 from storyreel.media.thumbs import video_thumbnail
@@ -27,7 +28,7 @@ from storyreel.store.records import add_asset, store_image
 
 from .export import export_story
 from .project import character_references, load_project, planned, story_of
-from .prompts import clip_request, panel_request
+from .requests import bound_clip, bound_panel
 
 WORKFLOW_NAME = "storyreel.story"
 
@@ -42,9 +43,10 @@ async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
     project = await load_project(rt, project_id)
     story = story_of(project)
     refs = character_references(project)
+    catalog = Catalog.load(rt.settings)
     created = []
     for shot in project.shots:
-        req = panel_request(story, planned(shot), references=refs)
+        req = bound_panel(catalog, story, planned(shot), refs)
         job, _ = await jobs.create_job(
             rt.db, req, project_id=project_id, estimate_usd=estimate(rt.settings, req)
         )
@@ -60,9 +62,10 @@ async def create_clip_jobs(project_id: str, panels: dict[str, str]) -> list[dict
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
+    catalog = Catalog.load(rt.settings)
     created = []
     for shot in project.shots:
-        req = clip_request(story, planned(shot), panel_sha256=panels[str(shot.number)])
+        req = bound_clip(catalog, story, planned(shot), panel_sha256=panels[str(shot.number)])
         job, _ = await jobs.create_job(
             rt.db, req, project_id=project_id, estimate_usd=estimate(rt.settings, req)
         )
@@ -149,6 +152,8 @@ async def _run_children(created: list[dict[str, Any]], what: str) -> dict[str, s
             result = await handle.get_result(polling_interval_sec=0.2)
         except dbos_errors.DBOSAwaitedWorkflowCancelledError:
             result = {"status": "canceled", "error": "canceled by user"}
+        if result.get("reason") == FailureReason.BUDGET.value:
+            raise BudgetExceeded(f"shot {child['shot']}: {result['error']}")
         if result["status"] != "succeeded":
             raise StoryRunError(
                 f"shot {child['shot']}: {what} job {child['job_id']} {result['status']}: "

@@ -6,6 +6,7 @@ same file again finds the same project and its finished jobs instead of starting
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -24,11 +25,19 @@ from .schema import StoryDef
 
 
 def _story_key(story: StoryDef, ref_shas: list[str]) -> str:
-    return content_hash({"story": story.model_dump(mode="json"), "references": ref_shas})
+    """What identifies the project: everything that changes what is made. The budget and
+    the failover policy only change what may be spent, so raising a budget keeps the same
+    project (and what it already spent)."""
+    content = story.model_dump(mode="json", exclude={"budget": True, "render": {"failover"}})
+    return content_hash({"story": content, "references": ref_shas})
 
 
-async def prepare_project(rt: Runtime, loaded: LoadedStory) -> str:
-    """Store references, plan the shots, write the rows; return the project id."""
+async def prepare_project(
+    rt: Runtime, loaded: LoadedStory, *, budget_usd: Decimal | None = None
+) -> str:
+    """Store references, plan the shots, write the rows; return the project id. The
+    project keeps this run's budget (``budget_usd``, else the story file's) and failover
+    policy, which the engine reads when it submits and fails over."""
     story = loaded.story
     stored = [
         (ref.character, store_image(rt.assets, ref.data, ref.info.mime))
@@ -39,7 +48,10 @@ async def prepare_project(rt: Runtime, loaded: LoadedStory) -> str:
         existing = (
             await session.execute(select(Project).where(Project.story_hash == key).limit(1))
         ).scalar_one_or_none()
+        budget = budget_usd if budget_usd is not None else story.budget
         if existing is not None:
+            existing.budget_usd = budget
+            existing.story = story.model_dump(mode="json")
             return existing.id
         for _, info in stored:
             await add_asset(session, info)
@@ -51,6 +63,7 @@ async def prepare_project(rt: Runtime, loaded: LoadedStory) -> str:
             story_hash=key,
             story=story.model_dump(mode="json"),
             seed=project_seed(story),
+            budget_usd=budget,
         )
         project.characters = [
             Character(

@@ -55,14 +55,16 @@ def panel_request(
     shot: PlannedShot,
     *,
     references: dict[str, list[Reference]],
+    model: str,
 ) -> GenerationRequest:
-    """The image job for one shot, with the references of the characters in it."""
+    """The image job for one shot, with the references of the characters in it, on
+    ``model`` (a full id; ``story.requests`` picks it for the shot)."""
     refs = tuple(ref for name in shot.characters for ref in references.get(name, []))
     width, height = story.size
     descriptions = {c.name: c.description for c in story.characters}
     return GenerationRequest(
         task=Task.REFERENCE_TO_IMAGE if refs else Task.TEXT_TO_IMAGE,
-        model=story.render.image_model,
+        model=model,
         prompt=image_prompt(story, shot),
         negative_prompt=NEGATIVE_PROMPT,
         references=refs,
@@ -83,12 +85,15 @@ def panel_request(
     )
 
 
-def clip_request(story: StoryDef, shot: PlannedShot, *, panel_sha256: str) -> GenerationRequest:
-    """The image-to-video job that animates one panel."""
+def clip_request(
+    story: StoryDef, shot: PlannedShot, *, panel_sha256: str, model: str
+) -> GenerationRequest:
+    """The image-to-video job that animates one panel, for the shot's planned length (the
+    catalog rounds it to one the model can make; assembly trims back to the plan)."""
     width, height = story.size
     return GenerationRequest(
         task=Task.IMAGE_TO_VIDEO,
-        model=story.render.video_model,
+        model=model,
         prompt=motion_prompt(shot),
         references=(Reference(role=RefRole.FIRST_FRAME, asset=panel_sha256, mime="image/png"),),
         width=width,

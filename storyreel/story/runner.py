@@ -12,51 +12,98 @@ import contextlib
 import hashlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 
-from storyreel.catalog import Catalog, ModelEntry
+from storyreel.catalog import Catalog
+from storyreel.catalog.pricing import format_usd
 from storyreel.config import Settings
 from storyreel.engine.app import Engine
+from storyreel.engine.budget import project_spend
 from storyreel.engine.runtime import Runtime
-from storyreel.errors import InputError
-from storyreel.providers.types import Task
+from storyreel.engine.service import preflight_request
+from storyreel.errors import BudgetExceeded, InputError
+from storyreel.providers.types import JobState, Reference, RefRole
+from storyreel.store.models import Job, Project
 
 from .loader import LoadedStory, load_story
 from .pipeline import story_workflow
-from .project import prepare_project
+from .planner import plan_story
+from .project import load_project, prepare_project
+from .requests import Check, StoryEstimate, estimate_story
 
 ACTIVE_RUN = {"PENDING", "ENQUEUED"}
 
 Watcher = Callable[[Runtime, str], Coroutine[Any, Any, None]]
 
 
-def resolve_models(loaded: LoadedStory, catalog: Catalog) -> LoadedStory:
-    """Turn the story's model names (aliases allowed) into catalog ids, and refuse models
-    that cannot draw panels or animate them, before anything is written."""
-    render = loaded.story.render
-    name = loaded.source.name
-    image = _resolve(catalog, render.image_model, name, "image_model")
-    video = _resolve(catalog, render.video_model, name, "video_model")
-    if Task.IMAGE_TO_VIDEO not in video.tasks:
-        raise InputError(f"{name}: render.video_model {video.id} cannot animate a panel")
-    if not {Task.TEXT_TO_IMAGE, Task.REFERENCE_TO_IMAGE} & set(image.tasks):
-        raise InputError(f"{name}: render.image_model {image.id} cannot draw a panel")
-    story = loaded.story.model_copy(
-        update={
-            "render": render.model_copy(update={"image_model": image.id, "video_model": video.id})
-        }
+def story_references(loaded: LoadedStory) -> dict[str, list[Reference]]:
+    """Each character's first reference image, by content hash, exactly as the project
+    will store it: what a panel request carries."""
+    refs: dict[str, list[Reference]] = {}
+    for ref in loaded.references:
+        if ref.character not in refs:
+            sha = hashlib.sha256(ref.data).hexdigest()
+            refs[ref.character] = [
+                Reference(role=RefRole.CHARACTER, asset=sha, mime=ref.info.mime, name=ref.character)
+            ]
+    return refs
+
+
+def preflight(loaded: LoadedStory, catalog: Catalog, check: Check | None) -> StoryEstimate:
+    """Every shot bound, checked and priced; every problem in one InputError."""
+    estimate = estimate_story(
+        catalog, loaded.story, plan_story(loaded.story), story_references(loaded), check=check
     )
-    return LoadedStory(source=loaded.source, story=story, references=loaded.references)
+    estimate.raise_errors(loaded.source.name)
+    return estimate
 
 
-def _resolve(catalog: Catalog, model: str, name: str, field: str) -> ModelEntry:
-    try:
-        return catalog.resolve(model)
-    except InputError as exc:
-        raise InputError(f"{name}: render.{field}: {exc.message}") from exc
+async def _remaining_usd(rt: Runtime, project_id: str, estimate: StoryEstimate) -> Decimal:
+    """What is still to be bought: the shots' panels and clips with no finished job."""
+    project = await load_project(rt, project_id)
+    done = set()
+    async with rt.db.session() as session:
+        for shot in project.shots:
+            for column in ("panel_job_id", "clip_job_id"):
+                job_id = getattr(shot, column)
+                job = await session.get(Job, job_id) if job_id else None
+                if job is not None and job.status == JobState.SUCCEEDED.value:
+                    done.add((shot.number, column))
+    total = Decimal(0)
+    for cost in estimate.shots:
+        if (cost.number, "panel_job_id") not in done:
+            total += cost.panel_usd or 0
+        if (cost.number, "clip_job_id") not in done:
+            total += cost.clip_usd or 0
+    return total
+
+
+async def check_budget(rt: Runtime, project_id: str, estimate: StoryEstimate) -> None:
+    """Refuse to start a run whose estimate does not fit its budget."""
+    async with rt.db.session() as session:
+        project = await session.get(Project, project_id)
+        assert project is not None
+        budget = project.budget_usd
+        if budget is None:
+            return
+        if estimate.total_usd is None:
+            raise InputError(
+                "a budget needs prices: a model of this story is not in the catalog "
+                "(add it to catalog.toml with its price)"
+            )
+        spent = await project_spend(session, project_id)
+    remaining = await _remaining_usd(rt, project_id, estimate)
+    if spent + remaining > budget:
+        raise BudgetExceeded(
+            f"this run would cost {format_usd(spent + remaining)} (spent "
+            f"{format_usd(spent)} + {format_usd(remaining)} to go), over the budget of "
+            f"{format_usd(budget)}; raise --budget (or budget: in the story file)"
+        )
 
 
 @dataclass(frozen=True)
@@ -86,20 +133,28 @@ async def run_story(
     out_dir: Path,
     *,
     watch: Watcher | None = None,
+    budget_usd: Decimal | None = None,
+    announce: Callable[[StoryEstimate], None] | None = None,
 ) -> dict[str, Any]:
-    """Validate, plan, generate, assemble and export; return the manifest. ``watch`` runs
-    beside the run (progress display) and is cancelled when it ends."""
-    loaded = resolve_models(
-        load_story(
-            story_file,
-            max_image_bytes=settings.max_upload_bytes,
-            max_image_pixels=settings.max_image_pixels,
-        ),
-        Catalog.load(settings),
+    """Validate, plan, check and price every shot, then generate, assemble and export;
+    return the manifest. Nothing is created or bought before every shot passed its checks
+    and the estimate fits the budget (``budget_usd``, else the story file's). ``announce``
+    is shown the estimate before the run starts; ``watch`` runs beside the run (progress
+    display) and is cancelled when it ends."""
+    loaded = load_story(
+        story_file,
+        max_image_bytes=settings.max_upload_bytes,
+        max_image_pixels=settings.max_image_pixels,
     )
+    catalog = Catalog.load(settings)
+    preflight(loaded, catalog, None)  # input errors, before even the engine starts
     async with Engine(settings) as engine:
         assert engine.runtime is not None
-        project_id = await prepare_project(engine.runtime, loaded)
+        estimate = preflight(loaded, catalog, partial(preflight_request, engine.runtime))
+        if announce is not None:
+            announce(estimate)
+        project_id = await prepare_project(engine.runtime, loaded, budget_usd=budget_usd)
+        await check_budget(engine.runtime, project_id, estimate)
         run = await choose_run_id(project_id, out_dir)
         handle: WorkflowHandleAsync[dict[str, Any]]
         if run.resuming:

@@ -6,7 +6,9 @@ not silently produce a story without characters.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -55,6 +57,12 @@ class RenderDef(_Strict):
     fps: int = Field(default=24, ge=1, le=60)
     duration: float = Field(default=3.0, gt=0, le=30)
     transition_frames: int = Field(default=12, ge=0, le=120)
+    failover: Literal["family", "any", "off"] = Field(
+        default="family",
+        description="When a panel or clip fails for a reason another provider can help "
+        "with: 'family' tries the same model at another provider only (every panel keeps "
+        "one look), 'any' follows the catalog's whole chain, 'off' never fails over.",
+    )
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> RenderDef:
@@ -75,6 +83,14 @@ class StoryDef(_Strict):
     story: str = Field(default="", max_length=100_000)
     beats: list[BeatDef] = Field(default_factory=list, max_length=200)
     render: RenderDef = Field(default_factory=RenderDef)
+    budget: Decimal | None = Field(
+        default=None,
+        ge=0,
+        max_digits=12,
+        decimal_places=6,
+        description="Most this story may spend in USD, over all its runs (storyreel story "
+        "run --budget overrides it).",
+    )
 
     @field_validator("aspect", mode="before")
     @classmethod

@@ -16,6 +16,7 @@ story: Mira and Tomas meet at the harbour. Tomas smiles.
 """
 )
 REF = Reference(role=RefRole.CHARACTER, asset="cd" * 32, name="Mira")
+SKETCH = "sketch:previz"
 
 
 def test_every_character_description_is_injected_per_shot() -> None:
@@ -31,15 +32,15 @@ def test_every_character_description_is_injected_per_shot() -> None:
 def test_seed_is_fixed_per_project() -> None:
     assert project_seed(STORY) == project_seed(STORY)
     assert project_seed(STORY.model_copy(update={"seed": 9})) == 9
-    requests = [panel_request(STORY, s, references={}) for s in plan_story(STORY)]
+    requests = [panel_request(STORY, s, references={}, model=SKETCH) for s in plan_story(STORY)]
     assert {r.seed for r in requests} == {project_seed(STORY)}
 
 
 def test_panel_carries_only_its_characters_references() -> None:
     first, second = plan_story(STORY)
-    with_ref = panel_request(STORY, first, references={"Mira": [REF]})
+    with_ref = panel_request(STORY, first, references={"Mira": [REF]}, model=SKETCH)
     assert with_ref.task is Task.REFERENCE_TO_IMAGE and with_ref.references == (REF,)
-    without = panel_request(STORY, second, references={"Mira": [REF]})
+    without = panel_request(STORY, second, references={"Mira": [REF]}, model=SKETCH)
     assert without.task is Task.TEXT_TO_IMAGE and without.references == ()
     assert with_ref.shot is not None and [c.name for c in with_ref.shot.characters] == [
         "Mira",
@@ -49,7 +50,7 @@ def test_panel_carries_only_its_characters_references() -> None:
 
 def test_clip_request_animates_the_panel() -> None:
     shot = plan_story(STORY)[0]
-    clip = clip_request(STORY, shot, panel_sha256="ef" * 32)
+    clip = clip_request(STORY, shot, panel_sha256="ef" * 32, model="motion:kenburns")
     assert clip.task is Task.IMAGE_TO_VIDEO
     assert clip.references[0].role is RefRole.FIRST_FRAME and clip.references[0].asset == "ef" * 32
     assert clip.prompt.startswith(shot.motion) and clip.duration == shot.duration

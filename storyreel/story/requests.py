@@ -1,0 +1,180 @@
+"""The jobs a story needs, bound to real models, checked and priced before anything runs.
+
+A story names its models as a writer would (``flux-2-pro``, ``kling``); each shot is bound
+to the model that name means for what the shot asks: the text-to-image endpoint for a shot
+with no character references, the edit endpoint for one with them, and a fixed-duration
+video model's clip length rounded up to one it can make. The same binding is used to price
+the story (``storyreel cost estimate --story``, ``story plan --estimate``), to check it
+before its first job, and to create its jobs, so the three can never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import partial
+
+from storyreel.catalog import Catalog, billing
+from storyreel.errors import InputError, StoryreelError
+from storyreel.providers.types import GenerationRequest, Reference, Task
+
+from .planner import PlannedShot
+from .prompts import clip_request, panel_request
+from .schema import StoryDef
+
+PLACEHOLDER_PANEL = "0" * 64
+"""The panel a clip is priced and checked with before the panel exists."""
+
+
+def _bind(catalog: Catalog, req: GenerationRequest) -> GenerationRequest:
+    return catalog.bind(req) if req.model in catalog else req
+
+
+def _model_for(catalog: Catalog, name: str, task: Task) -> str:
+    """The full id ``name`` means for ``task``; a name the catalog does not know must
+    already be a ``provider:model`` id (a plugin's model)."""
+    if name in catalog:
+        return catalog.for_task(name, task).id
+    if ":" not in name:
+        catalog.resolve(name)  # raises the one-line "unknown model ... did you mean" error
+    return name
+
+
+def bound_panel(
+    catalog: Catalog,
+    story: StoryDef,
+    shot: PlannedShot,
+    references: dict[str, list[Reference]],
+) -> GenerationRequest:
+    has_refs = any(references.get(name) for name in shot.characters)
+    task = Task.REFERENCE_TO_IMAGE if has_refs else Task.TEXT_TO_IMAGE
+    model = _model_for(catalog, story.render.image_model, task)
+    return _bind(catalog, panel_request(story, shot, references=references, model=model))
+
+
+def bound_clip(
+    catalog: Catalog, story: StoryDef, shot: PlannedShot, *, panel_sha256: str
+) -> GenerationRequest:
+    model = _model_for(catalog, story.render.video_model, Task.IMAGE_TO_VIDEO)
+    return _bind(catalog, clip_request(story, shot, panel_sha256=panel_sha256, model=model))
+
+
+@dataclass(frozen=True)
+class ShotCost:
+    number: int
+    planned_seconds: float
+    billed_seconds: float | None
+    panel_model: str
+    clip_model: str
+    panel_usd: Decimal | None
+    clip_usd: Decimal | None
+
+    @property
+    def total_usd(self) -> Decimal | None:
+        if self.panel_usd is None or self.clip_usd is None:
+            return None
+        return self.panel_usd + self.clip_usd
+
+
+@dataclass
+class StoryEstimate:
+    """Every shot's panel and clip, bound and priced; ``errors`` lists what cannot run."""
+
+    shots: list[ShotCost] = field(default_factory=list)
+    requests: list[GenerationRequest] = field(default_factory=list)
+    problems: dict[str, list[int]] = field(default_factory=dict)
+    """Each distinct problem and the shots it hits (a missing key hits every shot)."""
+
+    @property
+    def errors(self) -> list[str]:
+        return [f"{_shots(numbers)}: {message}" for message, numbers in self.problems.items()]
+
+    def _sum(self, pick: Callable[[ShotCost], Decimal | None]) -> Decimal | None:
+        values = [pick(s) for s in self.shots]
+        if any(v is None for v in values):
+            return None
+        return sum((v for v in values if v is not None), Decimal(0))
+
+    @property
+    def panels_usd(self) -> Decimal | None:
+        return self._sum(lambda s: s.panel_usd)
+
+    @property
+    def clips_usd(self) -> Decimal | None:
+        return self._sum(lambda s: s.clip_usd)
+
+    @property
+    def total_usd(self) -> Decimal | None:
+        return self._sum(lambda s: s.total_usd)
+
+    def raise_errors(self, source: str) -> None:
+        """One line naming every problem, before anything is created or bought."""
+        errors = self.errors
+        if errors:
+            raise InputError(f"{source}: " + "; ".join(errors))
+
+
+def _shots(numbers: list[int]) -> str:
+    return f"shot {numbers[0]}" if len(numbers) == 1 else f"shots {', '.join(map(str, numbers))}"
+
+
+Check = Callable[[GenerationRequest], None]
+
+
+def estimate_story(
+    catalog: Catalog,
+    story: StoryDef,
+    shots: Sequence[PlannedShot],
+    references: dict[str, list[Reference]],
+    *,
+    check: Check | None = None,
+) -> StoryEstimate:
+    """Bind, check and price every shot, collecting every problem instead of stopping at
+    the first, so a writer fixes the whole file in one go. ``check`` adds the engine's
+    own checks (the provider can take the request, its key is set)."""
+    result = StoryEstimate()
+
+    def checked(number: int, build: Callable[[], GenerationRequest]) -> GenerationRequest | None:
+        try:
+            req = build()
+            if req.model in catalog:
+                catalog.validate_request(req)
+            if check is not None:
+                check(req)
+        except StoryreelError as exc:  # bad input, or a provider without its key
+            result.problems.setdefault(exc.message, []).append(number)
+            return None
+        return req
+
+    for shot in shots:
+        panel = checked(shot.number, partial(bound_panel, catalog, story, shot, references))
+        clip = checked(
+            shot.number,
+            partial(bound_clip, catalog, story, shot, panel_sha256=PLACEHOLDER_PANEL),
+        )
+        if panel is None or clip is None:
+            continue
+        result.requests += [panel, clip]
+        result.shots.append(
+            ShotCost(
+                number=shot.number,
+                planned_seconds=shot.duration,
+                billed_seconds=clip.duration,
+                panel_model=panel.model,
+                clip_model=clip.model,
+                panel_usd=billing.estimate(catalog, panel),
+                clip_usd=billing.estimate(catalog, clip),
+            )
+        )
+    return result
+
+
+__all__ = [
+    "PLACEHOLDER_PANEL",
+    "ShotCost",
+    "StoryEstimate",
+    "bound_clip",
+    "bound_panel",
+    "estimate_story",
+]
