@@ -366,6 +366,10 @@ class Catalog:
         entries = sorted(self._models.values(), key=lambda m: m.id)
         return [m for m in entries if task is None or task in m.tasks]
 
+    def providers(self) -> set[str]:
+        """The providers the catalog has models of."""
+        return {m.provider for m in self._models.values()}
+
     def aliases(self) -> dict[str, list[str]]:
         """Alias -> the model ids it names (one per task), sorted by alias."""
         return {alias: [m.id for m in self._aliases[alias]] for alias in sorted(self._aliases)}

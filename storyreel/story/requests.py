@@ -32,11 +32,13 @@ def _bind(catalog: Catalog, req: GenerationRequest) -> GenerationRequest:
 
 
 def _model_for(catalog: Catalog, name: str, task: Task) -> str:
-    """The full id ``name`` means for ``task``; a name the catalog does not know must
-    already be a ``provider:model`` id (a plugin's model)."""
+    """The full id ``name`` means for ``task``. A name the catalog does not know is taken
+    as it is only when it is a ``provider:model`` id of a provider the catalog has no data
+    for (a plugin's model); a typo in a catalogued provider's id is an error."""
     if name in catalog:
         return catalog.for_task(name, task).id
-    if ":" not in name:
+    provider, colon, _ = name.partition(":")
+    if not colon or provider in catalog.providers():
         catalog.resolve(name)  # raises the one-line "unknown model ... did you mean" error
     return name
 

@@ -24,8 +24,8 @@ beats:
       - {action: Ada reads., characters: [Ada], duration: 2.5}
       - {action: Ada looks up., characters: [Ada], duration: 6}
 render:
-  image_model: fal:fal-ai/flux-2-pro/edit
-  video_model: fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video
+  image_model: flux-2-pro
+  video_model: kling
   width: 1920
   height: 1080
 """
@@ -190,8 +190,20 @@ def test_cost_estimate_story(tmp_path: Path) -> None:
         ["2", "6", "10", "$0.045", "$0.70", "$0.745"],
         ["all", "", "", "$0.09", "$1.05", "$1.14"],
     ]
-    assert "total: $1.14 for 2 panels and 2 clips" in out
-    assert "panels: fal:fal-ai/flux-2-pro/edit  $0.03 first MP + $0.015/extra MP" in out
+    assert "panels $0.09 + clips $1.05 = total $1.14 for 2 panels and 2 clips" in out
+    # The aliases bind per shot: no references, so FLUX.2 pro's text-to-image endpoint.
+    assert "panels: fal:fal-ai/flux-2-pro  $0.03 first MP + $0.015/extra MP" in out
+    assert "clips:  fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video" in out
+
+
+def test_cost_estimate_story_lists_every_problem_in_one_line(tmp_path: Path) -> None:
+    story = tmp_path / "tiny.yaml"
+    story.write_text(STORY.replace("image_model: flux-2-pro", "image_model: kie:seedream/4.5-edit"))
+    code, _, err = invoke("cost", "estimate", "--story", str(story))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert "shots 1, 2: kie:seedream/4.5-edit cannot do text-to-image" in lines[0]
 
 
 def test_cost_estimate_offline_story_is_free(tmp_path: Path) -> None:
@@ -199,12 +211,12 @@ def test_cost_estimate_offline_story_is_free(tmp_path: Path) -> None:
     story.write_text(STORY.split("render:")[0])
     code, out, _ = invoke("cost", "estimate", "--story", str(story))
     assert code == 0
-    assert "total: $0.00 for 2 panels and 2 clips" in out
+    assert "total $0.00 for 2 panels and 2 clips" in out
 
 
 def test_cost_estimate_story_with_an_unknown_model(tmp_path: Path) -> None:
     story = tmp_path / "tiny.yaml"
-    story.write_text(STORY.replace("fal:fal-ai/flux-2-pro/edit", "fal:fal-ai/flux-9"))
+    story.write_text(STORY.replace("image_model: flux-2-pro", "image_model: fal:fal-ai/flux-9"))
     code, _, err = invoke("cost", "estimate", "--story", str(story))
     assert code == 1
-    assert err.startswith("error: unknown model 'fal:fal-ai/flux-9'")
+    assert err.startswith("error: tiny.yaml: shots 1, 2: unknown model 'fal:fal-ai/flux-9'")

@@ -110,8 +110,8 @@ def test_cancel_a_running_job_from_another_process(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("render", "message"),
     [
-        ("image_model: flux-2-prro", "render.image_model: unknown model 'flux-2-prro'"),
-        ("video_model: nano-banana", "cannot animate a panel"),
+        ("image_model: flux-2-prro", "story.yaml: shots 1, 2: unknown model 'flux-2-prro'"),
+        ("video_model: nano-banana", "nano-banana/edit cannot do image-to-video"),
     ],
 )
 def test_story_models_are_checked_against_the_catalog(
