@@ -332,7 +332,6 @@ class FalSimulator(Simulator):
         url = self.files.add(f"fal-upload-{new_id().lower()}.{ext}", data)
         return _json({"access_url": url})
 
-
     # -- platform API: request history -------------------------------------------------
 
     def history_item(self, job: SimJob, payloads: bool) -> dict[str, Any]:
