@@ -140,6 +140,7 @@ class SimulatorSuite:
             sim.submissions.clear()
             sim.requests.clear()
             sim.webhooks_sent.clear()
+            sim.lose_answers = sim.answers_lost = 0
         return JSONResponse({"ok": True})
 
     async def _file(self, request: Request) -> Response:
