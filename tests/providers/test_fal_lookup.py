@@ -74,6 +74,7 @@ async def test_a_lost_submit_is_found_in_the_request_history_and_adopted(
 async def test_nothing_is_found_for_a_request_never_submitted(
     suite: SimulatorSuite, provider: FalProvider
 ) -> None:
+    assert provider.can_find_submitted(request())  # None below means "not taken", not "cannot tell"
     since = time.time() - 1
     await provider.submit(request(prompt="another shot"), job_id="other", webhook_url=None)
     await provider.submit(request(model="fal:fal-ai/flux-2/flash"), job_id="x", webhook_url=None)

@@ -72,6 +72,7 @@ async def test_a_lost_video_create_is_found_and_adopted_not_repeated(
 async def test_nothing_is_found_for_a_video_never_created(
     suite: SimulatorSuite, provider: OpenAIProvider
 ) -> None:
+    assert provider.can_find_submitted(video())  # None below means "not taken", not "cannot tell"
     since = time.time() - 1
     await provider.submit(video(prompt="another shot"), job_id="other", webhook_url=None)
     await provider.submit(video(duration=8), job_id="longer", webhook_url=None)

@@ -76,6 +76,7 @@ async def test_a_lost_create_is_found_and_adopted_not_repeated(
 async def test_nothing_is_found_for_a_request_never_submitted(
     suite: SimulatorSuite, provider: ReplicateProvider
 ) -> None:
+    assert provider.can_find_submitted(request())  # None below means "not taken", not "cannot tell"
     await provider.submit(request(prompt="something else"), job_id="other", webhook_url=None)
     assert await provider.find_submitted(request(), job_id="job-a", since=time.time() - 1) is None
 
