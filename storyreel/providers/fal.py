@@ -228,6 +228,16 @@ class FalProvider(RemoteProvider):
             data={"app_id": app_id},
         )
 
+    def can_find_submitted(self, req: GenerationRequest) -> bool:
+        return True  # the Platform API's request history per endpoint: fal_lookup.py
+
+    async def find_submitted(
+        self, req: GenerationRequest, *, job_id: str, since: float
+    ) -> Handle | None:
+        from storyreel.providers.fal_lookup import find_request
+
+        return await find_request(self, req, since=since)
+
     # -- status, result, cancel ----------------------------------------------------------
 
     async def poll(self, handle: Handle) -> Status:

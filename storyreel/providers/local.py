@@ -15,7 +15,7 @@ from typing import ClassVar
 
 from storyreel.errors import ProviderJobError
 from storyreel.providers.base import Provider
-from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status
+from storyreel.providers.types import GenerationRequest, Handle, JobState, RemoteArtifact, Status
 
 
 class LocalProvider(Provider):
@@ -53,3 +53,14 @@ class LocalProvider(Provider):
         if not all(p.exists() for p in paths):
             raise ProviderJobError(f"{self.name} output is missing", provider=self.name)
         return [RemoteArtifact(mime=self.output_mime, path=p) for p in paths]
+
+    def can_find_submitted(self, req: GenerationRequest) -> bool:
+        """A local render is free and its files are named by job id, so a lost submit is
+        reconciled by rendering again: never "possibly billed twice"."""
+        return True
+
+    async def find_submitted(
+        self, req: GenerationRequest, *, job_id: str, since: float
+    ) -> Handle | None:
+        """None: resubmitting overwrites the same files at no cost."""
+        return None

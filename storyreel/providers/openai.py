@@ -392,6 +392,18 @@ class OpenAIProvider(RemoteProvider):
             },
         )
 
+    def can_find_submitted(self, req: GenerationRequest) -> bool:
+        """Sora jobs are listed (``GET /v1/videos``); image calls are synchronous and
+        leave nothing to look up."""
+        return is_video_model(req.model_name)
+
+    async def find_submitted(
+        self, req: GenerationRequest, *, job_id: str, since: float
+    ) -> Handle | None:
+        from storyreel.providers.openai_lookup import find_video
+
+        return await find_video(self, req, since=since) if is_video_model(req.model_name) else None
+
     # -- status, result, cancel ------------------------------------------------------
 
     async def poll(self, handle: Handle) -> Status:

@@ -289,6 +289,16 @@ class ReplicateProvider(RemoteProvider):
             data={"model": ref, **_early_outcome(prediction, blocking=bool(headers))},
         )
 
+    def can_find_submitted(self, req: GenerationRequest) -> bool:
+        return True  # GET /v1/predictions lists every prediction: replicate_lookup.py
+
+    async def find_submitted(
+        self, req: GenerationRequest, *, job_id: str, since: float
+    ) -> Handle | None:
+        from storyreel.providers.replicate_lookup import find_prediction
+
+        return await find_prediction(self, req, job_id=job_id, since=since)
+
     # -- status, result, cancel -----------------------------------------------------
 
     async def _prediction(self, handle: Handle) -> dict[str, Any]:

@@ -138,3 +138,17 @@ async def test_motion_animates_a_stored_panel(tmp_path: Path) -> None:
     bad = req.model_copy(update={"extra": {"motion": "barrel roll"}})
     with pytest.raises(InputError, match="unknown motion"):
         await provider.submit(bad, job_id="K", webhook_url=None)
+
+
+async def test_a_lost_local_submit_is_reconciled_by_rendering_again(tmp_path: Path) -> None:
+    """Local renders cost nothing and are named by job id: the engine may resubmit after a
+    crash without flagging a double charge, and the second render replaces the first."""
+    provider = SketchProvider(context(tmp_path))
+    req = panel()
+    assert provider.can_find_submitted(req)
+    assert await provider.find_submitted(req, job_id="job-a", since=0.0) is None
+    first = await provider.submit(req, job_id="job-a", webhook_url=None)
+    again = await provider.submit(req, job_id="job-a", webhook_url=None)
+    assert first.data["outputs"] == again.data["outputs"]
+    assert len(list((tmp_path / "scratch" / "sketch").iterdir())) == 1
+    assert MotionProvider(context(tmp_path)).can_find_submitted(req)

@@ -147,6 +147,8 @@ class Simulator:
         self.requests: deque[dict[str, Any]] = deque(maxlen=100)
         self.webhooks_sent: list[dict[str, Any]] = []
         self.burst_429 = 0
+        self.lose_answers = 0  # faults.LoseAnswer: billed submits whose answer is cut off
+        self.answers_lost = 0
         self.uploads = 0
         self.rng = random.Random(config.seed)
         self.http = httpx2.AsyncClient(timeout=10.0)
@@ -306,6 +308,7 @@ class Simulator:
             "jobs": dict(states),
             "webhooks": len(self.webhooks_sent),
             "uploads": self.uploads,
+            "answers_lost": self.answers_lost,
         }
 
     async def aclose(self) -> None:

@@ -51,11 +51,13 @@ class FalSimulator(Simulator):
         return {
             "rest_url": self.mount_url(),
             "jwks_url": f"{self.mount_url()}/.well-known/jwks.json",
+            "platform_url": self.mount_url(),
         }
 
     def routes(self) -> list[BaseRoute]:
         return [
             Route("/.well-known/jwks.json", self.jwks),
+            Route("/v1/models/requests/by-endpoint", self.requests_by_endpoint),
             Route("/storage/auth/token", self.cdn_token, methods=["POST"]),
             Route("/files/upload", self.cdn_upload, methods=["POST"]),
             Route("/{owner}/{alias}/requests/{request_id}/status", self.status),
@@ -329,3 +331,85 @@ class FalSimulator(Simulator):
         )
         url = self.files.add(f"fal-upload-{new_id().lower()}.{ext}", data)
         return _json({"access_url": url})
+
+    # -- platform API: request history -------------------------------------------------
+
+    def history_item(self, job: SimJob, payloads: bool) -> dict[str, Any]:
+        """One entry of ``GET /v1/models/requests/by-endpoint``, the documented fields."""
+        ended = job.finished if job.done else None
+        code = None if ended is None else 200 if job.state == "succeeded" else 500
+        item: dict[str, Any] = {
+            "request_id": job.id,
+            "endpoint_id": job.model,
+            "sent_at": _iso(job.created),
+            "started_at": _iso(job.started) if job.started else None,
+            "ended_at": _iso(ended) if ended else None,
+            "status_code": code,
+            "duration": round(ended - job.created, 3) if ended else None,
+        }
+        if payloads:
+            output = self.result_body(job) if job.state == "succeeded" else None
+            item |= {"json_input": job.body, "json_output": output}
+        return item
+
+    async def requests_by_endpoint(self, request: Request) -> Response:
+        """Filters by endpoint(s), ``sent_at`` in [start, end) (start defaults to 24 hours
+        ago), ``request_id`` and ``status``; newest end first with requests still in
+        flight (``ended_at: null``) ahead, which fal does not document [I]; the cursor is the
+        base64 page number."""
+        await self.record(request)
+        if not self._authorized(request):
+            return self._unauthorized()
+        query = request.query_params
+        endpoints = {e for raw in query.getlist("endpoint_id") for e in raw.split(",") if e}
+        if not endpoints:
+            return _json({"detail": "endpoint_id is required"}, 422)
+        limit = int(query.get("limit", "50")) if query.get("limit", "50").isdigit() else 0
+        if not 1 <= limit <= 100:
+            return _json({"detail": "limit must be between 1 and 100"}, 422)
+        start = _time(query.get("start")) or time.time() - 86400
+        end = _time(query.get("end")) or float("inf")
+        wanted = query.get("request_id")
+        status = query.get("status")
+        jobs = [
+            j
+            for j in self.jobs.values()
+            if j.model in endpoints
+            and start <= j.created < end
+            and (wanted is None or j.id == wanted)
+            and (status is None or _outcome(j) == status)
+        ]
+        jobs.sort(key=lambda j: j.finished if j.done and j.finished else float("inf"))
+        jobs.reverse()
+        cursor = query.get("cursor")
+        page = int(base64.b64decode(cursor).decode()) if cursor else 1
+        chunk = jobs[(page - 1) * limit : page * limit]
+        more = page * limit < len(jobs)
+        payloads = "payloads" in query.get("expand", "").split(",")
+        return _json(
+            {
+                "items": [self.history_item(j, payloads) for j in chunk],
+                "next_cursor": base64.b64encode(str(page + 1).encode()).decode() if more else None,
+                "has_more": more,
+            }
+        )
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+
+
+def _time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp()
+
+
+def _outcome(job: SimJob) -> str | None:
+    if not job.done:
+        return None
+    return "success" if job.state == "succeeded" else "error"

@@ -611,18 +611,21 @@ class OpenAISimulator(Simulator):
         await self.record(request)
         if (denied := self._auth_error(request)) is not None:
             return denied
-        videos = [
-            self.video_resource(job)
-            for job in self.jobs.values()
-            if job.kind == "video" and job.id not in self.deleted
-        ]
+        query = request.query_params  # limit (default 20, 1-100), order, after: as the API
+        limit = max(1, min(100, int(query.get("limit", "20"))))
+        jobs = [j for j in self.jobs.values() if j.kind == "video" and j.id not in self.deleted]
+        jobs.sort(key=lambda j: j.created, reverse=query.get("order", "desc") != "asc")
+        ids = [j.id for j in jobs]
+        after = query.get("after")
+        begin = ids.index(after) + 1 if after in ids else 0
+        videos = [self.video_resource(j) for j in jobs[begin : begin + limit]]
         return self._json(
             {
                 "object": "list",
                 "data": videos,
                 "first_id": videos[0]["id"] if videos else None,
                 "last_id": videos[-1]["id"] if videos else None,
-                "has_more": False,
+                "has_more": begin + limit < len(jobs),
             }
         )
 

@@ -111,6 +111,9 @@ class ReplicateSimulator(Simulator):
 
     def __init__(self, config: SimConfig, files: FileStore) -> None:
         super().__init__(config, files)
+        #: Echo ``webhook`` in prediction objects. The SDK's Prediction type has no such
+        #: field, so off by default; on, it models an API that does echo it.
+        self.echo_webhook = False
         self.webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
         self.uploaded: dict[str, dict[str, Any]] = {}
         #: ``owner/name`` of a deployment -> the model it runs (tests add their own).
@@ -259,6 +262,8 @@ class ReplicateSimulator(Simulator):
             body["deadline"] = _iso(job.extra["deadline"])
         if "deployment" in job.extra:
             body["deployment"] = job.extra["deployment"]
+        if self.echo_webhook and job.webhook:
+            body["webhook"] = job.webhook
         return body
 
     def output_spec(self, job: SimJob) -> OutputSpec:

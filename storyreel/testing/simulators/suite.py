@@ -13,11 +13,12 @@ from typing import Any
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
-from starlette.routing import Mount, Route
+from starlette.routing import Mount, Route, Router
 
 from storyreel.config import ProviderSettings
 
 from .base import FileStore, SimConfig, Simulator
+from .faults import LoseAnswer
 
 SIMULATOR_CLASSES: dict[str, type[Simulator]] = {}
 
@@ -72,7 +73,10 @@ class SimulatorSuite:
             Route("/_sim/reset", self._reset, methods=["POST"]),
             Route("/_sim/files/{name}", self._file),
         ]
-        routes += [Mount(f"/{name}", routes=sim.routes()) for name, sim in self.sims.items()]
+        routes += [
+            Mount(f"/{name}", app=LoseAnswer(sim, Router(routes=sim.routes())))
+            for name, sim in self.sims.items()
+        ]
         return Starlette(routes=routes)
 
     def provider_settings(
@@ -122,10 +126,12 @@ class SimulatorSuite:
             if key in body:
                 setattr(self.config, key, float(body[key]))
         self.files.ttl = self.config.output_ttl
-        if "burst_429" in body:
-            targets = [body["provider"]] if body.get("provider") else list(self.sims)
-            for name in targets:
+        targets = [body["provider"]] if body.get("provider") else list(self.sims)
+        for name in targets:
+            if "burst_429" in body:
                 self.sims[name].burst_429 = int(body["burst_429"])
+            if "lose_answer" in body:  # the next N billed submits never get their answer
+                self.sims[name].lose_answers = int(body["lose_answer"])
         return JSONResponse({"ok": True})
 
     async def _reset(self, request: Request) -> JSONResponse:
@@ -134,6 +140,7 @@ class SimulatorSuite:
             sim.submissions.clear()
             sim.requests.clear()
             sim.webhooks_sent.clear()
+            sim.lose_answers = sim.answers_lost = 0
         return JSONResponse({"ok": True})
 
     async def _file(self, request: Request) -> Response:
