@@ -11,7 +11,11 @@ the outgoing clip, where xfade's progress is still 0 (so that frame is unchanged
 clip starts on its own first frame: no inserted frame merely repeats a neighbour, and a
 one-frame transition is a true 50% mix. Offsets are computed from integer frame counts,
 never from summed float durations, so rounding cannot drift over a long video;
-``-frames:v`` is a final guard."""
+``-frames:v`` is a final guard.
+
+A model rarely returns exactly the length it was asked for, but the video must follow the
+plan: given the planned durations, each clip is conformed to ``round(duration * fps)``
+frames, cut when longer and holding its last frame when shorter."""
 
 from __future__ import annotations
 
@@ -36,13 +40,15 @@ def _normalise(index: int, info: VideoInfo, timeline: Timeline, *, width: int, h
     """Filter chain turning input ``index`` into exactly ``frames`` frames of WxH@fps yuv420p.
 
     The fps filter's own count can land a frame short or long at a clip's end, so the clip
-    is padded with a few clones and then trimmed to the planned count.
+    is padded with clones of its last frame (a few, plus whatever a clip shorter than
+    planned lacks) and then trimmed to the planned count.
     """
     fps = timeline.fps
     frames = timeline.clip_frames[index]
     first = index == 0
     last = index == len(timeline.clip_frames) - 1
-    safety = 2 + math.ceil(fps / info.fps)
+    converted = math.floor(info.duration * fps)
+    safety = 2 + math.ceil(fps / info.fps) + max(0, frames - converted)
     chain = [
         "setpts=PTS-STARTPTS",
         f"fps={fps}",
@@ -94,9 +100,13 @@ def build_filtergraph(
     return ";".join(parts)
 
 
-def _validate(clips: Sequence[Path], fps: int, width: int, height: int) -> None:
+def _validate(
+    clips: Sequence[Path], durations: Sequence[float] | None, fps: int, width: int, height: int
+) -> None:
     if not clips:
         raise InputError("nothing to assemble: give at least one clip")
+    if durations is not None and len(durations) != len(clips):
+        raise InputError(f"{len(durations)} planned durations given for {len(clips)} clips")
     check_fps(fps)
     check_frame_size(width, height)
     for number, clip in enumerate(clips, start=1):
@@ -112,16 +122,20 @@ async def assemble_video(
     width: int,
     height: int,
     transition_frames: int,
+    durations: Sequence[float] | None = None,
 ) -> VideoInfo:
     """Concatenate ``clips`` (any size or frame rate) into one WxH H.264 MP4 at ``fps``.
 
-    Each clip keeps its real length, converted to ``fps``; ``transition_frames`` of
-    crossfade are added between neighbours (0 joins them with a hard cut). The result is
-    read back and checked against the timeline before it replaces ``out``.
+    With ``durations`` (seconds, one per clip: the plan) each clip lasts exactly
+    ``round(duration * fps)`` frames, trimmed or holding its last frame; without, each
+    keeps its real length converted to ``fps``. ``transition_frames`` of crossfade are
+    added between neighbours (0 joins them with a hard cut). The result is read back and
+    checked against the timeline before it replaces ``out``.
     """
-    _validate(clips, fps, width, height)
+    _validate(clips, durations, fps, width, height)
     infos = [await asyncio.to_thread(probe_video, clip) for clip in clips]
-    timeline = plan_timeline([info.duration for info in infos], fps, transition_frames)
+    lengths = list(durations) if durations is not None else [info.duration for info in infos]
+    timeline = plan_timeline(lengths, fps, transition_frames)
     graph = build_filtergraph(infos, timeline, width=width, height=height)
     inputs = [arg for clip in clips for arg in ("-i", str(clip))]
     with scratch_dir_for(out) as scratch:
