@@ -5,16 +5,18 @@ import sys
 import time
 from pathlib import Path
 
+import av
 import pytest
 
 from storyreel import procinfo
 from storyreel.config import Settings
 from storyreel.engine.app import Engine
 from storyreel.errors import InputError, MediaError
+from storyreel.media import assemble as assemble_module
 from storyreel.media.assemble import assemble_video
 from storyreel.media.ffmpeg import run_ffmpeg
 from storyreel.media.motion import MotionKind, render_motion_clip
-from storyreel.media.probe import probe_video
+from storyreel.media.probe import VideoInfo, probe_video
 from storyreel.media.timeline import plan_timeline
 from tests.media.helpers import (
     color_clip,
@@ -247,6 +249,7 @@ async def test_planned_durations_must_match_the_clips(
 _ASSEMBLE_SCRIPT = """
 import asyncio, sys
 from pathlib import Path
+from storyreel.media import assemble as assemble_module
 from storyreel.media.assemble import assemble_video
 out, *clips = sys.argv[1:]
 asyncio.run(assemble_video(
@@ -284,3 +287,36 @@ async def test_a_killed_assembly_leaves_no_ffmpeg_and_the_next_start_sweeps_its_
     async with Engine(settings):
         assert list(out.parent.iterdir()) == []
     assert not out.exists()
+
+
+async def test_long_stories_are_encoded_in_parts_with_the_same_frames(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    colours = (RED, GREEN, BLUE, "0xFFFF00", "0xFF00FF", "0x00FFFF", "0xFFFFFF")
+    clips = [
+        await color_clip(tmp_path / f"{i}.mp4", c, size=(W, H), fps=FPS, frames=6 + i)
+        for i, c in enumerate(colours)
+    ]
+    planned = [0.5 + i / FPS for i in range(len(clips))]
+    planned[2] = 1.5  # a short clip, held, on a segment boundary
+    folder = tmp_path / "it's here"  # the concat list must quote the parts' paths
+
+    async def make(name: str) -> VideoInfo:
+        return await assemble_video(
+            clips, folder / name, fps=FPS, width=W, height=H, transition_frames=4, durations=planned
+        )
+
+    whole = await make("whole.mp4")
+    monkeypatch.setattr(assemble_module, "CLIPS_PER_SEGMENT", 3)
+    parts = await make("parts.mp4")
+    expected = plan_timeline(planned, FPS, 4)
+    assert whole.frames == parts.frames == expected.total_frames
+    assert probe_video(folder / "parts.mp4") == parts
+    one, joined = read_frames(folder / "whole.mp4"), read_frames(folder / "parts.mp4")
+    assert len(joined) == expected.total_frames
+    assert max(mean_diff(a, b) for a, b in zip(one, joined, strict=True)) < 3
+    with av.open(str(folder / "parts.mp4")) as container:
+        stream = container.streams.video[0]
+        times = [f.time for f in container.decode(stream)]
+    assert times == pytest.approx([i / FPS for i in range(expected.total_frames)], abs=1e-3)
+    assert sorted(p.name for p in folder.iterdir()) == ["parts.mp4", "whole.mp4"]
