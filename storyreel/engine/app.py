@@ -16,6 +16,7 @@ from dbos import DBOS, DBOSConfig
 
 import storyreel
 from storyreel.config import Settings
+from storyreel.media.encode import sweep_stale_scratch
 from storyreel.providers.base import Provider
 from storyreel.store.db import migrate
 
@@ -49,6 +50,10 @@ class Engine:
         await asyncio.to_thread(migrate, self.settings.app_database_url)
         self.runtime = Runtime.build(self.settings)
         set_runtime(self.runtime)
+        # A process killed mid-render left its partial output behind; its ffmpeg died with it.
+        swept = await asyncio.to_thread(sweep_stale_scratch, self.runtime.scratch_dir)
+        if swept:
+            log.info("removed scratch files of dead processes", paths=[str(p) for p in swept])
         config: DBOSConfig = {
             "name": "storyreel",
             "system_database_url": self.settings.system_database_url,

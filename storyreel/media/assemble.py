@@ -1,4 +1,4 @@
-"""Join rendered clips into one video with crossfades, in a single ffmpeg run.
+"""Join rendered clips into one video with crossfades.
 
 The output length must match :mod:`storyreel.media.timeline` to the frame, but ``xfade``
 overlaps its two inputs and so would normally *shorten* the result. Each clip is therefore
@@ -11,7 +11,16 @@ the outgoing clip, where xfade's progress is still 0 (so that frame is unchanged
 clip starts on its own first frame: no inserted frame merely repeats a neighbour, and a
 one-frame transition is a true 50% mix. Offsets are computed from integer frame counts,
 never from summed float durations, so rounding cannot drift over a long video;
-``-frames:v`` is a final guard."""
+``-frames:v`` is a final guard.
+
+A model rarely returns exactly the length it was asked for, but the video must follow the
+plan: given the planned durations, each clip is conformed to ``round(duration * fps)``
+frames, cut when longer and holding its last frame when shorter.
+
+ffmpeg keeps a decoder and frame queues per input, so one graph over every clip needs
+memory in proportion to the story's length (measured: 132 MiB for 10 small clips, 447 MiB
+for 60). Longer stories are therefore encoded ``CLIPS_PER_SEGMENT`` clips at a time and the
+parts joined with the concat demuxer, which copies the H.264 stream without re-encoding."""
 
 from __future__ import annotations
 
@@ -26,6 +35,10 @@ from storyreel.media.ffmpeg import run_ffmpeg
 from storyreel.media.probe import VideoInfo, probe_video
 from storyreel.media.timeline import Timeline, check_fps, plan_timeline
 
+# Clips per ffmpeg run. Memory of one run grows ~6 MiB per 640x360 input (more at larger
+# sizes); eight keeps a run's peak flat however long the story is.
+CLIPS_PER_SEGMENT = 8
+
 
 def _seconds(frames: int, fps: int) -> str:
     """Frame count as an ffmpeg duration; microsecond precision rounds back to the same frame."""
@@ -36,13 +49,15 @@ def _normalise(index: int, info: VideoInfo, timeline: Timeline, *, width: int, h
     """Filter chain turning input ``index`` into exactly ``frames`` frames of WxH@fps yuv420p.
 
     The fps filter's own count can land a frame short or long at a clip's end, so the clip
-    is padded with a few clones and then trimmed to the planned count.
+    is padded with clones of its last frame (a few, plus whatever a clip shorter than
+    planned lacks) and then trimmed to the planned count.
     """
     fps = timeline.fps
     frames = timeline.clip_frames[index]
     first = index == 0
     last = index == len(timeline.clip_frames) - 1
-    safety = 2 + math.ceil(fps / info.fps)
+    converted = math.floor(info.duration * fps)
+    safety = 2 + math.ceil(fps / info.fps) + max(0, frames - converted)
     chain = [
         "setpts=PTS-STARTPTS",
         f"fps={fps}",
@@ -94,9 +109,13 @@ def build_filtergraph(
     return ";".join(parts)
 
 
-def _validate(clips: Sequence[Path], fps: int, width: int, height: int) -> None:
+def _validate(
+    clips: Sequence[Path], durations: Sequence[float] | None, fps: int, width: int, height: int
+) -> None:
     if not clips:
         raise InputError("nothing to assemble: give at least one clip")
+    if durations is not None and len(durations) != len(clips):
+        raise InputError(f"{len(durations)} planned durations given for {len(clips)} clips")
     check_fps(fps)
     check_frame_size(width, height)
     for number, clip in enumerate(clips, start=1):
@@ -112,25 +131,27 @@ async def assemble_video(
     width: int,
     height: int,
     transition_frames: int,
+    durations: Sequence[float] | None = None,
 ) -> VideoInfo:
     """Concatenate ``clips`` (any size or frame rate) into one WxH H.264 MP4 at ``fps``.
 
-    Each clip keeps its real length, converted to ``fps``; ``transition_frames`` of
-    crossfade are added between neighbours (0 joins them with a hard cut). The result is
-    read back and checked against the timeline before it replaces ``out``.
+    With ``durations`` (seconds, one per clip: the plan) each clip lasts exactly
+    ``round(duration * fps)`` frames, trimmed or holding its last frame; without, each
+    keeps its real length converted to ``fps``. ``transition_frames`` of crossfade are
+    added between neighbours (0 joins them with a hard cut). The result is read back and
+    checked against the timeline before it replaces ``out``.
     """
-    _validate(clips, fps, width, height)
+    _validate(clips, durations, fps, width, height)
     infos = [await asyncio.to_thread(probe_video, clip) for clip in clips]
-    timeline = plan_timeline([info.duration for info in infos], fps, transition_frames)
-    graph = build_filtergraph(infos, timeline, width=width, height=height)
-    inputs = [arg for clip in clips for arg in ("-i", str(clip))]
+    lengths = list(durations) if durations is not None else [info.duration for info in infos]
+    timeline = plan_timeline(lengths, fps, transition_frames)
+    size = (width, height)
     with scratch_dir_for(out) as scratch:
         partial = scratch / "video.mp4"
-        args = [*inputs, "-filter_complex", graph, "-map", "[vout]"]
-        await run_ffmpeg(
-            [*args, "-frames:v", str(timeline.total_frames), *h264_output_args(), str(partial)],
-            what=f"assembling {len(clips)} clips into {out.name}",
-        )
+        if len(clips) <= CLIPS_PER_SEGMENT:
+            await _render(clips, infos, timeline, partial, size, what=out.name)
+        else:
+            await _render_in_segments(clips, infos, timeline, scratch, partial, size, out.name)
         info = await asyncio.to_thread(probe_video, partial)
         if info.frames != timeline.total_frames:
             raise MediaError(
@@ -138,3 +159,86 @@ async def assemble_video(
             )
         partial.replace(out)
     return info
+
+
+async def _render(
+    clips: Sequence[Path],
+    infos: Sequence[VideoInfo],
+    timeline: Timeline,
+    dest: Path,
+    size: tuple[int, int],
+    *,
+    what: str,
+    frames: int | None = None,
+) -> None:
+    """One ffmpeg run: ``clips`` through the crossfade graph, the first ``frames`` output
+    frames (default: the whole timeline) encoded to ``dest``."""
+    width, height = size
+    graph = build_filtergraph(infos, timeline, width=width, height=height)
+    inputs = [arg for clip in clips for arg in ("-i", str(clip))]
+    count = timeline.total_frames if frames is None else frames
+    await run_ffmpeg(
+        [
+            *inputs,
+            *("-filter_complex", graph, "-map", "[vout]", "-frames:v", str(count)),
+            *h264_output_args(),
+            str(dest),
+        ],
+        what=f"assembling {len(clips)} clips into {what}",
+    )
+
+
+async def _render_in_segments(
+    clips: Sequence[Path],
+    infos: Sequence[VideoInfo],
+    timeline: Timeline,
+    scratch: Path,
+    dest: Path,
+    size: tuple[int, int],
+    what: str,
+) -> None:
+    """Encode a few clips per ffmpeg run, one run at a time, then join the parts without
+    re-encoding: ffmpeg holds decoders and frame queues for every input of a graph, so a
+    single run's memory grows with the number of clips (see the module docstring).
+
+    A segment that is followed by another also renders the crossfade into the next clip.
+    It takes that clip as an extra input of one frame: during the overlap the incoming
+    stream is only clones of its first frame, so one frame is all the blend reads. The
+    segment then stops just before that clip's first frame, where the next segment starts,
+    so the joined frames are the very frames one big graph would produce.
+    """
+    fade = timeline.transition_frames
+    parts: list[Path] = []
+    for start in range(0, len(clips), CLIPS_PER_SEGMENT):
+        stop = min(start + CLIPS_PER_SEGMENT, len(clips))
+        own = timeline.clip_frames[start:stop]
+        frames = sum(own) + (len(own) - 1) * fade
+        ahead = 1 if stop < len(clips) and fade else 0
+        if stop < len(clips):
+            frames += fade
+        part_timeline = Timeline(timeline.fps, (*own, *(1,) * ahead), fade)
+        part = scratch / f"part{len(parts):04d}.mp4"
+        await _render(
+            clips[start : stop + ahead],
+            infos[start : stop + ahead],
+            part_timeline,
+            part,
+            size,
+            what=f"{what} (part {len(parts) + 1})",
+            frames=frames,
+        )
+        parts.append(part)
+    listing = scratch / "parts.txt"
+    listing.write_text("".join(f"file '{_concat_quote(part)}'\n" for part in parts))
+    await run_ffmpeg(
+        [
+            *("-f", "concat", "-safe", "0", "-i", str(listing)),
+            *("-map", "0:v", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", str(dest)),
+        ],
+        what=f"joining {len(parts)} parts into {what}",
+    )
+
+
+def _concat_quote(path: Path) -> str:
+    """A path inside single quotes in a concat list: ``'`` is written as ``'\\''``."""
+    return str(path).replace("'", "'\\''")

@@ -4,16 +4,24 @@ Clips are rendered separately and later joined, so they must agree on codec, pix
 and colour tags; keeping the settings in one list guarantees that. Outputs are written in a
 scratch folder beside the target and renamed over it only when complete, because a crash
 or cancellation mid-encode must never leave a truncated file under the final name.
+
+The scratch folder is removed when the encode ends, however it ends; only a process killed
+outright leaves one behind. Its name therefore records the owner (host, pid, start time),
+and :func:`sweep_stale_scratch` removes those whose owner is gone.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from storyreel import procinfo
 from storyreel.errors import InputError
 
 MAX_SIDE = 8192
@@ -63,6 +71,16 @@ def h264_output_args() -> list[str]:
     ]
 
 
+# ".<out name>.partial.<host>.<pid>.<start ticks>.<mkdtemp's random part>"
+_SCRATCH = re.compile(
+    r"^\..*\.partial\.(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>\d+)\.(?P<ticks>\d+)\.[A-Za-z0-9_]+$"
+)
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+
+
 @contextmanager
 def scratch_dir_for(out: Path) -> Iterator[Path]:
     """A private folder on the same filesystem as ``out``, removed on exit.
@@ -70,8 +88,36 @@ def scratch_dir_for(out: Path) -> Iterator[Path]:
     Same filesystem so that ``Path.replace`` into ``out`` is an atomic rename, not a copy.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    owner = f"{_host()}.{os.getpid()}.{procinfo.own_start_ticks()}"
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial.{owner}.", dir=out.parent))
     try:
         yield scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _owner_gone(name: str, host: str) -> bool:
+    match = _SCRATCH.match(name)
+    if match is None or match["host"] != host:
+        return False  # not ours to judge: another host's process may be writing it
+    ticks = int(match["ticks"])
+    return not procinfo.is_running(int(match["pid"]), ticks or None)
+
+
+def sweep_stale_scratch(root: Path) -> list[Path]:
+    """Remove scratch folders under ``root`` whose owning process no longer runs.
+
+    Called when an engine starts, so the full-size partial video of a worker killed
+    mid-assembly does not stay on disk for good. A folder of a live process (another worker
+    sharing the data dir) is kept, and so is one made on another host.
+    """
+    host = _host()
+    removed: list[Path] = []
+    for folder, subdirs, _files in os.walk(root):
+        for name in list(subdirs):
+            if _owner_gone(name, host):
+                path = Path(folder) / name
+                shutil.rmtree(path, ignore_errors=True)
+                removed.append(path)
+                subdirs.remove(name)
+    return removed

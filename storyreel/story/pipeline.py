@@ -87,10 +87,13 @@ async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
 async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
     """Join the clips with crossfades into one MP4 in the asset store."""
     rt = runtime()
-    story = story_of(await load_project(rt, project_id))
+    project = await load_project(rt, project_id)
+    story = story_of(project)
     width, height = story.size
     out = rt.scratch_dir / "assembly" / f"{project_id}.mp4"
     out.parent.mkdir(parents=True, exist_ok=True)
+    # ``clips`` are in shot-number order, like ``project.shots``: each clip is conformed to
+    # its shot's planned length, whatever length the model returned.
     info = await assemble_video(
         [rt.assets.path(sha, "video/mp4") for sha in clips],
         out,
@@ -98,6 +101,7 @@ async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
         width=width,
         height=height,
         transition_frames=story.render.transition_frames,
+        durations=[shot.duration for shot in project.shots],
     )
     thumb_sha, _ = rt.assets.put(video_thumbnail(out), "image/jpeg")
     sha, stored = rt.assets.put_file(out, "video/mp4")

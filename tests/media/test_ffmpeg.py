@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 import pytest
 
+from storyreel import procinfo
 from storyreel.errors import MediaError
 from storyreel.media.ffmpeg import ffmpeg_exe, run_ffmpeg
+from tests.proc_helpers import pids_with_arg, wait_until_gone
 
 
 def test_binary_comes_from_the_wheel() -> None:
@@ -43,3 +47,27 @@ async def test_cancelling_stops_the_process() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert time.monotonic() - started < 5
+
+
+_ORPHAN_SCRIPT = """
+import asyncio, sys
+from storyreel.media.ffmpeg import run_ffmpeg
+asyncio.run(run_ffmpeg(
+    ["-re", "-f", "lavfi", "-i", "color=s=32x32:r=5", "-f", "null", sys.argv[1]], what="x"
+))
+"""
+
+
+@pytest.mark.skipif(not procinfo.has_proc(), reason="needs Linux /proc")
+def test_ffmpeg_dies_when_its_parent_is_killed(tmp_path: Path) -> None:
+    marker = str(tmp_path / "orphan-marker")  # ffmpeg's null muxer ignores the name
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT, marker])
+    try:
+        deadline = time.monotonic() + 20
+        while not [p for p in pids_with_arg(marker) if p != parent.pid]:
+            assert time.monotonic() < deadline, "ffmpeg never started"
+            time.sleep(0.05)
+    finally:
+        parent.kill()
+        parent.wait()
+    assert wait_until_gone(marker, timeout=2.0) == []
