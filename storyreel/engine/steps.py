@@ -19,7 +19,13 @@ from dbos import DBOS
 from sqlalchemy import select
 
 from storyreel.catalog import Catalog, billing
-from storyreel.errors import FailureReason, ProviderJobError, StoryreelError, failure_reason
+from storyreel.errors import (
+    FailureReason,
+    ProviderAPIError,
+    ProviderJobError,
+    StoryreelError,
+    failure_reason,
+)
 from storyreel.providers.types import GenerationRequest, Handle, JobState, Usage
 from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
 
@@ -62,15 +68,16 @@ async def load_job(job_id: str) -> dict[str, Any]:
 
 @DBOS.step(name="storyreel.submit")
 async def submit(job_id: str) -> dict[str, Any]:
-    """Submit the job once, whatever happens to this process.
+    """Submit the job once, whatever happens to this process or the connection.
 
     Each attempt first records its intent (count and start time) and reserves the job's
     estimate against its budgets; only then is the request sent, and the handle stored as
-    soon as it comes back. A job found here with an intent but no handle lost its answer
-    (the process died while the request was in flight): the provider is asked whether it
-    took the request (``Provider.find_submitted``) and what it has is adopted. Only a
-    provider with no way to look a request up is sent it again, and the job is recorded
-    as possibly billed twice (or stopped, with ``unknown_submit = "stop"``).
+    soon as it comes back. An attempt whose answer was lost (the process died while the
+    request was in flight, or the connection dropped after sending) leaves an intent and no
+    handle: before anything is sent again, the provider is asked whether it took the
+    request (``Provider.find_submitted``) and what it has is adopted. Only a provider with
+    no way to look a request up is sent it again, and the job is recorded as possibly
+    billed twice (or stopped, with ``unknown_submit = "stop"``).
     """
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)
@@ -78,27 +85,42 @@ async def submit(job_id: str) -> dict[str, Any]:
         return {"ok": True, "handle": job.handle}
     req = GenerationRequest.model_validate(job.request)
     try:
-        if job.submit_started_at is not None:
-            adopted = await finish_before_cancel(_reconcile(job, req))
-            if adopted is not None:
-                return {"ok": True, "handle": adopted.model_dump(mode="json")}
-        handle = await _submit_with_retries(req, job_id, job.submit_attempts)
+        handle = await _submit_until_settled(req, job_id)
     except StoryreelError as exc:
         return _failure(exc)
     return {"ok": True, "handle": handle.model_dump(mode="json")}
 
 
-async def _submit_with_retries(req: GenerationRequest, job_id: str, done: int) -> Handle:
+def outcome_unknown(error: BaseException) -> bool:
+    """A submit error after which the provider may or may not have the job: no HTTP
+    status came back (a timeout, a dropped connection, an unreadable answer)."""
+    return isinstance(error, ProviderAPIError) and error.status is None
+
+
+async def _submit_until_settled(req: GenerationRequest, job_id: str) -> Handle:
+    rt = runtime()
+    policy = _policy()
     attempt = 0
     while True:
+        job = await jobs.get_job(rt.db, job_id)
+        if job.submit_started_at is not None:
+            adopted = await finish_before_cancel(_reconcile(job, req))
+            if adopted is not None:
+                return adopted
         attempt += 1
         try:
             # A stopping engine must not cut an attempt in half: a request the provider
             # may have taken, with no handle stored, would be bought again on resume.
-            return await finish_before_cancel(_submit_once(req, job_id, done + attempt))
+            return await finish_before_cancel(_submit_once(req, job_id, job.submit_attempts + 1))
         except StoryreelError as exc:
+            if outcome_unknown(exc):
+                if attempt >= policy.max_attempts:
+                    raise
+                continue  # the next round asks the provider before sending anything
+            # The provider answered: it did not take the job, so nothing is pending.
+            await jobs.update_job(rt.db, job_id, submit_started_at=None)
             verdict = decide(
-                exc, call=CallKind.SUBMIT, attempt=attempt, policy=_policy(), unit=_rng.random()
+                exc, call=CallKind.SUBMIT, attempt=attempt, policy=policy, unit=_rng.random()
             )
             if not verdict.retry:
                 raise

@@ -149,6 +149,7 @@ class Simulator:
         self.burst_429 = 0
         self.lose_answers = 0  # faults.LoseAnswer: billed submits whose answer is cut off
         self.answers_lost = 0
+        self.answer_delay = 0.0  # faults.LoseAnswer: seconds a billed submit's answer waits
         self.uploads = 0
         self.rng = random.Random(config.seed)
         self.http = httpx2.AsyncClient(timeout=10.0)

@@ -5,10 +5,15 @@ but the client never receives the answer: the response starts and the connection
 cut before its body arrives, as when a process is killed or a proxy drops the connection
 while a submit is in flight. The client sees a transport error and has no request id: the
 state ``find_submitted`` exists to reconcile.
+
+``answer_delay``: a billed submit's answer is held back for that many seconds (the job is
+taken and runs meanwhile), which opens a wide window for killing the client while its
+submit is in flight.
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -30,7 +35,7 @@ class LoseAnswer:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or self.sim.lose_answers <= 0:
+        if scope["type"] != "http" or (self.sim.lose_answers <= 0 and self.sim.answer_delay <= 0):
             await self.app(scope, receive, send)
             return
         before = sum(self.sim.submissions.values())
@@ -40,7 +45,10 @@ class LoseAnswer:
             held.append(message)
 
         await self.app(scope, receive, hold)
-        if sum(self.sim.submissions.values()) == before:
+        billed = sum(self.sim.submissions.values()) != before
+        if billed and self.sim.answer_delay > 0:
+            await asyncio.sleep(self.sim.answer_delay)
+        if not billed or self.sim.lose_answers <= 0:
             for message in held:
                 await send(message)
             return

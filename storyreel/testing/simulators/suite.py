@@ -132,6 +132,8 @@ class SimulatorSuite:
                 self.sims[name].burst_429 = int(body["burst_429"])
             if "lose_answer" in body:  # the next N billed submits never get their answer
                 self.sims[name].lose_answers = int(body["lose_answer"])
+            if "answer_delay" in body:  # billed submits are answered this many s late
+                self.sims[name].answer_delay = float(body["answer_delay"])
         return JSONResponse({"ok": True})
 
     async def _reset(self, request: Request) -> JSONResponse:
@@ -141,6 +143,7 @@ class SimulatorSuite:
             sim.requests.clear()
             sim.webhooks_sent.clear()
             sim.lose_answers = sim.answers_lost = 0
+            sim.answer_delay = 0.0
         return JSONResponse({"ok": True})
 
     async def _file(self, request: Request) -> Response:
