@@ -7,6 +7,7 @@ seed 000's subscription analysis from the same prices the engine budgets with.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +18,8 @@ from rich.table import Table
 
 from storyreel.catalog import Catalog, ModelEntry, SubscriptionRule, price_inputs
 from storyreel.catalog.pricing import break_even, compare_subscription, format_usd, seconds_key
+from storyreel.engine.budget import SpendRow, spend_report
+from storyreel.engine.service import open_client
 from storyreel.errors import InputError
 from storyreel.providers.types import GenerationRequest, Task
 from storyreel.story.loader import load_story
@@ -24,7 +27,7 @@ from storyreel.story.planner import plan_story
 from storyreel.story.requests import estimate_story
 from storyreel.story.runner import story_references
 
-from .common import console, guard, settings
+from .common import console, guard, run, settings
 
 cost_app = typer.Typer(
     help="Estimate what a job or a story costs, and compare pay-per-use with a plan.",
@@ -326,3 +329,57 @@ def compare_command(
             style=style,
         )
     console.print(table)
+
+
+# -- cost report --------------------------------------------------------------------------
+
+
+def _since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"--since {value!r}: give a date, e.g. 2026-11-01") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@cost_app.command("report")
+def report_command(
+    since: Annotated[
+        str | None, typer.Option(help="Only jobs created from this date (YYYY-MM-DD), UTC.")
+    ] = None,
+    project: Annotated[str | None, typer.Option(help="Only this project id.")] = None,
+) -> None:
+    """What was really spent: final costs by provider, model and project."""
+    with guard():
+        start = _since(since)
+
+    async def go() -> list[SpendRow]:
+        async with open_client(settings()) as (rt, _client):
+            return await spend_report(rt.db, since=start, project_id=project)
+
+    rows = run(go())
+    table = Table(title="spent" + (f" since {since}" if since else ""))
+    for column in ("provider", "model", "project", "jobs", "spent", "estimated"):
+        table.add_column(column, overflow="fold")
+    for row in rows:
+        table.add_row(
+            row.provider,
+            row.model,
+            row.project,
+            str(row.jobs),
+            format_usd(row.cost_usd),
+            format_usd(row.estimate_usd),
+        )
+    total = sum((r.cost_usd for r in rows), Decimal(0))
+    table.add_section()
+    table.add_row("all", "", "", str(sum(r.jobs for r in rows)), f"[bold]{format_usd(total)}", "")
+    console.print(table)
+    doubles = sum(r.possibly_billed_twice for r in rows)
+    if doubles:
+        console.print(
+            f"[yellow]{doubles} job{'s' * (doubles != 1)} possibly billed twice[/] (a submit "
+            "repeated after a lost answer on a provider with no lookup)",
+            highlight=False,
+        )

@@ -37,6 +37,18 @@ def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
     console.print(f"  video:         {out / video['file']}")
     console.print(f"  contact sheet: {out / manifest['contact_sheet']['file']}")
     console.print(f"  manifest:      {out / 'manifest.json'}")
+    for switch in manifest.get("failovers", []):
+        console.print(
+            f"  failover: {switch['from_model']} ({switch['reason']}) -> {switch['to_model']}",
+            highlight=False,
+        )
+    doubles = manifest.get("possibly_billed_twice", [])
+    if doubles:
+        console.print(
+            f"  [yellow]possibly billed twice[/]: {', '.join(doubles)} (a submit repeated "
+            "after its answer was lost, on a provider with no lookup)",
+            highlight=False,
+        )
 
 
 def _announce(estimate: StoryEstimate) -> None:

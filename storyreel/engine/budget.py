@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.catalog.pricing import format_usd, quantize
@@ -112,4 +112,68 @@ async def reserve_and_mark_attempt(
         job.reserved_usd = amount
 
 
-__all__ = ["Spend", "month_spend", "month_start", "project_spend", "reserve_and_mark_attempt"]
+@dataclass(frozen=True)
+class SpendRow:
+    """Final costs summed for one provider, model and project."""
+
+    provider: str
+    model: str
+    project: str
+    jobs: int
+    cost_usd: Decimal
+    estimate_usd: Decimal
+    possibly_billed_twice: int
+
+
+async def spend_report(
+    db: Database, *, since: datetime | None = None, project_id: str | None = None
+) -> list[SpendRow]:
+    """What was spent (final costs; a running job's reservation), by provider, model and
+    project, largest first: ``storyreel cost report`` and the API read the same rows."""
+    spent = func.coalesce(func.sum(func.coalesce(Job.cost_usd, Job.reserved_usd)), 0)
+    planned = func.coalesce(func.sum(Job.estimate_usd), 0)
+    doubles = func.coalesce(func.sum(case((Job.possibly_billed_twice, 1), else_=0)), 0)
+    stmt = (
+        select(
+            Job.provider,
+            Job.model,
+            func.coalesce(Project.title, ""),
+            func.count(Job.id),
+            spent,
+            planned,
+            doubles,
+        )
+        .outerjoin(Project, Project.id == Job.project_id)
+        .where((Job.cost_usd.is_not(None)) | (Job.reserved_usd.is_not(None)))
+        .group_by(Job.provider, Job.model, Project.title)
+    )
+    if since is not None:
+        stmt = stmt.where(Job.created_at >= since)
+    if project_id is not None:
+        stmt = stmt.where(Job.project_id == project_id)
+    async with db.session() as session:
+        rows = (await session.execute(stmt)).all()
+    report = [
+        SpendRow(
+            provider=provider,
+            model=model,
+            project=title,
+            jobs=int(jobs),
+            cost_usd=quantize(Decimal(str(cost))),
+            estimate_usd=quantize(Decimal(str(estimate))),
+            possibly_billed_twice=int(twice),
+        )
+        for provider, model, title, jobs, cost, estimate, twice in rows
+    ]
+    return sorted(report, key=lambda r: (-r.cost_usd, r.provider, r.model, r.project))
+
+
+__all__ = [
+    "Spend",
+    "SpendRow",
+    "month_spend",
+    "month_start",
+    "project_spend",
+    "reserve_and_mark_attempt",
+    "spend_report",
+]

@@ -50,6 +50,32 @@ async def _total_cost(rt: Runtime, project_id: str) -> Decimal:
     return Decimal(str(total))
 
 
+async def _money_notes(rt: Runtime, project_id: str) -> dict[str, Any]:
+    """Every switch to another model, and every job that may have been paid twice: a user
+    must see both, in the manifest and the run summary."""
+    async with rt.db.session() as session:
+        rows = (
+            (await session.execute(select(Job).where(Job.project_id == project_id)))
+            .scalars()
+            .all()
+        )
+    by_id = {job.id: job for job in rows}
+    failovers = [
+        {
+            "from_job": job.id,
+            "from_model": job.model,
+            "reason": job.error_reason,
+            "error": job.error,
+            "to_job": job.failover_to,
+            "to_model": by_id[job.failover_to].model if job.failover_to in by_id else None,
+        }
+        for job in rows
+        if job.failover_to
+    ]
+    doubles = [job.id for job in rows if job.possibly_billed_twice]
+    return {"failovers": failovers, "possibly_billed_twice": doubles}
+
+
 async def export_story(
     rt: Runtime, project_id: str, out_dir: Path, outputs: dict[str, Any]
 ) -> dict[str, Any]:
@@ -76,6 +102,7 @@ async def export_story(
         },
         "contact_sheet": {"file": "contact_sheet.png", "sha256": outputs["contact_sheet"]},
         "cost_usd": str(await _total_cost(rt, project_id)),
+        **(await _money_notes(rt, project_id)),
     }
     _write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest

@@ -145,7 +145,9 @@ def estimate_story(
             if check is not None:
                 check(req)
         except StoryreelError as exc:  # bad input, or a provider without its key
-            result.problems.setdefault(exc.message, []).append(number)
+            numbers = result.problems.setdefault(exc.message, [])
+            if number not in numbers:
+                numbers.append(number)
             return None
         return req
 
