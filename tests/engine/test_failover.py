@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from storyreel.catalog import clear_cache
 from storyreel.engine import jobs
@@ -13,6 +14,7 @@ from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.providers.types import GenerationRequest, Task
+from storyreel.store.models import Job
 from storyreel.testing.scripted import ScriptedProvider
 
 USER_CATALOG = """
@@ -72,3 +74,42 @@ async def test_input_failures_are_not_failed_over(scripted: None, rt: Runtime) -
     assert result["status"] == "failed"
     row = await jobs.get_job(rt.db, job.id)
     assert row.error_reason == "safety" and row.failover_to is None
+
+
+async def test_a_rerun_reuses_the_successor_instead_of_buying_again(
+    scripted: None, rt: Runtime
+) -> None:
+    """Reuse follows failover: the failed job's successor made the output, so the same
+    request asked again is that successor, with no new job and no new submission."""
+    job = await submit_job(flaky(polls=["failed"], fail_message="runner lost"))
+    first = await wait_job(job.id)
+    assert first["status"] == "succeeded" and first["job_id"] != job.id
+    again = await submit_job(flaky(polls=["failed"], fail_message="runner lost"))
+    assert again.id == first["job_id"]
+    assert ScriptedProvider.submissions[job.id] == 1 and len(ScriptedProvider.submissions) == 1
+    async with rt.db.session() as session:
+        count = await session.scalar(select(func.count()).select_from(Job))
+    assert count == 2
+
+
+async def test_a_safety_refusal_costs_nothing_and_is_not_bought_elsewhere(
+    scripted: None, rt: Runtime
+) -> None:
+    job = await submit_job(flaky(submit_error={"kind": "job"}))
+    assert (await wait_job(job.id))["status"] == "failed"
+    row = await jobs.get_job(rt.db, job.id)
+    assert row.error_reason == "safety" and row.failover_to is None
+    assert row.cost_usd == 0 and row.estimate_usd is not None and row.estimate_usd > 0
+
+
+@pytest.mark.parametrize("status", [400, 422])
+async def test_a_validation_answer_is_input_and_costs_nothing(
+    scripted: None, rt: Runtime, status: int
+) -> None:
+    error = {"kind": "api", "status": status, "retryable": False}
+    job = await submit_job(flaky(submit_error=error))
+    result = await wait_job(job.id)
+    assert result["status"] == "failed" and result["job_id"] == job.id
+    row = await jobs.get_job(rt.db, job.id)
+    assert (row.error_reason, row.failover_to, row.cost_usd) == ("input", None, 0)
+    assert ScriptedProvider.submissions[job.id] == 0
