@@ -150,6 +150,7 @@ class Simulator:
         self.lose_answers = 0  # faults.LoseAnswer: billed submits whose answer is cut off
         self.answers_lost = 0
         self.answer_delay = 0.0  # faults.LoseAnswer: seconds a billed submit's answer waits
+        self.own_fail_rate: float | None = None  # this provider's, instead of the suite's
         self.uploads = 0
         self.rng = random.Random(config.seed)
         self.http = httpx2.AsyncClient(timeout=10.0)
@@ -214,7 +215,7 @@ class Simulator:
             kind=kind,
             body=body,
             latency=latency,
-            will_fail=self.rng.random() < self.config.fail_rate,
+            will_fail=self.rng.random() < self.fail_rate,
             webhook=webhook,
         )
         self.jobs[job.id] = job
@@ -300,6 +301,11 @@ class Simulator:
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    @property
+    def fail_rate(self) -> float:
+        """Share of jobs that fail (an infrastructure failure, after running)."""
+        return self.config.fail_rate if self.own_fail_rate is None else self.own_fail_rate
 
     def stats(self) -> dict[str, Any]:
         states = Counter(job.state for job in self.jobs.values())

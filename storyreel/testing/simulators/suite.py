@@ -123,7 +123,7 @@ class SimulatorSuite:
     async def _configure(self, request: Request) -> JSONResponse:
         body = await request.json()
         for key in ("latency", "video_latency", "fail_rate", "output_ttl"):
-            if key in body:
+            if key in body and not (key == "fail_rate" and body.get("provider")):
                 setattr(self.config, key, float(body[key]))
         self.files.ttl = self.config.output_ttl
         targets = [body["provider"]] if body.get("provider") else list(self.sims)
@@ -132,6 +132,8 @@ class SimulatorSuite:
                 self.sims[name].burst_429 = int(body["burst_429"])
             if "lose_answer" in body:  # the next N billed submits never get their answer
                 self.sims[name].lose_answers = int(body["lose_answer"])
+            if "fail_rate" in body and body.get("provider"):  # this provider only
+                self.sims[name].own_fail_rate = float(body["fail_rate"])
             if "answer_delay" in body:  # billed submits are answered this many s late
                 self.sims[name].answer_delay = float(body["answer_delay"])
         return JSONResponse({"ok": True})
@@ -144,6 +146,7 @@ class SimulatorSuite:
             sim.webhooks_sent.clear()
             sim.lose_answers = sim.answers_lost = 0
             sim.answer_delay = 0.0
+            sim.own_fail_rate = None
         return JSONResponse({"ok": True})
 
     async def _file(self, request: Request) -> Response:
