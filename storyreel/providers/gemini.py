@@ -19,11 +19,18 @@ import asyncio
 import base64
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
 
-from storyreel.errors import InputError, ProviderAPIError, ProviderJobError
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    ProviderJobError,
+    reason_for_status,
+)
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import (
@@ -35,6 +42,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
 )
 
 #: Image models and the ``imageSize`` values each accepts (2.5 Flash Image: 1K only).
@@ -68,10 +76,9 @@ VIDEO_REJECTED = frozenset(
 )
 VIDEO_PASSTHROUGH = ("personGeneration", "enhancePrompt")
 
-#: finishReasons that mean the model produced what was asked; any other reason with no
-#: image part is a refusal or failure, reported with that reason.
-OK_FINISH = frozenset({"STOP", "MAX_TOKENS", "FINISH_REASON_UNSPECIFIED"})
-#: finishReason values Google documents as safety or policy refusals for image output.
+#: finishReason values that are a safety or policy refusal. RECITATION/IMAGE_RECITATION
+#: (output too close to protected material) count as SAFETY: another model would be asked
+#: for the same protected work, and a policy stop is not laundered through failover.
 SAFETY_FINISH = frozenset(
     {
         "SAFETY",
@@ -82,11 +89,90 @@ SAFETY_FINISH = frozenset(
         "SPII",
         "RECITATION",
         "IMAGE_RECITATION",
-        "NO_IMAGE",
-        "IMAGE_OTHER",
-        "OTHER",
     }
 )
+#: Any other finishReason with no image (NO_IMAGE, OTHER, IMAGE_OTHER, MAX_TOKENS, STOP,
+#: FINISH_REASON_UNSPECIFIED, LANGUAGE, tool-call ones) is the model failing: MODEL_FAILED.
+#: A blocked prompt (``promptFeedback.blockReason``, any value) is a refusal: SAFETY.
+#: Google's ``error.status`` (HTTP bodies and Veo operation errors, where gRPC's numeric
+#: ``code`` stands for it).
+ERROR_STATUSES = {
+    "INVALID_ARGUMENT": FailureReason.INPUT,
+    "NOT_FOUND": FailureReason.INPUT,
+    "OUT_OF_RANGE": FailureReason.INPUT,
+    "FAILED_PRECONDITION": FailureReason.QUOTA,  # billing not enabled / free tier region
+    "PERMISSION_DENIED": FailureReason.AUTH,
+    "UNAUTHENTICATED": FailureReason.AUTH,
+    "RESOURCE_EXHAUSTED": FailureReason.RATE_LIMITED,
+    "DEADLINE_EXCEEDED": FailureReason.TIMEOUT,
+    "CANCELLED": FailureReason.CANCELED,
+    "INTERNAL": FailureReason.PROVIDER_DOWN,
+    "UNAVAILABLE": FailureReason.PROVIDER_DOWN,
+    "UNKNOWN": FailureReason.MODEL_FAILED,
+}
+#: ``details[].reason`` values that decide over the status (a bad key is a 400).
+DETAIL_REASONS = {
+    "API_KEY_INVALID": FailureReason.AUTH,
+    "API_KEY_EXPIRED": FailureReason.AUTH,
+    "BILLING_DISABLED": FailureReason.QUOTA,
+}
+_RPC_STATUSES = {
+    1: "CANCELLED",
+    2: "UNKNOWN",
+    3: "INVALID_ARGUMENT",
+    4: "DEADLINE_EXCEEDED",
+    5: "NOT_FOUND",
+    7: "PERMISSION_DENIED",
+    8: "RESOURCE_EXHAUSTED",
+    9: "FAILED_PRECONDITION",
+    11: "OUT_OF_RANGE",
+    13: "INTERNAL",
+    14: "UNAVAILABLE",
+    16: "UNAUTHENTICATED",
+}
+
+
+def finish_reason(finish: str) -> FailureReason:
+    """A candidate's finishReason, when it came back without an image."""
+    return FailureReason.SAFETY if finish in SAFETY_FINISH else FailureReason.MODEL_FAILED
+
+
+def error_code(error: Mapping[str, Any]) -> str | None:
+    """The most precise code of a Google error object: a detail reason, else the status
+    (spelled out from the gRPC number of a Veo operation error)."""
+    for detail in error.get("details") or []:
+        if isinstance(detail, Mapping) and detail.get("reason") in DETAIL_REASONS:
+            return str(detail["reason"])
+    status = error.get("status")
+    if isinstance(status, str) and status:
+        return status
+    code = error.get("code")
+    return _RPC_STATUSES.get(code) if isinstance(code, int) else None
+
+
+def error_reason(code: str | None, *, http_status: int | None = None) -> FailureReason:
+    if code in DETAIL_REASONS:
+        return DETAIL_REASONS[code]
+    if code in ERROR_STATUSES:
+        return ERROR_STATUSES[code]
+    return reason_for_status(http_status) if http_status else FailureReason.MODEL_FAILED
+
+
+def usage_of(metadata: Any) -> Usage | None:
+    """``usageMetadata``: prompt tokens in; candidate and thinking tokens out (both are
+    billed as output)."""
+    if not isinstance(metadata, Mapping):
+        return None
+    prompt = metadata.get("promptTokenCount")
+    out = [metadata.get(k) for k in ("candidatesTokenCount", "thoughtsTokenCount")]
+    counted = [v for v in out if isinstance(v, int)]
+    return Usage(
+        input_tokens=prompt if isinstance(prompt, int) else None,
+        output_tokens=sum(counted) if counted else None,
+        count=1,
+    )
+
+
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -237,6 +323,11 @@ class GeminiProvider(RemoteProvider):
             fields = body.get("error") if isinstance(body, dict) else None
             if isinstance(fields, dict):
                 error.retry_after = retry_delay(fields.get("details"))
+        body = json_or_none(response)
+        fields = body.get("error") if isinstance(body, dict) else None
+        if isinstance(fields, dict) and (code := error_code(fields)) is not None:
+            error.code = code
+            error.reason = error_reason(code, http_status=response.status_code)
         return error
 
     # -- submit -----------------------------------------------------------------------
@@ -298,11 +389,17 @@ class GeminiProvider(RemoteProvider):
             reason = str(feedback["blockReason"])
             detail = feedback.get("blockReasonMessage") or "the prompt was blocked"
             raise ProviderJobError(
-                f"gemini: prompt blocked ({reason}): {detail}", provider=self.name, reason=reason
+                f"gemini: prompt blocked ({reason}): {detail}",
+                provider=self.name,
+                reason=FailureReason.SAFETY,
+                code=reason,
             )
         if not candidates:
             raise ProviderJobError(
-                "gemini: the response held no candidate", provider=self.name, reason="NO_IMAGE"
+                "gemini: the response held no candidate",
+                provider=self.name,
+                reason=FailureReason.MODEL_FAILED,
+                code="NO_IMAGE",
             )
         candidate = candidates[0]
         parts = (candidate.get("content") or {}).get("parts") or []
@@ -315,15 +412,17 @@ class GeminiProvider(RemoteProvider):
             image = images[-1]
             return str(image.get("mimeType") or "image/png"), base64.b64decode(image["data"])
         reason = str(candidate.get("finishReason") or "NO_IMAGE")
-        if reason in OK_FINISH:
-            reason = "NO_IMAGE"
         said = " ".join(
             str(part["text"]) for part in parts if part.get("text") and not part.get("thought")
         )
         detail = candidate.get("finishMessage") or said or "no image part in the response"
-        kind = "refused for safety" if reason in SAFETY_FINISH else "returned no image"
+        typed = finish_reason(reason)
+        kind = "refused for safety" if typed is FailureReason.SAFETY else "returned no image"
         raise ProviderJobError(
-            f"gemini: {kind} (finishReason {reason}): {detail}", provider=self.name, reason=reason
+            f"gemini: {kind} (finishReason {reason}): {detail}",
+            provider=self.name,
+            reason=typed,
+            code=reason,
         )
 
     def video_body(self, req: GenerationRequest) -> dict[str, Any]:
@@ -380,16 +479,20 @@ class GeminiProvider(RemoteProvider):
 
     async def poll(self, handle: Handle) -> Status:
         if handle.data.get("kind") == "image":
-            return Status(state=JobState.SUCCEEDED, progress=1.0)
+            return Status(
+                state=JobState.SUCCEEDED, progress=1.0, usage=usage_of(handle.data.get("usage"))
+            )
         operation = await self._operation(handle)
         if not operation.get("done"):
             return Status(state=JobState.RUNNING)
         error = operation.get("error")
         if error:
+            code = error_code(error) if isinstance(error, Mapping) else None
             return Status(
                 state=JobState.FAILED,
-                message=str(error.get("message") or "the video failed"),
-                error_reason=str(error.get("status") or error.get("code") or "failed"),
+                message=f"{error.get('message') or 'the video failed'} ({code or 'failed'})",
+                error_reason=error_reason(code),
+                error_code=code,
             )
         response = (operation.get("response") or {}).get("generateVideoResponse") or {}
         if not response.get("generatedSamples"):
@@ -400,12 +503,17 @@ class GeminiProvider(RemoteProvider):
                     state=JobState.FAILED,
                     message="gemini: Veo's safety filters removed the video: "
                     + ("; ".join(reasons) or f"{filtered} filtered"),
-                    error_reason="RAI_MEDIA_FILTERED",
+                    error_reason=FailureReason.SAFETY,
+                    error_code="RAI_MEDIA_FILTERED",
                 )
             return Status(
-                state=JobState.FAILED, message="gemini: Veo returned no video", error_reason="empty"
+                state=JobState.FAILED,
+                message="gemini: Veo returned no video",
+                error_reason=FailureReason.MODEL_FAILED,
+                error_code="empty",
             )
-        return Status(state=JobState.SUCCEEDED, progress=1.0)
+        samples = len(response["generatedSamples"])
+        return Status(state=JobState.SUCCEEDED, progress=1.0, usage=Usage(count=samples))
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         if handle.data.get("kind") == "image":
@@ -434,7 +542,8 @@ class GeminiProvider(RemoteProvider):
             raise ProviderJobError(
                 f"gemini: image {item['file']} is no longer in this machine's scratch dir",
                 provider=self.name,
-                reason="output_lost",
+                reason=FailureReason.UNKNOWN,
+                code="output_lost",
             )
         return RemoteArtifact(mime=item["mime"], path=path)
 

@@ -19,13 +19,21 @@ from __future__ import annotations
 import asyncio
 import base64
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
 from PIL import ImageOps
 
 from storyreel.catalog.pricing import nearest_size, parse_size
-from storyreel.errors import InputError, ProviderAPIError, ProviderJobError, QuotaError
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    ProviderJobError,
+    QuotaError,
+    reason_for_status,
+)
 from storyreel.media.images import decode_image, flatten_rgb, image_to_png, inspect_image
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
@@ -38,6 +46,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
 )
 
 #: GPT image models (gpt-image-2 also takes free WxH sizes; storyreel uses the fixed three).
@@ -79,7 +88,70 @@ VIDEO_STATES = {
     "failed": JobState.FAILED,
 }
 #: Error codes that mean "the safety system refused", on HTTP 400s and on failed videos.
-SAFETY_CODES = frozenset({"moderation_blocked", "content_policy_violation"})
+SAFETY_CODES = frozenset(
+    {"moderation_blocked", "content_policy_violation", "content_filter", "safety_violation"}
+)
+#: Other error codes (and ``type``s) that say more than the HTTP status.
+ERROR_CODES = {
+    "invalid_api_key": FailureReason.AUTH,
+    "insufficient_quota": FailureReason.QUOTA,
+    "billing_hard_limit_reached": FailureReason.QUOTA,
+    "billing_not_active": FailureReason.QUOTA,
+    "rate_limit_exceeded": FailureReason.RATE_LIMITED,
+    "server_error": FailureReason.PROVIDER_DOWN,
+    "invalid_request_error": FailureReason.INPUT,
+}
+
+
+def reason_for_error(
+    status: int | None, code: str | None, error_type: str | None = None
+) -> FailureReason:
+    """An OpenAI error's reason: a safety code, then a known code, then what the HTTP
+    status says (``invalid_request_error`` is also the ``type`` of a 401, so the type only
+    decides where the status has nothing better)."""
+    if code in SAFETY_CODES:
+        return FailureReason.SAFETY
+    if code in ERROR_CODES:
+        return ERROR_CODES[code]
+    by_status = reason_for_status(status)
+    if status is not None and by_status is not FailureReason.UNKNOWN:
+        return by_status
+    return ERROR_CODES.get(error_type or "", by_status)
+
+
+def video_failure(code: str | None) -> FailureReason:
+    """A failed Sora video: refused for content, or the model failed."""
+    if code in SAFETY_CODES:
+        return FailureReason.SAFETY
+    return ERROR_CODES.get(code or "", FailureReason.MODEL_FAILED)
+
+
+_TOKEN_KEYS = ("input_tokens", "output_tokens")
+
+
+def usage_of(body: Mapping[str, Any], *, count: int | None = None) -> Usage:
+    """An image answer's ``usage`` (the tokens OpenAI bills) and the images produced."""
+    usage = body.get("usage")
+    tokens = {k: usage.get(k) if isinstance(usage, Mapping) else None for k in _TOKEN_KEYS}
+    return Usage(
+        **{k: int(v) for k, v in tokens.items() if isinstance(v, int) and v >= 0}, count=count
+    )
+
+
+def video_usage(video: Mapping[str, Any]) -> Usage:
+    """A finished video's ``seconds`` (a string) and ``size``: what was rendered."""
+    seconds = video.get("seconds")
+    width = height = None
+    if isinstance(size := video.get("size"), str) and "x" in size:
+        w, _, h = size.partition("x")
+        if w.isdigit() and h.isdigit():
+            width, height = int(w), int(h)
+    try:
+        produced = float(seconds) if seconds is not None else None
+    except (TypeError, ValueError):
+        produced = None
+    return Usage(seconds=produced, width=width, height=height, count=1)
+
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -267,7 +339,9 @@ class OpenAIProvider(RemoteProvider):
         code, error_type = error.get("code"), error.get("type")
         base = super().error_from_response(response)
         if "insufficient_quota" in (code, error_type) or isinstance(base, QuotaError):
-            return QuotaError(base.message, provider=self.name, status=base.status)
+            return QuotaError(
+                base.message, provider=self.name, status=base.status, code=code or error_type
+            )
         retry_after = base.retry_after
         if retry_after is None and base.status == 429:
             retry_after = _rate_limit_wait(response, error_type, str(error.get("message", "")))
@@ -280,6 +354,7 @@ class OpenAIProvider(RemoteProvider):
             code=code,
             error_type=error_type,
             param=error.get("param"),
+            reason=reason_for_error(base.status, code, error_type),
         )
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
@@ -291,7 +366,8 @@ class OpenAIProvider(RemoteProvider):
                 raise ProviderJobError(
                     f"openai: refused by the safety system ({exc.code}): {exc.message}",
                     provider=self.name,
-                    reason="safety",
+                    reason=FailureReason.SAFETY,
+                    code=exc.code,
                 ) from exc
             raise
 
@@ -351,7 +427,10 @@ class OpenAIProvider(RemoteProvider):
                 outputs.append({"url": str(item["url"]), "mime": mime})
         if not outputs:
             raise ProviderJobError(
-                "openai: the response held no image", provider=self.name, reason="no_output"
+                "openai: the response held no image",
+                provider=self.name,
+                reason=FailureReason.MODEL_FAILED,
+                code="no_output",
             )
         return Handle(
             provider=self.name,
@@ -361,7 +440,9 @@ class OpenAIProvider(RemoteProvider):
                 "outputs": outputs,
                 "size": body.get("size") or fields["size"],
                 "quality": body.get("quality") or fields["quality"],
-                "usage": body.get("usage"),
+                "usage": usage_of(body, count=len(outputs)).model_dump(
+                    mode="json", exclude_none=True
+                ),
             },
         )
 
@@ -396,7 +477,8 @@ class OpenAIProvider(RemoteProvider):
 
     async def poll(self, handle: Handle) -> Status:
         if handle.data.get("kind") == "image":
-            return Status(state=JobState.SUCCEEDED, progress=1.0)
+            usage = Usage.model_validate(handle.data.get("usage") or {})
+            return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
         response = await self._call("GET", f"v1/videos/{handle.request_id}")
         video = response.json()
         state = VIDEO_STATES.get(str(video.get("status")))
@@ -411,11 +493,12 @@ class OpenAIProvider(RemoteProvider):
             code = str(error.get("code") or "failed")
             return Status(
                 state=state,
-                message=str(error.get("message") or "the video failed"),
-                error_reason="safety" if code in SAFETY_CODES else code,
+                message=f"{error.get('message') or 'the video failed'} ({code})",
+                error_reason=video_failure(code),
+                error_code=code,
             )
         if state is JobState.SUCCEEDED:
-            fraction = 1.0
+            return Status(state=state, progress=1.0, usage=video_usage(video))
         return Status(state=state, progress=fraction)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
@@ -433,7 +516,8 @@ class OpenAIProvider(RemoteProvider):
             raise ProviderJobError(
                 f"openai: image {item['file']} is no longer in this machine's scratch dir",
                 provider=self.name,
-                reason="output_lost",
+                reason=FailureReason.UNKNOWN,
+                code="output_lost",
             )
         return RemoteArtifact(mime=item["mime"], path=path)
 

@@ -147,6 +147,13 @@ class Simulator:
         self.requests: deque[dict[str, Any]] = deque(maxlen=100)
         self.webhooks_sent: list[dict[str, Any]] = []
         self.burst_429 = 0
+        #: How a failed job fails: the provider's own error code and message (each
+        #: simulator puts them where its API does; None: the simulator's default).
+        self.fail_code: str | None = None
+        self.fail_message: str | None = None
+        #: What the provider reports it measured, overriding the simulator's own figures
+        #: (``predict_time``, ``seconds``, ...): real runs differ from catalog assumptions.
+        self.usage: dict[str, Any] = {}
         self.uploads = 0
         self.rng = random.Random(config.seed)
         self.http = httpx2.AsyncClient(timeout=10.0)
@@ -172,6 +179,19 @@ class Simulator:
         raise NotImplementedError
 
     # -- shared behaviour --------------------------------------------------------------
+
+    def configure_faults(self, body: dict[str, Any]) -> None:
+        """``/_sim/config`` keys for this provider: ``fail_code``, ``fail_message``, ``usage``."""
+        for key in ("fail_code", "fail_message"):
+            if key in body:
+                setattr(self, key, None if body[key] is None else str(body[key]))
+        if "usage" in body:
+            self.usage = dict(body["usage"] or {})
+
+    def fail_code_of(self, job: SimJob, default: str) -> str:
+        """The provider code a failed job reports: the configured one, else ``default``."""
+        code = job.extra.get("fail_code")
+        return str(code) if code else default
 
     def mount_url(self) -> str:
         return f"{self.base_url}/{self.name}"
@@ -240,7 +260,8 @@ class Simulator:
             job.logs.append("model loaded")
             await asyncio.sleep(job.latency * 0.9)
             if job.will_fail:
-                job.error = "simulated model failure"
+                job.error = self.fail_message or "simulated model failure"
+                job.extra.setdefault("fail_code", self.fail_code)
                 job.state = "failed"
             else:
                 job.outputs = await self._render(job)

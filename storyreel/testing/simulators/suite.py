@@ -122,10 +122,11 @@ class SimulatorSuite:
             if key in body:
                 setattr(self.config, key, float(body[key]))
         self.files.ttl = self.config.output_ttl
-        if "burst_429" in body:
-            targets = [body["provider"]] if body.get("provider") else list(self.sims)
-            for name in targets:
+        targets = [body["provider"]] if body.get("provider") else list(self.sims)
+        for name in targets:
+            if "burst_429" in body:
                 self.sims[name].burst_429 = int(body["burst_429"])
+            self.sims[name].configure_faults(body)
         return JSONResponse({"ok": True})
 
     async def _reset(self, request: Request) -> JSONResponse:
