@@ -545,7 +545,9 @@ class AimlApiProvider(RemoteProvider):
                 code = str(handle.data.get("finish_reason") or "refused")
                 return Status(
                     state=JobState.FAILED,
-                    message=f"{handle.data['error']} ({code})",
+                    message=f"{handle.data['error']} (finish_reason {code})"
+                    if code not in str(handle.data["error"])
+                    else str(handle.data["error"]),
                     error_reason=chat_failure(code, refused=bool(handle.data.get("refusal"))),
                     error_code=code,
                     usage=usage,

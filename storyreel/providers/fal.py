@@ -307,11 +307,12 @@ class FalProvider(RemoteProvider):
         usage = usage_of(data)
         if data.get("error"):
             error_type = str(data.get("error_type") or "") or None
+            reason = reason_for_error_type(error_type)
             return Status(
-                state=JobState.FAILED,
+                state=JobState.CANCELED if reason is FailureReason.CANCELED else JobState.FAILED,
                 logs=logs,
                 message=f"{data['error']} ({error_type})" if error_type else str(data["error"]),
-                error_reason=reason_for_error_type(error_type),
+                error_reason=reason,
                 error_code=error_type,
                 usage=usage,
             )
