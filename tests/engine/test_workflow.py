@@ -77,7 +77,7 @@ async def test_model_failure_is_final_with_the_providers_message(
     result = await wait_job(job.id)
     assert result["status"] == "failed" and result["error"] == "NSFW"
     row = await jobs.get_job(rt.db, job.id)
-    assert row.error_reason == "scripted" and row.outputs == []
+    assert row.error_reason == "model_failed" and row.outputs == []
 
 
 async def test_rate_limited_submit_is_retried_once_accepted(
