@@ -25,7 +25,13 @@ from typing import Any, Literal
 
 import httpx2
 
-from storyreel.errors import InputError, ProviderAPIError, ProviderJobError, QuotaError
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    ProviderJobError,
+    QuotaError,
+)
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import (
@@ -37,6 +43,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
 )
 
 CHAT_PATH = "/v1/chat/completions"
@@ -434,10 +441,12 @@ class AimlApiProvider(RemoteProvider):
             raise ProviderAPIError(f"{self.name}: unexpected response", provider=self.name)
         generation_id = data.get("generation_id") or data.get("id")
         if video_state(data.get("status")) is JobState.FAILED or not generation_id:
+            reason, code = failure_of(data)
             raise ProviderJobError(
-                f"{self.name}: {_error_text(data) or 'no generation id returned'}",
+                f"{self.name}: {_error_text(data) or 'no generation id returned'} ({code})",
                 provider=self.name,
-                reason=_error_name(data) or "rejected",
+                reason=reason,
+                code=code,
             )
         return Handle(
             provider=self.name,
@@ -461,7 +470,10 @@ class AimlApiProvider(RemoteProvider):
                 images.append({"path": str(path), "mime": mime})
         if not images:
             raise ProviderJobError(
-                f"{self.name}: the image call returned no image", provider=self.name, reason="empty"
+                f"{self.name}: the image call returned no image",
+                provider=self.name,
+                reason=FailureReason.MODEL_FAILED,
+                code="empty",
             )
         return Handle(
             provider=self.name,
@@ -510,6 +522,7 @@ class AimlApiProvider(RemoteProvider):
         if not isinstance(content, str) or not content:
             refusal = message.get("refusal") if isinstance(message, Mapping) else None
             info["error"] = str(refusal or f"no answer (finish_reason {info['finish_reason']})")
+            info["refusal"] = bool(refusal)
         else:
             path = self.scratch_path(job_id, ".txt")
             path.write_text(content, encoding="utf-8")
@@ -527,12 +540,19 @@ class AimlApiProvider(RemoteProvider):
 
     async def poll(self, handle: Handle) -> Status:
         if handle.data.get("kind") != "video":
+            usage = sync_usage(handle.data)
             if handle.data.get("error"):
-                reason = str(handle.data.get("finish_reason") or "refused")
+                code = str(handle.data.get("finish_reason") or "refused")
                 return Status(
-                    state=JobState.FAILED, message=str(handle.data["error"]), error_reason=reason
+                    state=JobState.FAILED,
+                    message=f"{handle.data['error']} (finish_reason {code})"
+                    if code not in str(handle.data["error"])
+                    else str(handle.data["error"]),
+                    error_reason=chat_failure(code, refused=bool(handle.data.get("refusal"))),
+                    error_code=code,
+                    usage=usage,
                 )
-            return Status(state=JobState.SUCCEEDED, progress=1.0)
+            return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
         data = await self._generation(handle)
         state = video_state(data.get("status"))
         if state is None:
@@ -540,11 +560,17 @@ class AimlApiProvider(RemoteProvider):
                 f"{self.name}: unknown status {data.get('status')!r}", provider=self.name
             )
         if state is JobState.FAILED:
+            reason, code = failure_of(data)
             return Status(
                 state=state,
-                message=_error_text(data) or "generation failed",
-                error_reason=_error_name(data) or "model_error",
+                message=f"{_error_text(data) or 'generation failed'} ({code})",
+                error_reason=reason,
+                error_code=code,
             )
+        if state is JobState.SUCCEEDED:
+            video = data.get("video")
+            count = len(video) if isinstance(video, list) else 1
+            return Status(state=state, message="completed", usage=Usage(count=count))
         return Status(state=state, message=str(data.get("status")))
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
@@ -588,6 +614,44 @@ def _error_text(data: Mapping[str, Any]) -> str:
 def _error_name(data: Mapping[str, Any]) -> str | None:
     error = data.get("error")
     return str(error["name"]) if isinstance(error, Mapping) and error.get("name") else None
+
+
+_SAFETY_WORDS = ("moderation", "content policy", "safety", "nsfw", "sensitive", "prohibited")
+
+
+def failure_of(data: Mapping[str, Any]) -> tuple[FailureReason, str]:
+    """A failed generation: AIML's ``error.name`` is generic (``GenerationError``), so the
+    message tells a moderation refusal ("Content moderation rejected the prompt") apart."""
+    code = _error_name(data) or "error"
+    lowered = _error_text(data).lower()
+    if any(word in lowered for word in _SAFETY_WORDS):
+        return FailureReason.SAFETY, code
+    if "timeout" in lowered or "timed out" in lowered:
+        return FailureReason.TIMEOUT, code
+    return FailureReason.MODEL_FAILED, code
+
+
+def chat_failure(finish_reason: str, *, refused: bool) -> FailureReason:
+    """An empty chat answer: ``content_filter`` or a ``refusal`` is SAFETY; anything else
+    (``length``, ``stop`` with nothing said) the model failing."""
+    if refused or finish_reason == "content_filter":
+        return FailureReason.SAFETY
+    return FailureReason.MODEL_FAILED
+
+
+def sync_usage(data: Mapping[str, Any]) -> Usage | None:
+    """What a synchronous answer kept in the handle reports: a chat's token ``usage``,
+    the images an image call returned. (``credits_used`` has no USD rate: not reported.)"""
+    if data.get("kind") == "image":
+        return Usage(count=len(data.get("images") or []))
+    usage = data.get("usage")
+    if not isinstance(usage, Mapping):
+        return None
+    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+    return Usage(
+        input_tokens=prompt if isinstance(prompt, int) and prompt >= 0 else None,
+        output_tokens=completion if isinstance(completion, int) and completion >= 0 else None,
+    )
 
 
 def _credits(data: Mapping[str, Any]) -> float | None:

@@ -21,7 +21,13 @@ import httpx2
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from storyreel.errors import ProviderAPIError, ProviderJobError, WebhookRejected
+from storyreel.errors import (
+    FailureReason,
+    ProviderAPIError,
+    ProviderJobError,
+    WebhookRejected,
+    reason_for_status,
+)
 from storyreel.providers.fal_apps import FalApp, app_for, image_size
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
@@ -33,6 +39,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
     WebhookEvent,
 )
 
@@ -41,15 +48,65 @@ WEBHOOK_TOLERANCE = 300  # seconds, as fal's verification guide says
 JWKS_TTL = 24 * 3600
 
 _STATES = {"IN_QUEUE": JobState.QUEUED, "IN_PROGRESS": JobState.RUNNING}
-# error_type values that mean fal's infrastructure failed, not the model: worth failing over.
-INFRA_ERRORS = {
-    "request_timeout",
-    "startup_timeout",
-    "runner_scheduling_failure",
-    "runner_connection_timeout",
-    "runner_disconnected",
-    "runner_connection_refused",
+#: ``error_type`` of a failed request (status body, error body, ``X-Fal-Error-Type``).
+#: Any other ``runner_*`` is fal's infrastructure too (PROVIDER_DOWN).
+ERROR_TYPES = {
+    "request_timeout": FailureReason.TIMEOUT,
+    "startup_timeout": FailureReason.TIMEOUT,
+    "generation_timeout": FailureReason.TIMEOUT,
+    "request_cancelled": FailureReason.CANCELED,
+    "internal_server_error": FailureReason.PROVIDER_DOWN,
+    "downstream_service_error": FailureReason.PROVIDER_DOWN,
+    "downstream_service_unavailable": FailureReason.PROVIDER_DOWN,
+    "content_policy_violation": FailureReason.SAFETY,
+    "no_media_generated": FailureReason.MODEL_FAILED,
 }
+
+
+def reason_for_error_type(error_type: str | None, *, status: int | None = None) -> FailureReason:
+    """fal's ``error_type`` (or a ``detail[].type``) as a FailureReason. Unknown types of a
+    4xx answer are validation types (``image_too_large``, ``file_download_error``,
+    ``missing``): INPUT; of a finished request with no status: MODEL_FAILED."""
+    if error_type in ERROR_TYPES:
+        return ERROR_TYPES[error_type]
+    if error_type and error_type.startswith("runner_"):
+        return FailureReason.PROVIDER_DOWN
+    if status is not None:
+        return reason_for_status(status)
+    return FailureReason.MODEL_FAILED
+
+
+def _detail_types(body: Any) -> list[str]:
+    """The ``type`` of each entry of a ``detail`` list (fal's validation and model errors)."""
+    detail = body.get("detail") if isinstance(body, Mapping) else None
+    if not isinstance(detail, list):
+        return []
+    return [str(item["type"]) for item in detail if isinstance(item, Mapping) and item.get("type")]
+
+
+def error_type_of(response: httpx2.Response) -> str | None:
+    """The most telling code of a fal error answer: a content-policy ``detail`` entry
+    first (fal answers those with 422 too), then ``error_type``, then the header, then the
+    first ``detail`` type."""
+    body = json_or_none(response)
+    types = _detail_types(body)
+    if "content_policy_violation" in types:
+        return "content_policy_violation"
+    if isinstance(body, Mapping) and body.get("error_type"):
+        return str(body["error_type"])
+    header = response.headers.get("x-fal-error-type")
+    if header:
+        return header
+    return types[0] if types else None
+
+
+def usage_of(status: Mapping[str, Any]) -> Usage | None:
+    """``metrics.inference_time`` (seconds of GPU time, may be null) of a finished request."""
+    metrics = status.get("metrics")
+    seconds = metrics.get("inference_time") if isinstance(metrics, Mapping) else None
+    if not isinstance(seconds, int | float) or seconds < 0:
+        return None
+    return Usage(gpu_seconds=float(seconds))
 
 
 def _seconds(value: float | None, default: int) -> int:
@@ -99,6 +156,11 @@ class FalProvider(RemoteProvider):
         # fal answers 504 with this header when the caller's own start deadline passed.
         if response.headers.get("x-fal-request-timeout-type") == "user":
             error.retryable = False
+        error_type = error_type_of(response)
+        if error_type is not None:
+            error.code = error_type
+            error.reason = reason_for_error_type(error_type, status=response.status_code)
+            error.message = f"{error.message} ({error_type})"
         return error
 
     # -- submit ---------------------------------------------------------------------
@@ -177,7 +239,8 @@ class FalProvider(RemoteProvider):
             raise ProviderJobError(
                 "first-last-to-video needs a first_frame and a last_frame reference",
                 provider=self.name,
-                reason="invalid_input",
+                reason=FailureReason.INPUT,
+                code="missing_frames",
             )
         if family == "veo" and req.task is Task.FIRST_LAST_TO_VIDEO:
             body["first_frame_url"] = await self.reference_url(firsts[0])
@@ -251,14 +314,19 @@ class FalProvider(RemoteProvider):
             )
         if state != "COMPLETED":
             raise ProviderAPIError(f"fal: unknown status {state!r}", provider=self.name)
+        usage = usage_of(data)
         if data.get("error"):
+            error_type = str(data.get("error_type") or "") or None
+            reason = reason_for_error_type(error_type)
             return Status(
-                state=JobState.FAILED,
+                state=JobState.CANCELED if reason is FailureReason.CANCELED else JobState.FAILED,
                 logs=logs,
-                message=str(data["error"]),
-                error_reason=data.get("error_type") or "model_error",
+                message=f"{data['error']} ({error_type})" if error_type else str(data["error"]),
+                error_reason=reason,
+                error_code=error_type,
+                usage=usage,
             )
-        return Status(state=JobState.SUCCEEDED, progress=1.0, logs=logs)
+        return Status(state=JobState.SUCCEEDED, progress=1.0, logs=logs, usage=usage)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         response = await self.call("GET", handle.urls["response_url"])

@@ -19,11 +19,23 @@ import asyncio
 import base64
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 import httpx2
 
-from storyreel.errors import InputError, ProviderAPIError, ProviderJobError
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    ProviderJobError,
+)
+from storyreel.providers.gemini_errors import (
+    error_code,
+    error_reason,
+    finish_reason,
+    usage_of,
+)
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import (
@@ -35,6 +47,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
 )
 
 #: Image models and the ``imageSize`` values each accepts (2.5 Flash Image: 1K only).
@@ -68,25 +81,6 @@ VIDEO_REJECTED = frozenset(
 )
 VIDEO_PASSTHROUGH = ("personGeneration", "enhancePrompt")
 
-#: finishReasons that mean the model produced what was asked; any other reason with no
-#: image part is a refusal or failure, reported with that reason.
-OK_FINISH = frozenset({"STOP", "MAX_TOKENS", "FINISH_REASON_UNSPECIFIED"})
-#: finishReason values Google documents as safety or policy refusals for image output.
-SAFETY_FINISH = frozenset(
-    {
-        "SAFETY",
-        "IMAGE_SAFETY",
-        "PROHIBITED_CONTENT",
-        "IMAGE_PROHIBITED_CONTENT",
-        "BLOCKLIST",
-        "SPII",
-        "RECITATION",
-        "IMAGE_RECITATION",
-        "NO_IMAGE",
-        "IMAGE_OTHER",
-        "OTHER",
-    }
-)
 _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 
@@ -237,6 +231,11 @@ class GeminiProvider(RemoteProvider):
             fields = body.get("error") if isinstance(body, dict) else None
             if isinstance(fields, dict):
                 error.retry_after = retry_delay(fields.get("details"))
+        body = json_or_none(response)
+        fields = body.get("error") if isinstance(body, dict) else None
+        if isinstance(fields, dict) and (code := error_code(fields)) is not None:
+            error.code = code
+            error.reason = error_reason(code, http_status=response.status_code)
         return error
 
     # -- submit -----------------------------------------------------------------------
@@ -298,11 +297,17 @@ class GeminiProvider(RemoteProvider):
             reason = str(feedback["blockReason"])
             detail = feedback.get("blockReasonMessage") or "the prompt was blocked"
             raise ProviderJobError(
-                f"gemini: prompt blocked ({reason}): {detail}", provider=self.name, reason=reason
+                f"gemini: prompt blocked ({reason}): {detail}",
+                provider=self.name,
+                reason=FailureReason.SAFETY,
+                code=reason,
             )
         if not candidates:
             raise ProviderJobError(
-                "gemini: the response held no candidate", provider=self.name, reason="NO_IMAGE"
+                "gemini: the response held no candidate",
+                provider=self.name,
+                reason=FailureReason.MODEL_FAILED,
+                code="NO_IMAGE",
             )
         candidate = candidates[0]
         parts = (candidate.get("content") or {}).get("parts") or []
@@ -315,15 +320,17 @@ class GeminiProvider(RemoteProvider):
             image = images[-1]
             return str(image.get("mimeType") or "image/png"), base64.b64decode(image["data"])
         reason = str(candidate.get("finishReason") or "NO_IMAGE")
-        if reason in OK_FINISH:
-            reason = "NO_IMAGE"
         said = " ".join(
             str(part["text"]) for part in parts if part.get("text") and not part.get("thought")
         )
         detail = candidate.get("finishMessage") or said or "no image part in the response"
-        kind = "refused for safety" if reason in SAFETY_FINISH else "returned no image"
+        typed = finish_reason(reason)
+        kind = "refused for safety" if typed is FailureReason.SAFETY else "returned no image"
         raise ProviderJobError(
-            f"gemini: {kind} (finishReason {reason}): {detail}", provider=self.name, reason=reason
+            f"gemini: {kind} (finishReason {reason}): {detail}",
+            provider=self.name,
+            reason=typed,
+            code=reason,
         )
 
     def video_body(self, req: GenerationRequest) -> dict[str, Any]:
@@ -380,16 +387,20 @@ class GeminiProvider(RemoteProvider):
 
     async def poll(self, handle: Handle) -> Status:
         if handle.data.get("kind") == "image":
-            return Status(state=JobState.SUCCEEDED, progress=1.0)
+            return Status(
+                state=JobState.SUCCEEDED, progress=1.0, usage=usage_of(handle.data.get("usage"))
+            )
         operation = await self._operation(handle)
         if not operation.get("done"):
             return Status(state=JobState.RUNNING)
         error = operation.get("error")
         if error:
+            code = error_code(error) if isinstance(error, Mapping) else None
             return Status(
                 state=JobState.FAILED,
-                message=str(error.get("message") or "the video failed"),
-                error_reason=str(error.get("status") or error.get("code") or "failed"),
+                message=f"{error.get('message') or 'the video failed'} ({code or 'failed'})",
+                error_reason=error_reason(code),
+                error_code=code,
             )
         response = (operation.get("response") or {}).get("generateVideoResponse") or {}
         if not response.get("generatedSamples"):
@@ -400,12 +411,17 @@ class GeminiProvider(RemoteProvider):
                     state=JobState.FAILED,
                     message="gemini: Veo's safety filters removed the video: "
                     + ("; ".join(reasons) or f"{filtered} filtered"),
-                    error_reason="RAI_MEDIA_FILTERED",
+                    error_reason=FailureReason.SAFETY,
+                    error_code="RAI_MEDIA_FILTERED",
                 )
             return Status(
-                state=JobState.FAILED, message="gemini: Veo returned no video", error_reason="empty"
+                state=JobState.FAILED,
+                message="gemini: Veo returned no video",
+                error_reason=FailureReason.MODEL_FAILED,
+                error_code="empty",
             )
-        return Status(state=JobState.SUCCEEDED, progress=1.0)
+        samples = len(response["generatedSamples"])
+        return Status(state=JobState.SUCCEEDED, progress=1.0, usage=Usage(count=samples))
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         if handle.data.get("kind") == "image":
@@ -434,7 +450,8 @@ class GeminiProvider(RemoteProvider):
             raise ProviderJobError(
                 f"gemini: image {item['file']} is no longer in this machine's scratch dir",
                 provider=self.name,
-                reason="output_lost",
+                reason=FailureReason.UNKNOWN,
+                code="output_lost",
             )
         return RemoteArtifact(mime=item["mime"], path=path)
 

@@ -27,7 +27,14 @@ from typing import Any, Literal
 
 import httpx2
 
-from storyreel.errors import InputError, ProviderAPIError, QuotaError, WebhookRejected
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    QuotaError,
+    WebhookRejected,
+    reason_for_status,
+)
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none, parse_retry_after
 from storyreel.providers.types import (
@@ -38,6 +45,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
     WebhookEvent,
 )
 
@@ -51,6 +59,43 @@ QUALITIES = ("basic", "high")
 
 # Codes Kie documents: which may succeed when tried again.
 RETRYABLE_CODES = frozenset({408, 429, 455, 500, 502, 503, 504})
+#: Kie's own ``code``s where they differ from what the HTTP status would mean: 455 is
+#: "service unavailable" (maintenance), 501 "generation failed", 505 "feature disabled".
+CODE_REASONS = {
+    404: FailureReason.INPUT,
+    455: FailureReason.PROVIDER_DOWN,
+    501: FailureReason.MODEL_FAILED,
+    505: FailureReason.INPUT,
+}
+_SAFETY_WORDS = ("sensitive", "nsfw", "content policy", "safety", "prohibited", "violat")
+
+
+def reason_for_code(code: int | None, message: str = "") -> FailureReason:
+    """A Kie ``code`` (envelope, HTTP status or a task's ``failCode``) as a reason; a
+    sensitive-content refusal is told by its message, which is all Kie says about it."""
+    lowered = message.lower()
+    if any(word in lowered for word in _SAFETY_WORDS):
+        return FailureReason.SAFETY
+    if code in CODE_REASONS:
+        return CODE_REASONS[code]
+    if code is None:
+        return FailureReason.MODEL_FAILED
+    return reason_for_status(code)
+
+
+def usage_of(record: Mapping[str, Any]) -> Usage:
+    """``costTime`` (milliseconds Kie spent on the task) and the result URLs produced."""
+    cost = record.get("costTime")
+    seconds = cost / 1000 if isinstance(cost, int | float) and cost >= 0 else None
+    count = None
+    raw = record.get("resultJson")
+    try:
+        parsed = json.loads(raw) if isinstance(raw, str) and raw else None
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, Mapping) and isinstance(parsed.get("resultUrls"), list):
+        count = len(parsed["resultUrls"]) or None
+    return Usage(gpu_seconds=seconds, count=count)
 
 
 @dataclass(frozen=True)
@@ -207,13 +252,15 @@ class KieProvider(RemoteProvider):
         """Kie's ``code`` (in the body, or the HTTP status when the body has none)."""
         text = f"{self.name}: code {code}: {message}"
         if code == 402:
-            return QuotaError(text, provider=self.name, status=code)
+            return QuotaError(text, provider=self.name, status=code, code=str(code))
         return ProviderAPIError(
             text,
             provider=self.name,
             status=code,
             retryable=code in RETRYABLE_CODES,
             retry_after=retry_after,
+            reason=reason_for_code(code, message),
+            code=str(code),
         )
 
     def error_from_response(self, response: httpx2.Response) -> ProviderAPIError:
@@ -330,10 +377,17 @@ class KieProvider(RemoteProvider):
             )
         if state is JobState.FAILED:
             message = str(record.get("failMsg") or "the task failed")
-            reason = str(record.get("failCode") or "model_error")
-            return Status(state=state, message=message, error_reason=reason)
+            code = str(record.get("failCode") or "") or None
+            number = int(code) if code is not None and code.isdigit() else None
+            return Status(
+                state=state,
+                message=f"{message} (failCode {code})" if code else message,
+                error_reason=reason_for_code(number, message),
+                error_code=code,
+                usage=usage_of(record),
+            )
         if state is JobState.SUCCEEDED:
-            return Status(state=state, progress=1.0)
+            return Status(state=state, progress=1.0, usage=usage_of(record))
         return Status(state=state)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:

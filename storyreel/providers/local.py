@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import ClassVar
 
-from storyreel.errors import ProviderJobError
+from storyreel.errors import FailureReason, ProviderJobError
 from storyreel.providers.base import Provider
 from storyreel.providers.types import GenerationRequest, Handle, JobState, RemoteArtifact, Status
 
@@ -44,14 +44,20 @@ class LocalProvider(Provider):
             return Status(
                 state=JobState.FAILED,
                 message=f"{self.name} output vanished from scratch: {missing[0]}",
-                error_reason="output_missing",
+                error_reason=FailureReason.UNKNOWN,
+                error_code="output_missing",
             )
         return Status(state=JobState.SUCCEEDED, progress=1.0)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         paths = [Path(p) for p in handle.data["outputs"]]
         if not all(p.exists() for p in paths):
-            raise ProviderJobError(f"{self.name} output is missing", provider=self.name)
+            raise ProviderJobError(
+                f"{self.name} output is missing (output_missing)",
+                provider=self.name,
+                reason=FailureReason.UNKNOWN,
+                code="output_missing",
+            )
         return [RemoteArtifact(mime=self.output_mime, path=p) for p in paths]
 
     def can_find_submitted(self, req: GenerationRequest) -> bool:

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx2
 
 from storyreel.errors import (
+    FailureReason,
     InputError,
     ProviderAPIError,
     ProviderJobError,
@@ -55,6 +56,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
     WebhookEvent,
 )
 
@@ -89,6 +91,31 @@ def message_of(body: Mapping[str, Any]) -> str:
         if isinstance(value, list) and value:
             return "; ".join(map(str, value))
     return ""
+
+
+_SAFETY_WORDS = ("nsfw", "safety", "sensitive", "inappropriate")
+
+
+def failure_of(body: Mapping[str, Any], *, default: FailureReason) -> tuple[FailureReason, str]:
+    """Reason and code of a failed envelope. ModelsLab has no error codes: its flag
+    ``nsfw_content_detected`` and the words of its message are all there is."""
+    lowered = message_of(body).lower()
+    if body.get("nsfw_content_detected") is True or any(w in lowered for w in _SAFETY_WORDS):
+        return FailureReason.SAFETY, "nsfw_content_detected"
+    if "timeout" in lowered or "timed out" in lowered:
+        return FailureReason.TIMEOUT, "timeout"
+    if "server error" in lowered or "something went wrong" in lowered:
+        return FailureReason.PROVIDER_DOWN, "server_error"
+    return default, "validation" if default is FailureReason.INPUT else "failed"
+
+
+def usage_of(body: Mapping[str, Any]) -> Usage:
+    """``generationTime`` (seconds) and the outputs of a finished envelope."""
+    seconds = number(body.get("generationTime"))
+    return Usage(
+        gpu_seconds=seconds if seconds is not None and seconds >= 0 else None,
+        count=len(outputs_of(body)) or None,
+    )
 
 
 def outputs_of(body: Mapping[str, Any]) -> list[str]:
@@ -425,10 +452,12 @@ class ModelsLabProvider(RemoteProvider):
         data = await self.post(path, body)
         status = data.get("status")
         if status in _FAILED:
+            reason, code = failure_of(data, default=FailureReason.INPUT)
             raise ProviderJobError(
-                f"{self.name}: {message_of(data) or 'request refused'}",
+                f"{self.name}: {message_of(data) or 'request refused'} ({code})",
                 provider=self.name,
-                reason="invalid_input",
+                reason=reason,
+                code=code,
             )
         if state_of(status) is None:
             raise ProviderAPIError(f"{self.name}: unknown status {status!r}", provider=self.name)
@@ -441,6 +470,7 @@ class ModelsLabProvider(RemoteProvider):
         outputs = outputs_of(data) if status == "success" else []
         if outputs and all(o.startswith(("http://", "https://")) for o in outputs):
             info["output"] = outputs  # finished inline: keep the (few, short) URLs
+            info["usage"] = usage_of(data).model_dump(mode="json", exclude_none=True)
         fetch_url = data.get("fetch_result") or self.url(fetch_path(path, request_id))
         return Handle(
             provider=self.name, request_id=request_id, urls={"fetch": fetch_url}, data=info
@@ -452,7 +482,8 @@ class ModelsLabProvider(RemoteProvider):
 
     async def poll(self, handle: Handle) -> Status:
         if handle.data.get("output"):
-            return Status(state=JobState.SUCCEEDED, progress=1.0)
+            usage = Usage.model_validate(handle.data.get("usage") or {})
+            return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
         data = await self.fetch(handle)
         state = state_of(data.get("status"))
         if state is None:
@@ -464,13 +495,14 @@ class ModelsLabProvider(RemoteProvider):
             message = f"processing; eta {eta:.0f} s" if eta is not None else "processing"
             return Status(state=state, message=message)
         if state is JobState.FAILED:
-            reason = "nsfw" if data.get("nsfw_content_detected") else "model_error"
+            reason, code = failure_of(data, default=FailureReason.MODEL_FAILED)
             return Status(
                 state=state,
-                message=message_of(data) or "generation failed",
+                message=f"{message_of(data) or 'generation failed'} ({code})",
                 error_reason=reason,
+                error_code=code,
             )
-        return Status(state=state, progress=1.0)
+        return Status(state=state, progress=1.0, usage=usage_of(data))
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         outputs: list[str] = list(handle.data.get("output") or [])

@@ -25,8 +25,21 @@ import httpx2
 from PIL import ImageOps
 
 from storyreel.catalog.pricing import nearest_size, parse_size
-from storyreel.errors import InputError, ProviderAPIError, ProviderJobError, QuotaError
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    ProviderJobError,
+    QuotaError,
+)
 from storyreel.media.images import decode_image, flatten_rgb, image_to_png, inspect_image
+from storyreel.providers.openai_errors import (
+    SAFETY_CODES,
+    reason_for_error,
+    usage_of,
+    video_failure,
+    video_usage,
+)
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import (
@@ -38,6 +51,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
 )
 
 #: GPT image models (gpt-image-2 also takes free WxH sizes; storyreel uses the fixed three).
@@ -78,9 +92,6 @@ VIDEO_STATES = {
     "completed": JobState.SUCCEEDED,
     "failed": JobState.FAILED,
 }
-#: Error codes that mean "the safety system refused", on HTTP 400s and on failed videos.
-SAFETY_CODES = frozenset({"moderation_blocked", "content_policy_violation"})
-
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _TRY_AGAIN = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)")
@@ -267,7 +278,9 @@ class OpenAIProvider(RemoteProvider):
         code, error_type = error.get("code"), error.get("type")
         base = super().error_from_response(response)
         if "insufficient_quota" in (code, error_type) or isinstance(base, QuotaError):
-            return QuotaError(base.message, provider=self.name, status=base.status)
+            return QuotaError(
+                base.message, provider=self.name, status=base.status, code=code or error_type
+            )
         retry_after = base.retry_after
         if retry_after is None and base.status == 429:
             retry_after = _rate_limit_wait(response, error_type, str(error.get("message", "")))
@@ -280,6 +293,7 @@ class OpenAIProvider(RemoteProvider):
             code=code,
             error_type=error_type,
             param=error.get("param"),
+            reason=reason_for_error(base.status, code, error_type),
         )
 
     async def _call(self, method: str, path: str, **kwargs: Any) -> httpx2.Response:
@@ -291,7 +305,8 @@ class OpenAIProvider(RemoteProvider):
                 raise ProviderJobError(
                     f"openai: refused by the safety system ({exc.code}): {exc.message}",
                     provider=self.name,
-                    reason="safety",
+                    reason=FailureReason.SAFETY,
+                    code=exc.code,
                 ) from exc
             raise
 
@@ -351,7 +366,10 @@ class OpenAIProvider(RemoteProvider):
                 outputs.append({"url": str(item["url"]), "mime": mime})
         if not outputs:
             raise ProviderJobError(
-                "openai: the response held no image", provider=self.name, reason="no_output"
+                "openai: the response held no image",
+                provider=self.name,
+                reason=FailureReason.MODEL_FAILED,
+                code="no_output",
             )
         return Handle(
             provider=self.name,
@@ -361,7 +379,9 @@ class OpenAIProvider(RemoteProvider):
                 "outputs": outputs,
                 "size": body.get("size") or fields["size"],
                 "quality": body.get("quality") or fields["quality"],
-                "usage": body.get("usage"),
+                "usage": usage_of(body, count=len(outputs)).model_dump(
+                    mode="json", exclude_none=True
+                ),
             },
         )
 
@@ -408,7 +428,8 @@ class OpenAIProvider(RemoteProvider):
 
     async def poll(self, handle: Handle) -> Status:
         if handle.data.get("kind") == "image":
-            return Status(state=JobState.SUCCEEDED, progress=1.0)
+            usage = Usage.model_validate(handle.data.get("usage") or {})
+            return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
         response = await self._call("GET", f"v1/videos/{handle.request_id}")
         video = response.json()
         state = VIDEO_STATES.get(str(video.get("status")))
@@ -423,11 +444,12 @@ class OpenAIProvider(RemoteProvider):
             code = str(error.get("code") or "failed")
             return Status(
                 state=state,
-                message=str(error.get("message") or "the video failed"),
-                error_reason="safety" if code in SAFETY_CODES else code,
+                message=f"{error.get('message') or 'the video failed'} ({code})",
+                error_reason=video_failure(code),
+                error_code=code,
             )
         if state is JobState.SUCCEEDED:
-            fraction = 1.0
+            return Status(state=state, progress=1.0, usage=video_usage(video))
         return Status(state=state, progress=fraction)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
@@ -445,7 +467,8 @@ class OpenAIProvider(RemoteProvider):
             raise ProviderJobError(
                 f"openai: image {item['file']} is no longer in this machine's scratch dir",
                 provider=self.name,
-                reason="output_lost",
+                reason=FailureReason.UNKNOWN,
+                code="output_lost",
             )
         return RemoteArtifact(mime=item["mime"], path=path)
 

@@ -21,7 +21,13 @@ from typing import Any, ClassVar
 
 import httpx2
 
-from storyreel.errors import ConfigError, ProviderAPIError, QuotaError
+from storyreel.errors import (
+    ConfigError,
+    FailureReason,
+    ProviderAPIError,
+    QuotaError,
+    reason_for_status,
+)
 from storyreel.providers.base import Provider, ProviderContext
 from storyreel.providers.types import Reference
 
@@ -124,7 +130,11 @@ class RemoteProvider(Provider):
             response = await self.client.request(method, self.url(path), headers=merged, **kwargs)
         except httpx2.TimeoutException as exc:
             raise ProviderAPIError(
-                f"{self.name}: {method} timed out", provider=self.name, retryable=True
+                f"{self.name}: {method} timed out",
+                provider=self.name,
+                retryable=True,
+                reason=FailureReason.PROVIDER_DOWN,
+                code="transport_timeout",
             ) from exc
         except httpx2.TransportError as exc:
             raise ProviderAPIError(
@@ -147,6 +157,8 @@ class RemoteProvider(Provider):
         return response.text[:300] or response.reason_phrase
 
     def error_from_response(self, response: httpx2.Response) -> ProviderAPIError:
+        """The error for an HTTP error answer, its reason from the status alone. Providers
+        override this to read their error bodies' codes into a more precise reason."""
         status = response.status_code
         message = f"{self.name}: HTTP {status}: {self.error_message(response)}"
         if status == 402:
@@ -162,6 +174,7 @@ class RemoteProvider(Provider):
             status=status,
             retryable=status in RETRYABLE_STATUS,
             retry_after=retry_after,
+            reason=reason_for_status(status),
         )
 
     async def download_to(self, url: str, target: Path) -> None:

@@ -14,7 +14,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from storyreel.errors import FailureReason
 from storyreel.ids import content_hash
@@ -202,15 +202,6 @@ class Status(BaseModel):
     error_code: str | None = None
     queue_position: int | None = None
     usage: Usage | None = None
-
-    @field_validator("error_reason", mode="before")
-    @classmethod
-    def _legacy_reason(cls, value: object) -> object:
-        # Transitional: providers still passing raw strings are mapped to UNKNOWN until
-        # each provider module maps its own codes.
-        if isinstance(value, str) and value not in FailureReason.__members__.values():
-            return FailureReason.UNKNOWN
-        return value
 
 
 class RemoteArtifact(BaseModel):

@@ -27,7 +27,13 @@ from typing import Any, Literal
 
 import httpx2
 
-from storyreel.errors import InputError, ProviderAPIError, QuotaError, WebhookRejected
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    QuotaError,
+    WebhookRejected,
+)
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RETRYABLE_STATUS, RemoteProvider, json_or_none
 from storyreel.providers.types import (
@@ -39,6 +45,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
     WebhookEvent,
 )
 
@@ -222,9 +229,28 @@ _STATES = {
 _SAFETY_WORDS = ("nsfw", "sensitive", "safety", "content policy", "moderation")
 
 
-def _failure_reason(message: str) -> str:
+_TIMEOUT_WORDS = ("timeout", "timed out")
+
+
+def failure_of(message: str) -> tuple[FailureReason, str]:
+    """A failed prediction's reason and code. WaveSpeed's ``data.error`` is free text (a
+    sensitive-content refusal reads "... flagged as sensitive ..."), so its words decide."""
     lowered = message.lower()
-    return "safety" if any(word in lowered for word in _SAFETY_WORDS) else "model_error"
+    if any(word in lowered for word in _SAFETY_WORDS):
+        return FailureReason.SAFETY, "sensitive_content"
+    if any(word in lowered for word in _TIMEOUT_WORDS):
+        return FailureReason.TIMEOUT, "timeout"
+    return FailureReason.MODEL_FAILED, "failed"
+
+
+def usage_of(data: Mapping[str, Any]) -> Usage:
+    """``timings.inference`` (milliseconds of inference) and the outputs produced."""
+    timings = data.get("timings")
+    inference = timings.get("inference") if isinstance(timings, Mapping) else None
+    seconds = inference / 1000 if isinstance(inference, int | float) and inference >= 0 else None
+    return Usage(
+        gpu_seconds=seconds, count=len([u for u in data.get("outputs") or [] if u]) or None
+    )
 
 
 class WaveSpeedProvider(RemoteProvider):
@@ -268,13 +294,21 @@ class WaveSpeedProvider(RemoteProvider):
         """The error for a non-200 ``code``, whether in the HTTP status or the envelope."""
         text = f"{self.name}: HTTP {code}: {message}"
         if code == 402:
-            return QuotaError(text, provider=self.name, status=code)
+            return QuotaError(text, provider=self.name, status=code, code=str(code))
+        lowered = message.lower()
+        reason = None
+        if 400 <= code < 500 and any(word in lowered for word in _SAFETY_WORDS):
+            reason = FailureReason.SAFETY  # a sensitive prompt refused at submit
+        elif code in (400, 413, 422):
+            reason = FailureReason.INPUT
         return ProviderAPIError(
             text,
             provider=self.name,
             status=code,
             retryable=code in RETRYABLE_STATUS or code >= 500,
             retry_after=retry_after,
+            reason=reason,
+            code=str(code),
         )
 
     def error_from_response(self, response: httpx2.Response) -> ProviderAPIError:
@@ -415,9 +449,16 @@ class WaveSpeedProvider(RemoteProvider):
         state = _STATES[status]
         if state is JobState.FAILED:
             message = str(data.get("error") or "the prediction failed")
-            return Status(state=state, message=message, error_reason=_failure_reason(message))
+            reason, code = failure_of(message)
+            return Status(
+                state=state,
+                message=f"{message} ({code})",
+                error_reason=reason,
+                error_code=code,
+                usage=usage_of(data),
+            )
         if state is JobState.SUCCEEDED:
-            return Status(state=state, progress=1.0)
+            return Status(state=state, progress=1.0, usage=usage_of(data))
         return Status(state=state)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:

@@ -6,8 +6,11 @@
   ``["running", "running", "succeeded"]``; default ``["succeeded"]``
 - ``poll_errors``: how many polls fail first with a retryable HTTP 503
 - ``submit_error``: ``{"kind": "api" | "quota" | "job", "status": 429, "retryable": true,
-  "times": 1, "retry_after": 0.01}`` makes the first ``times`` submits fail
-- ``fail_message``: the message of a ``failed`` poll
+  "times": 1, "retry_after": 0.01}`` makes the first ``times`` submits fail (a
+  ``job`` error takes ``reason``, default ``safety``, and ``code``)
+- ``fail_message``: the message of a ``failed`` poll; ``fail_reason`` (a FailureReason
+  value, default ``model_failed``) and ``fail_code`` its reason and code
+- ``usage``: the ``Usage`` fields a terminal poll reports (``{"gpu_seconds": 3.5}``)
 - ``submit_delay``: seconds a submit takes (a slow provider API)
 
 Every submit is counted in ``submissions`` (job id -> calls), which is what tests assert
@@ -32,6 +35,7 @@ from storyreel.providers.types import (
     RemoteArtifact,
     Status,
     Task,
+    Usage,
 )
 
 
@@ -71,13 +75,16 @@ class ScriptedProvider(Provider):
             raise ProviderAPIError("simulated 503", status=503, retryable=True, provider=self.name)
         states = script.get("polls", ["succeeded"])
         state = JobState(states[min(seen - int(script.get("poll_errors", 0)), len(states) - 1)])
+        usage = Usage.model_validate(script["usage"]) if "usage" in script else None
         if state is JobState.FAILED:
             return Status(
                 state=state,
                 message=script.get("fail_message", "scripted failure"),
                 error_reason=FailureReason(script.get("fail_reason", "model_failed")),
+                error_code=script.get("fail_code", "scripted"),
+                usage=usage,
             )
-        return Status(state=state)
+        return Status(state=state, usage=usage if state.terminal else None)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         return [RemoteArtifact(mime="image/png", path=handle.data["output"])]
@@ -92,7 +99,10 @@ class ScriptedProvider(Provider):
 def _error(spec: dict[str, Any]) -> Exception:
     kind = spec.get("kind", "api")
     if kind == "job":
-        return ProviderJobError("scripted: the model refused", reason=FailureReason.SAFETY)
+        reason = FailureReason(spec.get("reason", "safety"))
+        return ProviderJobError(
+            f"scripted: the model refused ({reason})", reason=reason, code=spec.get("code")
+        )
     if kind == "quota":
         return QuotaError("scripted: out of credits", status=402)
     return ProviderAPIError(

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from storyreel.errors import InputError, ProviderAPIError, QuotaError
+from storyreel.errors import FailureReason, InputError, ProviderAPIError, QuotaError
 from storyreel.media.images import image_to_png
 from storyreel.providers.aimlapi import AimlApiProvider, video_state
 from storyreel.providers.base import ProviderContext
@@ -108,7 +108,13 @@ async def test_chat_answer_lands_in_a_text_file(
         ],
     }
     assert handle.request_id.startswith("chatcmpl-") and handle.data["usage"]["total_tokens"] > 0
-    assert (await provider.poll(handle)).state is JobState.SUCCEEDED
+    polled = await provider.poll(handle)
+    assert polled.state is JobState.SUCCEEDED and polled.usage is not None
+    usage = handle.data["usage"]
+    assert (polled.usage.input_tokens, polled.usage.output_tokens) == (
+        usage["prompt_tokens"],
+        usage["completion_tokens"],
+    )
     [artifact] = await provider.result(handle)
     assert artifact.mime == "text/plain" and artifact.path is not None
     assert "Write a video prompt" in artifact.path.read_text()
@@ -221,8 +227,54 @@ async def test_failed_video_reports_the_error(
         request("google/veo-3.1-t2v-fast", Task.TEXT_TO_VIDEO), job_id="v", webhook_url=None
     )
     status = (await until_done(provider, handle))[-1]
-    assert status.state is JobState.FAILED and status.error_reason == "GenerationError"
-    assert "simulated model failure" in status.message
+    assert status.state is JobState.FAILED and status.error_reason is FailureReason.MODEL_FAILED
+    assert "simulated model failure" in status.message and status.error_code == "GenerationError"
+
+
+@pytest.mark.parametrize(
+    ("message", "reason"),
+    [
+        ("Content moderation rejected the prompt", FailureReason.SAFETY),
+        ("Generation timeout", FailureReason.TIMEOUT),
+        ("Generation failed", FailureReason.MODEL_FAILED),
+    ],
+)
+async def test_a_failed_video_maps_its_message(
+    provider: AimlApiProvider, sim: AimlApiSimulator, message: str, reason: FailureReason
+) -> None:
+    sim.config.fail_rate, sim.fail_message = 1.0, message
+    handle = await provider.submit(
+        request("google/veo-3.1-t2v-fast", Task.TEXT_TO_VIDEO), job_id="v", webhook_url=None
+    )
+    status = (await until_done(provider, handle))[-1]
+    assert (status.error_reason, status.error_code) == (reason, "GenerationError")
+
+
+@pytest.mark.parametrize(
+    ("finish", "refusal", "reason"),
+    [
+        ("content_filter", None, FailureReason.SAFETY),
+        ("stop", "I can't help with that.", FailureReason.SAFETY),
+        ("length", None, FailureReason.MODEL_FAILED),
+    ],
+)
+async def test_an_empty_chat_answer_maps_its_finish_reason(
+    provider: AimlApiProvider,
+    sim: AimlApiSimulator,
+    finish: str,
+    refusal: str | None,
+    reason: FailureReason,
+) -> None:
+    sim.fail_code, sim.fail_message = finish, refusal
+    req = GenerationRequest(task=Task.CHAT, model="aimlapi:gpt-4o", prompt="Write a prompt")
+    handle = await provider.submit(req, job_id="chat-2", webhook_url=None)
+    status = await provider.poll(handle)
+    assert (status.state, status.error_reason, status.error_code) == (
+        JobState.FAILED,
+        reason,
+        finish,
+    )
+    assert status.usage is not None and status.usage.input_tokens == 6  # 3 words + 3
 
 
 async def test_error_statuses_map_to_storyreel_errors(
@@ -232,10 +284,12 @@ async def test_error_statuses_map_to_storyreel_errors(
     with pytest.raises(ProviderAPIError, match="valid API key") as unauthorized:
         await wrong.submit(request("google/nano-banana-pro"), job_id="a", webhook_url=None)
     assert unauthorized.value.status == 401 and not unauthorized.value.retryable
+    assert unauthorized.value.reason is FailureReason.AUTH
     await wrong.aclose()
     with pytest.raises(ProviderAPIError, match="Body validation error!") as invalid:
         await provider.submit(request("nope/unknown"), job_id="b", webhook_url=None)
     assert invalid.value.status == 400 and not invalid.value.retryable
+    assert invalid.value.reason is FailureReason.INPUT
     bad_enum = request("google/nano-banana-pro", extra={"aimlapi": {"resolution": "8K"}})
     with pytest.raises(ProviderAPIError, match="received '8K'"):
         await provider.submit(bad_enum, job_id="c", webhook_url=None)

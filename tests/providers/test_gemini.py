@@ -16,11 +16,11 @@ import pytest
 from PIL import Image
 
 from storyreel.config import ProviderSettings
-from storyreel.errors import InputError, ProviderAPIError, ProviderJobError
+from storyreel.errors import FailureReason, InputError, ProviderAPIError, ProviderJobError
 from storyreel.media.images import image_to_png
 from storyreel.media.probe import probe_video
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.gemini import SAFETY_FINISH, GeminiProvider, video_seconds
+from storyreel.providers.gemini import GeminiProvider, video_seconds
 from storyreel.providers.registry import load_registry
 from storyreel.providers.types import (
     GenerationRequest,
@@ -36,19 +36,24 @@ from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.gemini import GeminiSimulator
 
-REFUSALS = (
-    "SAFETY",
-    "IMAGE_SAFETY",
-    "PROHIBITED_CONTENT",
-    "IMAGE_PROHIBITED_CONTENT",
-    "BLOCKLIST",
-    "SPII",
-    "RECITATION",
-    "IMAGE_RECITATION",
-    "NO_IMAGE",
-    "IMAGE_OTHER",
-    "OTHER",
-)
+#: finishReason of an answer without an image -> what it means. Only content refusals are
+#: SAFETY; the model giving up is MODEL_FAILED (it used to be reported as a refusal).
+FINISH_REASONS = {
+    "SAFETY": FailureReason.SAFETY,
+    "IMAGE_SAFETY": FailureReason.SAFETY,
+    "PROHIBITED_CONTENT": FailureReason.SAFETY,
+    "IMAGE_PROHIBITED_CONTENT": FailureReason.SAFETY,
+    "BLOCKLIST": FailureReason.SAFETY,
+    "SPII": FailureReason.SAFETY,
+    "RECITATION": FailureReason.SAFETY,
+    "IMAGE_RECITATION": FailureReason.SAFETY,
+    "NO_IMAGE": FailureReason.MODEL_FAILED,
+    "IMAGE_OTHER": FailureReason.MODEL_FAILED,
+    "OTHER": FailureReason.MODEL_FAILED,
+    "MAX_TOKENS": FailureReason.MODEL_FAILED,
+    "FINISH_REASON_UNSPECIFIED": FailureReason.MODEL_FAILED,
+    "STOP": FailureReason.MODEL_FAILED,
+}
 
 
 @pytest.fixture
@@ -184,16 +189,14 @@ def test_the_last_non_thought_image_is_picked(provider: GeminiProvider) -> None:
     assert provider.pick_image(answer) == ("image/png", b"final")
 
 
-@pytest.mark.parametrize(
-    "reason",
-    REFUSALS,
-)
-def test_every_refusal_reason_is_carried(provider: GeminiProvider, reason: str) -> None:
-    answer = {"candidates": [{"content": {"parts": []}, "finishReason": reason}]}
-    with pytest.raises(ProviderJobError, match=reason) as caught:
+@pytest.mark.parametrize(("finish", "reason"), FINISH_REASONS.items())
+def test_every_finish_reason_is_mapped_and_kept(
+    provider: GeminiProvider, finish: str, reason: FailureReason
+) -> None:
+    answer = {"candidates": [{"content": {"parts": []}, "finishReason": finish}]}
+    with pytest.raises(ProviderJobError, match=finish) as caught:
         provider.pick_image(answer)
-    assert caught.value.reason == reason
-    assert reason in SAFETY_FINISH
+    assert (caught.value.reason, caught.value.code) == (reason, finish)
 
 
 # -- images through the simulator --------------------------------------------------------
@@ -221,15 +224,23 @@ async def test_reference_image_generation_keeps_the_final_image(
 
 
 @pytest.mark.parametrize(
-    ("prompt", "reason"),
-    [("BLOCKME", "IMAGE_SAFETY"), ("PROMPTBLOCK", "PROHIBITED_CONTENT"), ("NOIMAGE", "NO_IMAGE")],
+    ("prompt", "code", "reason"),
+    [
+        ("BLOCKME", "IMAGE_SAFETY", FailureReason.SAFETY),
+        ("PROMPTBLOCK", "PROHIBITED_CONTENT", FailureReason.SAFETY),
+        ("NOIMAGE", "NO_IMAGE", FailureReason.MODEL_FAILED),
+        ("FINISH=SAFETY", "SAFETY", FailureReason.SAFETY),
+        ("FINISH=RECITATION", "RECITATION", FailureReason.SAFETY),
+        ("FINISH=OTHER", "OTHER", FailureReason.MODEL_FAILED),
+        ("FINISH=MAX_TOKENS", "MAX_TOKENS", FailureReason.MODEL_FAILED),
+    ],
 )
 async def test_refusals_in_a_200_become_job_errors_with_the_reason(
-    provider: GeminiProvider, prompt: str, reason: str
+    provider: GeminiProvider, prompt: str, code: str, reason: FailureReason
 ) -> None:
-    with pytest.raises(ProviderJobError, match=reason) as caught:
+    with pytest.raises(ProviderJobError, match=code) as caught:
         await provider.submit(request(prompt=f"{prompt} a cat"), job_id="j", webhook_url=None)
-    assert caught.value.reason == reason
+    assert (caught.value.reason, caught.value.code) == (reason, code)
 
 
 async def test_google_error_bodies(tmp_path: Path, sim: GeminiSimulator) -> None:
@@ -237,6 +248,7 @@ async def test_google_error_bodies(tmp_path: Path, sim: GeminiSimulator) -> None
     with pytest.raises(ProviderAPIError, match="API_KEY_INVALID") as bad_key:
         await wrong.submit(request(), job_id="j", webhook_url=None)
     assert bad_key.value.status == 400 and not bad_key.value.retryable
+    assert (bad_key.value.reason, bad_key.value.code) == (FailureReason.AUTH, "API_KEY_INVALID")
     await wrong.aclose()
 
     provider = make_provider(tmp_path, sim.mount_url())
@@ -244,9 +256,11 @@ async def test_google_error_bodies(tmp_path: Path, sim: GeminiSimulator) -> None
     with pytest.raises(ProviderAPIError, match="RESOURCE_EXHAUSTED") as limited:
         await provider.submit(request(), job_id="j", webhook_url=None)
     assert limited.value.retryable and limited.value.retry_after == pytest.approx(0.05)
+    assert limited.value.reason is FailureReason.RATE_LIMITED
     with pytest.raises(ProviderAPIError, match="not found") as unknown:
         await provider.submit(request(model="gemini:gemini-9-image"), job_id="j", webhook_url=None)
     assert unknown.value.status == 404 and not unknown.value.retryable
+    assert (unknown.value.reason, unknown.value.code) == (FailureReason.INPUT, "NOT_FOUND")
     too_many = tuple(ref(provider, RefRole.CHARACTER, f"#{i:02x}0000") for i in range(15))
     with pytest.raises(ProviderAPIError, match="INVALID_ARGUMENT"):
         await provider.submit(
@@ -298,7 +312,8 @@ async def test_veo_filtered_output_fails_with_the_reasons(provider: GeminiProvid
     )
     final = await until_done(provider, handle)
     assert final.state is JobState.FAILED
-    assert final.error_reason == "RAI_MEDIA_FILTERED" and "filtered" in final.message
+    assert (final.error_reason, final.error_code) == (FailureReason.SAFETY, "RAI_MEDIA_FILTERED")
+    assert "filtered" in final.message
 
 
 async def test_the_key_never_goes_to_another_host(tmp_path: Path) -> None:
@@ -319,3 +334,38 @@ async def test_the_key_never_goes_to_another_host(tmp_path: Path) -> None:
     assert seen[0].headers["x-goog-api-key"] == "sim-key"
     assert "x-goog-api-key" not in seen[1].headers
     await provider.aclose()
+
+
+async def test_an_image_reports_the_tokens_google_counted(
+    provider: GeminiProvider, sim: GeminiSimulator
+) -> None:
+    sim.usage = {"candidatesTokenCount": 1290, "thoughtsTokenCount": 310}
+    handle = await provider.submit(request(), job_id="u", webhook_url=None)
+    status = await provider.poll(handle)
+    assert status.state is JobState.SUCCEEDED and status.usage is not None
+    # 12 prompt tokens for a text-only prompt; candidates and thoughts are both output.
+    assert (status.usage.input_tokens, status.usage.output_tokens) == (12, 1600)
+
+
+@pytest.mark.parametrize(
+    ("rpc_code", "status", "reason"),
+    [
+        ("13", "INTERNAL", FailureReason.PROVIDER_DOWN),
+        ("3", "INVALID_ARGUMENT", FailureReason.INPUT),
+        ("4", "DEADLINE_EXCEEDED", FailureReason.TIMEOUT),
+        ("8", "RESOURCE_EXHAUSTED", FailureReason.RATE_LIMITED),
+    ],
+)
+async def test_a_failed_veo_operation_maps_its_rpc_code(
+    provider: GeminiProvider,
+    sim: GeminiSimulator,
+    rpc_code: str,
+    status: str,
+    reason: FailureReason,
+) -> None:
+    sim.config.fail_rate, sim.fail_code = 1.0, rpc_code
+    req = request(task=Task.TEXT_TO_VIDEO, model="gemini:veo-3.1-fast-generate-preview")
+    handle = await provider.submit(req, job_id="v3", webhook_url=None)
+    final = await until_done(provider, handle)
+    assert (final.state, final.error_reason, final.error_code) == (JobState.FAILED, reason, status)
+    assert status in final.message

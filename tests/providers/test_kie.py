@@ -21,7 +21,13 @@ from PIL import Image
 
 import storyreel
 from storyreel.config import ProviderSettings
-from storyreel.errors import InputError, ProviderAPIError, QuotaError, WebhookRejected
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    QuotaError,
+    WebhookRejected,
+)
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.kie import MODELS, KieProvider, nearest_ratio, validate_input
@@ -200,7 +206,57 @@ async def test_a_failed_task_reports_fail_code_and_message(
     )
     final = (await until_done(provider, handle))[-1]
     assert final.state is JobState.FAILED
-    assert (final.message, final.error_reason) == ("simulated model failure", "500")
+    assert final.message == "simulated model failure (failCode 500)"
+    assert (final.error_reason, final.error_code) == (FailureReason.PROVIDER_DOWN, "500")
+    await provider.aclose()
+
+
+#: A failed task's ``failCode`` and ``failMsg`` -> reason.
+FAILED_TASKS = [
+    ("500", "internal error", FailureReason.PROVIDER_DOWN),
+    ("501", "generation failed", FailureReason.MODEL_FAILED),
+    ("422", "image_urls: file could not be read", FailureReason.INPUT),
+    ("400", "Your content was flagged as sensitive, please modify it", FailureReason.SAFETY),
+    ("455", "service under maintenance", FailureReason.PROVIDER_DOWN),
+]
+
+
+@pytest.mark.parametrize(("code", "message", "reason"), FAILED_TASKS)
+async def test_a_failed_task_maps_its_fail_code(
+    suite: SimulatorSuite,
+    sim: KieSimulator,
+    tmp_path: Path,
+    code: str,
+    message: str,
+    reason: FailureReason,
+) -> None:
+    suite.config.fail_rate = 1.0
+    sim.fail_code, sim.fail_message = code, message
+    provider = make_provider(suite, tmp_path)
+    handle = await provider.submit(
+        GenerationRequest(task=Task.TEXT_TO_IMAGE, model=T2I, prompt="x"),
+        job_id="j",
+        webhook_url=None,
+    )
+    final = (await until_done(provider, handle))[-1]
+    assert (final.error_reason, final.error_code) == (reason, code)
+    assert message in final.message
+    await provider.aclose()
+
+
+async def test_a_finished_task_reports_cost_time(
+    suite: SimulatorSuite, sim: KieSimulator, tmp_path: Path
+) -> None:
+    sim.usage = {"costTime": 12345}
+    provider = make_provider(suite, tmp_path)
+    handle = await provider.submit(
+        GenerationRequest(task=Task.TEXT_TO_IMAGE, model=T2I, prompt="x"),
+        job_id="j",
+        webhook_url=None,
+    )
+    final = (await until_done(provider, handle))[-1]
+    assert final.state is JobState.SUCCEEDED and final.usage is not None
+    assert (final.usage.gpu_seconds, final.usage.count) == (12.345, 1)
     await provider.aclose()
 
 
@@ -217,6 +273,7 @@ async def test_codes_in_http_200_bodies_are_errors(
     with pytest.raises(ProviderAPIError, match="aspect_ratio") as invalid:
         await provider.submit(bad, job_id="j", webhook_url=None)
     assert invalid.value.status == 422 and not invalid.value.retryable
+    assert invalid.value.reason is FailureReason.INPUT and not invalid.value.reason.fails_over
     sim.burst_429 = 1
     with pytest.raises(ProviderAPIError) as limited:
         await provider.submit(req, job_id="j", webhook_url=None)
@@ -233,9 +290,24 @@ def test_codes_in_http_statuses_and_bodies(tmp_path: Path) -> None:
     provider = offline_provider(tmp_path)
     with pytest.raises(QuotaError):
         provider.envelope(httpx2.Response(200, json={"code": 402, "msg": "Insufficient credits"}))
-    for code, retryable in ((455, True), (500, True), (501, False), (505, False)):
+    codes = [
+        (401, False, FailureReason.AUTH),
+        (404, False, FailureReason.INPUT),
+        (422, False, FailureReason.INPUT),
+        (429, True, FailureReason.RATE_LIMITED),
+        (455, True, FailureReason.PROVIDER_DOWN),
+        (500, True, FailureReason.PROVIDER_DOWN),
+        (501, False, FailureReason.MODEL_FAILED),
+        (505, False, FailureReason.INPUT),
+    ]
+    for code, retryable, reason in codes:
         error = provider.error_from_response(httpx2.Response(200, json={"code": code, "msg": "m"}))
-        assert (error.status, error.retryable) == (code, retryable)
+        assert (error.status, error.retryable, error.reason, error.code) == (
+            code,
+            retryable,
+            reason,
+            str(code),
+        )
     http_only = provider.error_from_response(
         httpx2.Response(503, headers={"retry-after": "3"}, text="upstream down")
     )

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from storyreel.config import ProviderSettings
-from storyreel.errors import InputError
+from storyreel.errors import FailureReason, InputError
 from storyreel.media.images import image_to_png
 from storyreel.media.probe import probe_video
 from storyreel.providers.base import ProviderContext
@@ -103,7 +103,8 @@ async def test_vanished_output_fails_the_job(tmp_path: Path) -> None:
     handle = await provider.submit(panel(), job_id="J", webhook_url=None)
     Path(handle.data["outputs"][0]).unlink()
     status = await provider.poll(handle)
-    assert status.state is JobState.FAILED and status.error_reason == "output_missing"
+    assert status.state is JobState.FAILED and status.error_code == "output_missing"
+    assert status.error_reason is FailureReason.UNKNOWN
 
 
 def test_capability_checks(tmp_path: Path) -> None:

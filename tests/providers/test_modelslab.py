@@ -16,6 +16,7 @@ from PIL import Image
 
 from storyreel.config import ProviderSettings
 from storyreel.errors import (
+    FailureReason,
     InputError,
     ProviderAPIError,
     ProviderJobError,
@@ -246,17 +247,19 @@ async def test_errors_inside_http_200_and_with_documented_codes(
         with pytest.raises(ProviderAPIError, match="Invalid Api Key") as caught:
             await wrong.submit(request("sdxl"), job_id="j", webhook_url=None)
         assert caught.value.status == 401 and not caught.value.retryable
+        assert caught.value.reason is FailureReason.AUTH
     await wrong.aclose()
     provider = make_provider(suite, tmp_path)
     bad = request("veo-3.1", Task.TEXT_TO_VIDEO, extra={"modelslab": {"duration": "7"}})
     sim.error_http_status = 200
     with pytest.raises(ProviderJobError, match="duration is invalid") as job_error:
         await provider.submit(bad, job_id="j", webhook_url=None)
-    assert job_error.value.reason == "invalid_input"
+    assert (job_error.value.reason, job_error.value.code) == (FailureReason.INPUT, "validation")
     sim.error_http_status = 400
     with pytest.raises(ProviderAPIError, match="duration is invalid") as api_error:
         await provider.submit(bad, job_id="j", webhook_url=None)
     assert api_error.value.status == 400 and not api_error.value.retryable
+    assert api_error.value.reason is FailureReason.INPUT
     assert isinstance(
         provider.api_error({"status": "error", "message": "Insufficient credits"}), QuotaError
     )
@@ -289,8 +292,8 @@ async def test_failed_jobs_report_the_message(
     assert ("messege" in fetched) is misspelled
     assert fetched["status"] == ("error" if misspelled else "failed")
     status = await provider.poll(handle)
-    assert status.state is JobState.FAILED and status.error_reason == "model_error"
-    assert "simulated model failure" in status.message
+    assert status.state is JobState.FAILED and status.error_reason is FailureReason.MODEL_FAILED
+    assert "simulated model failure" in status.message and status.error_code == "failed"
     with pytest.raises(ProviderJobError):
         await provider.result(handle)
 
@@ -346,3 +349,39 @@ def test_envelope_helpers(provider: ModelsLabProvider) -> None:
     artifact = provider._artifact(handle, 0, base64.b64encode(png).decode(), "image")
     assert artifact.mime == "image/png" and artifact.path is not None
     assert artifact.path.read_bytes() == png
+
+
+#: How a ModelsLab job fails (its flag, its message) -> reason and code.
+FAILED_JOBS = [
+    ("nsfw_content_detected", "simulated model failure", FailureReason.SAFETY),
+    (None, "NSFW content detected in the image", FailureReason.SAFETY),
+    (None, "request timeout, please retry", FailureReason.TIMEOUT),
+    (None, "Server Error", FailureReason.PROVIDER_DOWN),
+    (None, "out of memory", FailureReason.MODEL_FAILED),
+]
+
+
+@pytest.mark.parametrize(("code", "message", "reason"), FAILED_JOBS)
+async def test_a_failed_job_maps_its_flag_and_message(
+    provider: ModelsLabProvider,
+    sim: ModelsLabSimulator,
+    code: str | None,
+    message: str,
+    reason: FailureReason,
+) -> None:
+    sim.config.fail_rate, sim.fail_code, sim.fail_message = 1.0, code, message
+    handle = await provider.submit(request("sdxl"), job_id="j", webhook_url=None)
+    status = await until_done(provider, handle)
+    assert status.state is JobState.FAILED and status.error_reason is reason
+    assert status.error_code and status.error_code in status.message
+
+
+@pytest.mark.parametrize("instant", [False, True])
+async def test_a_finished_job_reports_generation_time(
+    provider: ModelsLabProvider, sim: ModelsLabSimulator, instant: bool
+) -> None:
+    sim.instant_images, sim.usage = instant, {"generationTime": 31.2}
+    handle = await provider.submit(request("anything-v5"), job_id="j", webhook_url=None)
+    status = await until_done(provider, handle)
+    assert status.state is JobState.SUCCEEDED and status.usage is not None
+    assert (status.usage.gpu_seconds, status.usage.count) == (31.2, 1)

@@ -12,7 +12,13 @@ import httpx2
 import pytest
 from PIL import Image
 
-from storyreel.errors import InputError, ProviderAPIError, ProviderJobError, QuotaError
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    ProviderJobError,
+    QuotaError,
+)
 from storyreel.media.images import image_to_png
 from storyreel.media.probe import probe_video
 from storyreel.providers.base import ProviderContext
@@ -178,8 +184,11 @@ async def test_generation_defaults_to_low_quality_and_keeps_usage(
         "output_format": "png",
     }
     assert handle.request_id.startswith("req_")
-    assert handle.data["usage"]["output_tokens"] == 800  # 2 x 400 low-quality tokens
-    assert (await provider.poll(handle)).state is JobState.SUCCEEDED
+    polled = await provider.poll(handle)
+    assert polled.state is JobState.SUCCEEDED and polled.usage is not None
+    text_tokens = 5  # 4 prompt words x 4 // 3
+    assert (polled.usage.input_tokens, polled.usage.output_tokens) == (text_tokens, 800)
+    assert polled.usage.count == 2
     artifacts = await provider.result(handle)
     assert len(artifacts) == 2
     for artifact in artifacts:
@@ -211,6 +220,7 @@ async def test_a_mask_of_another_size_is_the_providers_400(provider: OpenAIProvi
             request(task=Task.INPAINT, references=refs), job_id="j", webhook_url=None
         )
     assert caught.value.status == 400 and not caught.value.retryable
+    assert caught.value.reason is FailureReason.INPUT and not caught.value.reason.fails_over
 
 
 async def test_a_size_the_model_does_not_render_is_refused_with_param_size(
@@ -224,7 +234,7 @@ async def test_a_size_the_model_does_not_render_is_refused_with_param_size(
 async def test_moderation_is_a_job_failure_with_reason_safety(provider: OpenAIProvider) -> None:
     with pytest.raises(ProviderJobError) as caught:
         await provider.submit(request(prompt="BLOCKME please"), job_id="j", webhook_url=None)
-    assert caught.value.reason == "safety"
+    assert (caught.value.reason, caught.value.code) == (FailureReason.SAFETY, "moderation_blocked")
     assert "moderation_blocked" in caught.value.message
 
 
@@ -235,10 +245,12 @@ async def test_rate_limits_retry_but_an_empty_quota_does_not(
     with pytest.raises(ProviderAPIError) as limited:
         await provider.submit(request(), job_id="j", webhook_url=None)
     assert limited.value.retryable and limited.value.retry_after == pytest.approx(0.02)
+    assert limited.value.reason is FailureReason.RATE_LIMITED
     sim.quota_exhausted = True
     with pytest.raises(QuotaError) as broke:
         await provider.submit(request(), job_id="j", webhook_url=None)
     assert not broke.value.retryable and "quota" in broke.value.message
+    assert (broke.value.reason, broke.value.code) == (FailureReason.QUOTA, "insufficient_quota")
     assert sum(sim.submissions.values()) == 0
 
 
@@ -247,6 +259,7 @@ async def test_a_wrong_key_is_final(tmp_path: Path, suite: SimulatorSuite) -> No
     with pytest.raises(ProviderAPIError, match="Incorrect API key") as caught:
         await provider.submit(request(), job_id="j", webhook_url=None)
     assert caught.value.status == 401 and not caught.value.retryable
+    assert caught.value.reason is FailureReason.AUTH
     await provider.aclose()
 
 
@@ -299,4 +312,54 @@ async def test_a_moderated_video_fails_with_reason_safety(provider: OpenAIProvid
     handle = await provider.submit(req, job_id="v3", webhook_url=None)
     final = (await until_done(provider, handle))[-1]
     assert final.state is JobState.FAILED
-    assert final.error_reason == "safety" and "moderation" in final.message
+    assert (final.error_reason, final.error_code) == (FailureReason.SAFETY, "moderation_blocked")
+    assert "moderation" in final.message
+
+
+@pytest.mark.parametrize(
+    ("code", "reason"),
+    [
+        ("moderation_blocked", FailureReason.SAFETY),
+        ("content_policy_violation", FailureReason.SAFETY),
+        ("video_generation_failed", FailureReason.MODEL_FAILED),
+        ("server_error", FailureReason.PROVIDER_DOWN),
+    ],
+)
+async def test_a_failed_video_maps_its_code(
+    provider: OpenAIProvider, sim: OpenAISimulator, code: str, reason: FailureReason
+) -> None:
+    sim.config.fail_rate, sim.fail_code = 1.0, code
+    req = request(task=Task.TEXT_TO_VIDEO, model="openai:sora-2", prompt="a harbour")
+    handle = await provider.submit(req, job_id="v4", webhook_url=None)
+    final = (await until_done(provider, handle))[-1]
+    assert (final.state, final.error_reason, final.error_code) == (JobState.FAILED, reason, code)
+
+
+async def test_a_finished_video_reports_the_seconds_rendered(
+    provider: OpenAIProvider, sim: OpenAISimulator
+) -> None:
+    sim.usage = {"seconds": "12"}  # asked for 4; OpenAI reports what it rendered
+    req = request(task=Task.TEXT_TO_VIDEO, model="openai:sora-2", prompt="a harbour")
+    handle = await provider.submit(req, job_id="v5", webhook_url=None)
+    final = (await until_done(provider, handle))[-1]
+    assert final.state is JobState.SUCCEEDED and final.usage is not None
+    assert (final.usage.seconds, final.usage.width, final.usage.height) == (12.0, 1280, 720)
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "error_type", "reason"),
+    [
+        (400, "moderation_blocked", "invalid_request_error", FailureReason.SAFETY),
+        (400, "invalid_value", "invalid_request_error", FailureReason.INPUT),
+        (401, "invalid_api_key", "invalid_request_error", FailureReason.AUTH),
+        (429, "rate_limit_exceeded", "requests", FailureReason.RATE_LIMITED),
+        (429, "insufficient_quota", "insufficient_quota", FailureReason.QUOTA),
+        (500, None, "server_error", FailureReason.PROVIDER_DOWN),
+    ],
+)
+def test_error_bodies_map_to_reasons(
+    provider: OpenAIProvider, status: int, code: str | None, error_type: str, reason: FailureReason
+) -> None:
+    body = {"error": {"message": "m", "type": error_type, "param": None, "code": code}}
+    error = provider.error_from_response(httpx2.Response(status, json=body))
+    assert (error.reason, error.code) == (reason, code)

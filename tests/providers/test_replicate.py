@@ -24,7 +24,7 @@ from PIL import Image
 import storyreel.catalog
 import storyreel.providers.replicate as replicate_module
 from storyreel.config import ProviderSettings
-from storyreel.errors import InputError, ProviderAPIError, WebhookRejected
+from storyreel.errors import FailureReason, InputError, ProviderAPIError, WebhookRejected
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.replicate import ReplicateProvider, mime_of, status_of
@@ -335,6 +335,7 @@ async def test_cancel_and_cancel_after(suite: SimulatorSuite, tmp_path: Path) ->
     await provider.cancel(handle)
     status = await provider.poll(handle)
     assert status.state is JobState.CANCELED
+    assert (status.error_reason, status.error_code) == (FailureReason.CANCELED, "canceled")
     await provider.cancel(handle)  # already finished: answered with the object, no error
     await provider.cancel(Handle(provider="replicate", request_id="nosuchprediction"))
 
@@ -344,7 +345,7 @@ async def test_cancel_and_cancel_after(suite: SimulatorSuite, tmp_path: Path) ->
     )
     assert await settle(deadline, aborted) is JobState.FAILED
     status = await deadline.poll(aborted)
-    assert status.error_reason == "aborted"
+    assert (status.error_reason, status.error_code) == (FailureReason.TIMEOUT, "aborted")
     raw = (await deadline.call("GET", f"/v1/predictions/{aborted.request_id}")).json()
     assert raw["status"] == "aborted" and raw["deadline"]
     await provider.aclose()
@@ -361,7 +362,8 @@ async def test_failures_and_errors(suite: SimulatorSuite, tmp_path: Path) -> Non
     )
     assert await settle(provider, handle) is JobState.FAILED
     status = await provider.poll(handle)
-    assert status.error_reason == "model_error" and status.message
+    assert (status.error_reason, status.error_code) == (FailureReason.MODEL_FAILED, "model_error")
+    assert status.message
     suite.config.fail_rate = 0.0
 
     gone = f"{sims.mount_url()}/v1/files/doesnotexist"
@@ -371,7 +373,11 @@ async def test_failures_and_errors(suite: SimulatorSuite, tmp_path: Path) -> Non
         webhook_url=None,
     )
     assert await settle(provider, lama) is JobState.FAILED
-    assert (await provider.poll(lama)).error_reason == "invalid_input"
+    invalid_input = await provider.poll(lama)
+    assert (invalid_input.error_reason, invalid_input.error_code) == (
+        FailureReason.INPUT,
+        "input_validation",
+    )
 
     with pytest.raises(ProviderAPIError) as invalid:
         await provider.submit(
@@ -441,7 +447,8 @@ async def test_outputs_removed_after_the_ttl(suite: SimulatorSuite, tmp_path: Pa
     assert await settle(provider, handle) is JobState.SUCCEEDED
     suite.config.output_ttl = 0.0
     status = await provider.poll(handle)
-    assert status.state is JobState.FAILED and status.error_reason == "data_removed"
+    assert status.state is JobState.FAILED and status.error_code == "data_removed"
+    assert status.error_reason is FailureReason.TIMEOUT
     raw = (await provider.call("GET", f"/v1/predictions/{handle.request_id}")).json()
     assert raw["data_removed"] is True and raw["output"] is None
     with pytest.raises(ProviderAPIError):
@@ -640,7 +647,7 @@ def test_pure_helpers() -> None:
     assert running.state is JobState.RUNNING and running.progress == 0.45
     assert status_of({"status": "canceled"}).state is JobState.CANCELED
     safety = status_of({"status": "failed", "error": "NSFW content detected"})
-    assert safety.state is JobState.FAILED and safety.error_reason == "safety"
+    assert safety.state is JobState.FAILED and safety.error_reason is FailureReason.SAFETY
     with pytest.raises(ProviderAPIError):
         status_of({"status": "exploded"})
     assert mime_of("https://replicate.delivery/a/out-0.webp?x=1") == "image/webp"
@@ -668,3 +675,50 @@ async def test_data_uri_outputs_become_scratch_files(tmp_path: Path) -> None:
     (artifact,) = await provider.result(handle)
     assert artifact.mime == "image/png" and artifact.path is not None
     assert artifact.path.read_bytes() == png
+
+
+#: A failed prediction's ``error`` text (Replicate has no codes) -> reason and code.
+PREDICTION_ERRORS = [
+    ("Prediction input failed validation: prompt is required", FailureReason.INPUT),
+    (
+        "NSFW content detected. Try running it again, or try a different prompt.",
+        FailureReason.SAFETY,
+    ),
+    ("Prediction timed out", FailureReason.TIMEOUT),
+    ("CUDA out of memory. Tried to allocate 2.00 GiB", FailureReason.MODEL_FAILED),
+]
+
+
+@pytest.mark.parametrize(("error", "reason"), PREDICTION_ERRORS)
+async def test_a_failed_prediction_maps_its_error(
+    suite: SimulatorSuite, tmp_path: Path, error: str, reason: FailureReason
+) -> None:
+    sim = sim_of(suite)
+    suite.config.fail_rate, sim.fail_message = 1.0, error
+    sim.usage = {"predict_time": 4.25}
+    provider = make_provider(suite, tmp_path, prefer_wait="0")
+    handle = await provider.submit(
+        request("black-forest-labs/flux-schnell"), job_id="f", webhook_url=None
+    )
+    assert await settle(provider, handle) is JobState.FAILED
+    status = await provider.poll(handle)
+    assert status.error_reason is reason and status.message == error
+    # A failed run is billed for its GPU time too.
+    assert status.usage is not None and status.usage.gpu_seconds == 4.25
+    await provider.aclose()
+
+
+@pytest.mark.parametrize("prefer_wait", ["0", "5"])
+async def test_a_finished_prediction_reports_predict_time(
+    suite: SimulatorSuite, tmp_path: Path, prefer_wait: str
+) -> None:
+    """Polled, or settled by the blocking create and read from the handle."""
+    sim_of(suite).usage = {"predict_time": 7.5}
+    provider = make_provider(suite, tmp_path, prefer_wait=prefer_wait)
+    handle = await provider.submit(
+        request("black-forest-labs/flux-schnell"), job_id="p", webhook_url=None
+    )
+    assert await settle(provider, handle) is JobState.SUCCEEDED
+    status = await provider.poll(handle)
+    assert status.usage is not None and status.usage.gpu_seconds == 7.5
+    await provider.aclose()

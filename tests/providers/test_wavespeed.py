@@ -18,7 +18,13 @@ from PIL import Image
 
 import storyreel
 from storyreel.config import ProviderSettings
-from storyreel.errors import InputError, ProviderAPIError, QuotaError, WebhookRejected
+from storyreel.errors import (
+    FailureReason,
+    InputError,
+    ProviderAPIError,
+    QuotaError,
+    WebhookRejected,
+)
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.types import (
@@ -215,7 +221,51 @@ async def test_a_failed_prediction_is_a_failed_status_not_an_error(
     handle = await provider.submit(req, job_id="j", webhook_url=None)
     final = (await until_done(provider, handle))[-1]
     assert final.state is JobState.FAILED
-    assert final.message == "simulated model failure" and final.error_reason == "model_error"
+    assert final.message == "simulated model failure (failed)"
+    assert final.error_reason is FailureReason.MODEL_FAILED
+    await provider.aclose()
+
+
+FAILED_PREDICTIONS = [
+    ("The content was flagged as potentially sensitive", FailureReason.SAFETY, "sensitive_content"),
+    ("NSFW content detected in the output", FailureReason.SAFETY, "sensitive_content"),
+    ("inference timed out after 600s", FailureReason.TIMEOUT, "timeout"),
+    ("CUDA error: an illegal memory access", FailureReason.MODEL_FAILED, "failed"),
+]
+
+
+@pytest.mark.parametrize(("error", "reason", "code"), FAILED_PREDICTIONS)
+async def test_a_failed_prediction_maps_its_error(
+    suite: SimulatorSuite,
+    sim: WaveSpeedSimulator,
+    tmp_path: Path,
+    error: str,
+    reason: FailureReason,
+    code: str,
+) -> None:
+    suite.config.fail_rate, sim.fail_message = 1.0, error
+    provider = make_provider(suite, tmp_path)
+    req = GenerationRequest(
+        task=Task.TEXT_TO_IMAGE, model="wavespeed:bytedance/seedream-v4.5", prompt="x"
+    )
+    handle = await provider.submit(req, job_id="j", webhook_url=None)
+    final = (await until_done(provider, handle))[-1]
+    assert (final.error_reason, final.error_code) == (reason, code)
+    await provider.aclose()
+
+
+async def test_a_finished_prediction_reports_inference_time(
+    suite: SimulatorSuite, sim: WaveSpeedSimulator, tmp_path: Path
+) -> None:
+    sim.usage = {"inference": 18500}
+    provider = make_provider(suite, tmp_path)
+    req = GenerationRequest(
+        task=Task.TEXT_TO_IMAGE, model="wavespeed:bytedance/seedream-v4.5", prompt="x"
+    )
+    handle = await provider.submit(req, job_id="j", webhook_url=None)
+    final = (await until_done(provider, handle))[-1]
+    assert final.state is JobState.SUCCEEDED and final.usage is not None
+    assert (final.usage.gpu_seconds, final.usage.count) == (18.5, 1)
     await provider.aclose()
 
 
@@ -230,10 +280,12 @@ async def test_errors_map_to_retryable_or_final(
     with pytest.raises(ProviderAPIError) as auth:
         await wrong.submit(req, job_id="j", webhook_url=None)
     assert auth.value.status == 401 and not auth.value.retryable
+    assert auth.value.reason is FailureReason.AUTH
     bad = req.model_copy(update={"extra": {"wavespeed": {"size": "64*64"}}})
     with pytest.raises(ProviderAPIError, match="out of range") as invalid:
         await provider.submit(bad, job_id="j", webhook_url=None)
     assert invalid.value.status == 400 and not invalid.value.retryable
+    assert invalid.value.reason is FailureReason.INPUT
     sim.burst_429 = 1
     with pytest.raises(ProviderAPIError) as limited:
         await provider.submit(req, job_id="j", webhook_url=None)

@@ -163,6 +163,9 @@ class AimlApiSimulator(Simulator):
         job.extra["answer"] = answer
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages) + 3
         completion_tokens = len(answer.split())
+        finish, refusal = "stop", None
+        if self.fail_code:  # a refused answer: no content, the finish_reason (and refusal) say why
+            answer, finish, refusal = "", self.fail_code, self.fail_message
         self._spend("text")
         return JSONResponse(
             {
@@ -173,8 +176,8 @@ class AimlApiSimulator(Simulator):
                 "choices": [
                     {
                         "index": 0,
-                        "message": {"role": "assistant", "content": answer, "refusal": None},
-                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": answer, "refusal": refusal},
+                        "finish_reason": finish,
                         "logprobs": None,
                     }
                 ],

@@ -151,6 +151,13 @@ class Simulator:
         self.answers_lost = 0
         self.answer_delay = 0.0  # faults.LoseAnswer: seconds a billed submit's answer waits
         self.own_fail_rate: float | None = None  # this provider's, instead of the suite's
+        #: How a failed job fails: the provider's own error code and message (each
+        #: simulator puts them where its API does; None: the simulator's default).
+        self.fail_code: str | None = None
+        self.fail_message: str | None = None
+        #: What the provider reports it measured, overriding the simulator's own figures
+        #: (``predict_time``, ``seconds``, ...): real runs differ from catalog assumptions.
+        self.usage: dict[str, Any] = {}
         self.uploads = 0
         self.rng = random.Random(config.seed)
         self.http = httpx2.AsyncClient(timeout=10.0)
@@ -176,6 +183,30 @@ class Simulator:
         raise NotImplementedError
 
     # -- shared behaviour --------------------------------------------------------------
+
+    def configure_faults(self, body: dict[str, Any]) -> None:
+        """``/_sim/config`` keys for this provider: ``burst_429``, ``lose_answer`` (the next
+        N billed submits never get their answer), ``answer_delay`` (billed submits answered
+        that many seconds late), ``fail_rate`` (with ``provider``: this provider's only),
+        ``fail_code``, ``fail_message``, ``usage``."""
+        if "burst_429" in body:
+            self.burst_429 = int(body["burst_429"])
+        if "lose_answer" in body:
+            self.lose_answers = int(body["lose_answer"])
+        if "answer_delay" in body:
+            self.answer_delay = float(body["answer_delay"])
+        if "fail_rate" in body and body.get("provider"):
+            self.own_fail_rate = float(body["fail_rate"])
+        for key in ("fail_code", "fail_message"):
+            if key in body:
+                setattr(self, key, None if body[key] is None else str(body[key]))
+        if "usage" in body:
+            self.usage = dict(body["usage"] or {})
+
+    def fail_code_of(self, job: SimJob, default: str) -> str:
+        """The provider code a failed job reports: the configured one, else ``default``."""
+        code = job.extra.get("fail_code")
+        return str(code) if code else default
 
     def mount_url(self) -> str:
         return f"{self.base_url}/{self.name}"
@@ -244,7 +275,8 @@ class Simulator:
             job.logs.append("model loaded")
             await asyncio.sleep(job.latency * 0.9)
             if job.will_fail:
-                job.error = "simulated model failure"
+                job.error = self.fail_message or "simulated model failure"
+                job.extra.setdefault("fail_code", self.fail_code)
                 job.state = "failed"
             else:
                 job.outputs = await self._render(job)

@@ -151,13 +151,23 @@ class FalSimulator(Simulator):
         body |= {
             "status": "COMPLETED",
             "logs": entries,
-            "metrics": {"inference_time": round((job.finished or 0) - (job.started or 0), 3)},
+            "metrics": {"inference_time": self.inference_time(job)},
         }
         if job.state == "failed":
-            body |= {"error": job.error, "error_type": "runner_disconnected"}
+            body |= {
+                "error": job.error,
+                "error_type": self.fail_code_of(job, "runner_disconnected"),
+            }
         elif job.state == "canceled":
             body |= {"error": "Request was cancelled", "error_type": "request_cancelled"}
         return body
+
+    def inference_time(self, job: SimJob) -> float:
+        """GPU seconds fal reports: the job's own run time unless ``usage`` overrides it."""
+        configured = self.usage.get("inference_time")
+        if isinstance(configured, int | float):
+            return float(configured)
+        return round((job.finished or 0) - (job.started or 0), 3)
 
     async def status(self, request: Request) -> Response:
         await self.record(request)
@@ -214,7 +224,7 @@ class FalSimulator(Simulator):
                 {
                     "loc": ["body"],
                     "msg": job.error or "Request was cancelled",
-                    "type": "model_error",
+                    "type": self.fail_code_of(job, "model_error"),
                 }
             ]
             return _json({"detail": detail}, 422, request_id=job.id)

@@ -14,7 +14,10 @@ Validation follows D.4: ``imageConfig`` takes only ``aspectRatio`` and ``imageSi
 Switches in the prompt, for tests and SDK checks: ``BLOCKME`` -> ``finishReason:
 IMAGE_SAFETY`` with no image (a Veo job: every sample filtered, ``raiMediaFilteredCount``);
 ``PROMPTBLOCK`` -> ``promptFeedback.blockReason: PROHIBITED_CONTENT`` and no candidates;
-``NOIMAGE`` -> ``finishReason: NO_IMAGE`` with only a text part.
+``NOIMAGE`` -> ``finishReason: NO_IMAGE`` with only a text part; ``FINISH=<REASON>`` ->
+that finishReason (``RECITATION``, ``OTHER``, ...) with no image. ``usage`` overrides
+``candidatesTokenCount``/``thoughtsTokenCount``; ``fail_code`` is a failed Veo operation's
+gRPC code (default 13, INTERNAL).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import secrets
 from io import BytesIO
 from typing import Any
@@ -52,6 +56,7 @@ from .suite import register
 BLOCK_MARKER = "BLOCKME"
 PROMPT_BLOCK_MARKER = "PROMPTBLOCK"
 NO_IMAGE_MARKER = "NOIMAGE"
+FINISH_MARKER = re.compile(r"FINISH=([A-Z_]+)")
 #: Pixel sizes at 1K per aspect ratio (2K doubles them, 4K quadruples them).
 BASE_SIZES = {
     "1:1": (1024, 1024),
@@ -350,6 +355,8 @@ class GeminiSimulator(Simulator):
             parts, finish = [], "IMAGE_SAFETY"
         elif NO_IMAGE_MARKER in prompt:
             parts, finish = [{"text": "I can't draw that, but I can describe it."}], "NO_IMAGE"
+        elif marker := FINISH_MARKER.search(prompt):
+            parts, finish = [], marker.group(1)
         else:
             if model.startswith("gemini-3"):  # thinking models show interim drafts
                 draft = base64.b64encode(_tiny_png()).decode()
@@ -367,8 +374,13 @@ class GeminiSimulator(Simulator):
                     "thoughtSignature": base64.b64encode(secrets.token_bytes(16)).decode(),
                 }
             )
-        usage["candidatesTokenCount"] = 1120 if finish == "STOP" else 0
+        usage["candidatesTokenCount"] = int(
+            self.usage.get("candidatesTokenCount", 1120 if finish == "STOP" else 0)
+        )
         usage["totalTokenCount"] += usage["candidatesTokenCount"]
+        if "thoughtsTokenCount" in self.usage:
+            usage["thoughtsTokenCount"] = int(self.usage["thoughtsTokenCount"])
+            usage["totalTokenCount"] += usage["thoughtsTokenCount"]
         return JSONResponse(
             {
                 "candidates": [
@@ -478,7 +490,8 @@ class GeminiSimulator(Simulator):
             return JSONResponse(operation)  # proto3 JSON leaves out ``done: false``
         operation["done"] = True
         if job.state != "succeeded":
-            operation["error"] = {"code": 13, "message": job.error or "Video generation failed."}
+            code = int(self.fail_code_of(job, "13"))
+            operation["error"] = {"code": code, "message": job.error or "Video generation failed."}
             return JSONResponse(operation)
         response: dict[str, Any]
         if BLOCK_MARKER in job.body["prompt"]:

@@ -131,9 +131,11 @@ class KieSimulator(Simulator):
             "state": _STATE[job.state],
             "param": job.extra.get("param", ""),
             "resultJson": result,
-            "failCode": "500" if failed else "",
+            "failCode": self.fail_code_of(job, "500") if failed else "",
             "failMsg": (job.error or "task cancelled") if failed else "",
-            "costTime": _ms((job.finished or 0) - (job.started or 0)) if job.done else None,
+            "costTime": self.usage.get("costTime", _ms((job.finished or 0) - (job.started or 0)))
+            if job.done
+            else None,
             "completeTime": _ms(job.finished),
             "createTime": _ms(job.created),
             "updateTime": _ms(job.finished or job.started or job.created),

@@ -164,7 +164,7 @@ class ModelsLabSimulator(Simulator):
             proxy = {str(i): url for i, url in enumerate(job.outputs)}
         return {
             "status": "success",
-            "generationTime": round((job.finished or time.time()) - job.created, 3),
+            "generationTime": self.generation_time(job),
             "id": int(job.id),
             "output": list(job.outputs),
             "proxy_links": proxy,
@@ -175,15 +175,25 @@ class ModelsLabSimulator(Simulator):
             "future_links": [],
         }
 
+    def generation_time(self, job: SimJob) -> float:
+        """``generationTime``: the job's wall time unless ``usage`` sets what was measured."""
+        configured = self.usage.get("generationTime")
+        if isinstance(configured, int | float):
+            return float(configured)
+        return round((job.finished or time.time()) - job.created, 3)
+
     def failure_body(self, job: SimJob) -> dict[str, Any]:
         v6 = job.extra["prefix"].startswith("/api/v6/")
-        return {
+        body: dict[str, Any] = {
             "status": "error" if v6 else "failed",
             "id": int(job.id),
             "messege" if v6 else "message": f"Processing failed: {job.error or 'unknown'}",
             "track_id": job.extra.get("track_id"),
             "output": [],
         }
+        if job.extra.get("fail_code") == "nsfw_content_detected":
+            body["nsfw_content_detected"] = True  # the safety checker flagged the output
+        return body
 
     def job_body(self, job: SimJob) -> dict[str, Any]:
         if job.state == "succeeded":
@@ -302,7 +312,7 @@ class ModelsLabSimulator(Simulator):
                 "status": "success",
                 "id": job.id,
                 "output": list(job.outputs),
-                "generationTime": round((job.finished or time.time()) - job.created, 3),
+                "generationTime": self.generation_time(job),
                 "track_id": job.extra.get("track_id"),
                 "meta": self._meta(job),
             }

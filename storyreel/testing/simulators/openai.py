@@ -451,7 +451,7 @@ class OpenAISimulator(Simulator):
         out_tokens = OUTPUT_TOKENS.get(params["size"], OUTPUT_TOKENS["1024x1024"])
         text_tokens = max(1, len(params["prompt"].split()) * 4 // 3)
         image_tokens = inputs * IMAGE_TOKENS_PER_INPUT
-        output = out_tokens[params["quality"]] * params["n"]
+        output = int(self.usage.get("output_tokens", out_tokens[params["quality"]] * params["n"]))
         return self._json(
             {
                 "created": int(time.time()),
@@ -569,7 +569,7 @@ class OpenAISimulator(Simulator):
         elif job.state == "failed":
             status, progress = "failed", 100
             error = job.extra.get("error") or {
-                "code": "video_generation_failed",
+                "code": self.fail_code_of(job, "video_generation_failed"),
                 "message": job.error or "Video generation failed.",
             }
         return {
@@ -583,7 +583,8 @@ class OpenAISimulator(Simulator):
             "expires_at": expires_at,
             "prompt": job.body["prompt"],
             "size": job.body["size"],
-            "seconds": job.body["seconds"],
+            # What was rendered; ``usage["seconds"]`` makes it differ from what was asked.
+            "seconds": str(self.usage.get("seconds", job.body["seconds"])),
             "remixed_from_video_id": None,
             "error": error,
         }

@@ -128,14 +128,7 @@ class SimulatorSuite:
         self.files.ttl = self.config.output_ttl
         targets = [body["provider"]] if body.get("provider") else list(self.sims)
         for name in targets:
-            if "burst_429" in body:
-                self.sims[name].burst_429 = int(body["burst_429"])
-            if "lose_answer" in body:  # the next N billed submits never get their answer
-                self.sims[name].lose_answers = int(body["lose_answer"])
-            if "fail_rate" in body and body.get("provider"):  # this provider only
-                self.sims[name].own_fail_rate = float(body["fail_rate"])
-            if "answer_delay" in body:  # billed submits are answered this many s late
-                self.sims[name].answer_delay = float(body["answer_delay"])
+            self.sims[name].configure_faults(body)
         return JSONResponse({"ok": True})
 
     async def _reset(self, request: Request) -> JSONResponse:

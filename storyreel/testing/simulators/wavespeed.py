@@ -126,7 +126,11 @@ class WaveSpeedSimulator(Simulator):
             "status": _STATUS[job.state],
             "created_at": datetime.fromtimestamp(job.created, UTC).isoformat(),
             "error": error,
-            "timings": {"inference": round(((job.finished or 0) - (job.started or 0)) * 1000)}
+            "timings": {
+                "inference": self.usage.get(
+                    "inference", round(((job.finished or 0) - (job.started or 0)) * 1000)
+                )
+            }
             if job.done
             else {},
         }
