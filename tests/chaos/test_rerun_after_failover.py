@@ -9,6 +9,7 @@ jobs were not reusable and the re-run bought every shot again on fal.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -55,7 +56,9 @@ async def test_a_rerun_after_failovers_buys_nothing(tmp_path: Path) -> None:
         suite["fal"].own_fail_rate = 1.0
         data = tmp_path / "data"
         env = cli_env(data, **suite.env())
-        first = storyreel("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
+        first = await asyncio.to_thread(
+            storyreel, "story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path
+        )
         assert first.returncode == 0, first.stdout + first.stderr
         manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
         switches = manifest["failovers"]
@@ -72,7 +75,9 @@ async def test_a_rerun_after_failovers_buys_nothing(tmp_path: Path) -> None:
         rows = query(data, "SELECT count(*) FROM jobs")
 
         suite["fal"].own_fail_rate = 0.0
-        again = storyreel("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
+        again = await asyncio.to_thread(
+            storyreel, "story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path
+        )
         assert again.returncode == 0, again.stdout + again.stderr
         assert submissions(suite) == bought
         assert query(data, "SELECT count(*) FROM jobs") == rows
