@@ -8,9 +8,15 @@ import pytest
 from typer.testing import CliRunner
 
 from storyreel.catalog import CATALOG_FILE_ENV, Catalog
+from storyreel.catalog.pricing import format_usd
 from storyreel.cli import common
 from storyreel.cli.app import app
+from storyreel.config import Settings
+from storyreel.engine.pricing import estimate as engine_estimate
 from storyreel.providers.types import Task
+from storyreel.story.loader import parse_story
+from storyreel.story.planner import plan_story
+from storyreel.story.prompts import clip_request
 
 runner = CliRunner()
 
@@ -220,3 +226,32 @@ def test_cost_estimate_story_with_an_unknown_model(tmp_path: Path) -> None:
     code, _, err = invoke("cost", "estimate", "--story", str(story))
     assert code == 1
     assert err.startswith("error: tiny.yaml: shots 1, 2: unknown model 'fal:fal-ai/flux-9'")
+
+
+DURATIONS = (1, 2.5, 4, 5, 6, 7.5, 9, 12)
+
+
+@pytest.mark.parametrize("model", [m.id for m in Catalog.builtin().models(Task.IMAGE_TO_VIDEO)])
+def test_the_engine_prices_every_clip_as_cost_estimate_does(tmp_path: Path, model: str) -> None:
+    """For every animating model and shot lengths it can and cannot make exactly, the
+    engine's estimate of the clip job equals ``cost estimate --story``'s (a 2.5 s Veo shot
+    is a 4 s clip, $1.60, in both; it used to be $1.00 in the engine)."""
+    shots = "".join(f"      - {{action: Shot {d}, duration: {d}}}\n" for d in DURATIONS)
+    story = tmp_path / "clips.yaml"
+    story.write_text(
+        "title: Clips\nbeats:\n  - shots:\n" + shots + f"render: {{video_model: '{model}'}}\n"
+    )
+    code, out, err = invoke("cost", "estimate", "--story", str(story))
+    assert code == 0, err
+    rows = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in out.splitlines()
+        if line.startswith("│") and line.split("│")[1].strip().isdigit()
+    ]
+    assert len(rows) == len(DURATIONS)
+    parsed = parse_story(story.read_text())
+    for shot, row in zip(plan_story(parsed), rows, strict=True):
+        clip = clip_request(parsed, shot, panel_sha256="ab" * 32, model=model)
+        engine_usd = engine_estimate(Settings(), clip)
+        assert engine_usd is not None
+        assert row[4] == format_usd(engine_usd), (shot.duration, row)

@@ -1,6 +1,8 @@
-"""Every model in the catalog runs through storyreel against its provider's simulator, and
-its job's final cost is the catalog's estimate. This is what keeps the catalog's ids, the
-adapters' request mapping and the simulators' validation in agreement."""
+"""Every model in the catalog runs through storyreel against its provider's simulator; its
+job's estimate is what ``storyreel cost estimate`` says, and its final cost is the
+estimate unless the provider metered what this model is billed by (GPU seconds, tokens).
+This is what keeps the catalog's ids, the adapters' request mapping and the simulators'
+validation in agreement."""
 
 from __future__ import annotations
 
@@ -10,13 +12,13 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from storyreel.catalog import Catalog, ModelEntry
+from storyreel.catalog import Catalog, ModelEntry, billing
 from storyreel.config import Settings
 from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.media.images import image_to_png
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
+from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task, Usage
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig
 
@@ -89,5 +91,10 @@ async def test_every_catalog_model_runs_on_its_simulator(tmp_path: Path) -> None
             for model, job in submitted.items():
                 row = await jobs.get_job(engine.runtime.db, job.id)
                 assert row.outputs, model
-                assert row.estimate_usd is not None and row.cost_usd == row.estimate_usd, model
+                entry = catalog.resolve(model)
+                assert row.estimate_usd == catalog.estimate(request_for(entry, refs)), model
+                usage = Usage.model_validate(row.usage) if row.usage else None
+                metered = billing.metered_cost(entry, usage) if usage else None
+                expected = row.estimate_usd if metered is None else metered
+                assert row.cost_usd == expected, (model, row.usage)
                 assert row.failover_from is None and row.failover_to is None, model
