@@ -55,9 +55,7 @@ async def _money_notes(rt: Runtime, project_id: str) -> dict[str, Any]:
     must see both, in the manifest and the run summary."""
     async with rt.db.session() as session:
         rows = (
-            (await session.execute(select(Job).where(Job.project_id == project_id)))
-            .scalars()
-            .all()
+            (await session.execute(select(Job).where(Job.project_id == project_id))).scalars().all()
         )
     by_id = {job.id: job for job in rows}
     failovers = [

@@ -179,8 +179,14 @@ async def relink_shot(shot_id: str, column: str, job_id: str) -> None:
 
 @DBOS.workflow(name=WORKFLOW_NAME)
 async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
-    panels = await _run_children(await create_panel_jobs(project_id), "panel")
-    clips = await _run_children(await create_clip_jobs(project_id, panels), "clip")
+    """The run's manifest, or ``{"stopped": {"kind", "message"}}`` when a shot could not be
+    made (a failed job, a budget reached): an expected end, reported as data rather than
+    raised, so it reaches the user as one line and not as a logged workflow traceback."""
+    try:
+        panels = await _run_children(await create_panel_jobs(project_id), "panel")
+        clips = await _run_children(await create_clip_jobs(project_id, panels), "clip")
+    except (StoryRunError, BudgetExceeded) as exc:
+        return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
     video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)])
     sheet = await contact_sheet(project_id, panels)
     outputs = {"panels": panels, "clips": clips, "video": video, "contact_sheet": sheet}

@@ -31,7 +31,7 @@ from storyreel.providers.types import JobState, Reference, RefRole
 from storyreel.store.models import Job, Project
 
 from .loader import LoadedStory, load_story
-from .pipeline import story_workflow
+from .pipeline import StoryRunError, story_workflow
 from .planner import plan_story
 from .project import load_project, prepare_project
 from .requests import Check, StoryEstimate, estimate_story
@@ -170,6 +170,10 @@ async def run_story(
         watcher = asyncio.create_task(watch(engine.runtime, project_id)) if watch else None
         try:
             manifest: dict[str, Any] = await handle.get_result(polling_interval_sec=0.2)
+            if "stopped" in manifest:
+                stopped = manifest["stopped"]
+                kind = BudgetExceeded if stopped["kind"] == "BudgetExceeded" else StoryRunError
+                raise kind(stopped["message"])
         finally:
             if watcher is not None:
                 watcher.cancel()
