@@ -155,7 +155,7 @@ async def _reconcile(job: Job, req: GenerationRequest) -> Handle | None:
     provider = rt.provider(req.provider)
     assert job.submit_started_at is not None
     if not provider.can_find_submitted(req):
-        if not job.estimate_usd:
+        if job.estimate_usd == 0:
             return None  # free (a local renderer): repeating it costs nothing
         if rt.settings.unknown_submit == "stop":
             raise ProviderJobError(

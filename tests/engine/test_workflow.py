@@ -95,7 +95,7 @@ async def test_rate_limited_submit_is_retried_once_accepted(
     [
         ({"kind": "job"}, "safety"),
         ({"kind": "quota"}, "quota"),
-        ({"kind": "api", "status": None, "retryable": True}, "provider_down"),
+        ({"kind": "api", "status": 400, "retryable": False}, "input"),
     ],
 )
 async def test_submit_failures_that_must_not_be_repeated(
@@ -151,3 +151,29 @@ async def test_queue_concurrency_limits_parallel_jobs(
     assert (await jobs.get_job(rt.db, second.id)).status == "queued"
     await wait_job(first.id)
     assert (await wait_job(second.id))["status"] == "succeeded"
+
+
+LOST = {"kind": "api", "status": None, "retryable": True}
+"""A submit whose answer never came back: the provider may or may not have the job."""
+
+
+async def test_a_lost_answer_without_a_lookup_is_resubmitted_and_flagged(
+    scripted: type[ScriptedProvider], rt: Runtime
+) -> None:
+    job = await submit_job(scripted_request(submit_error=LOST))
+    assert (await wait_job(job.id))["status"] == "succeeded"
+    row = await jobs.get_job(rt.db, job.id)
+    assert row.submit_attempts == 2 and row.possibly_billed_twice
+
+
+async def test_a_lost_answer_can_stop_the_job_instead(
+    scripted: type[ScriptedProvider], engine: Engine, rt: Runtime
+) -> None:
+    rt.settings.unknown_submit = "stop"
+    job = await submit_job(scripted_request(submit_error=LOST))
+    result = await wait_job(job.id)
+    row = await jobs.get_job(rt.db, job.id)
+    assert result["status"] == "failed" and row.error_reason == "unknown"
+    assert "offers no way to look it up" in (row.error or "")
+    assert row.submit_attempts == 1 and not row.possibly_billed_twice
+    assert row.cost_usd is None  # it may have been billed: budgets keep its reservation
