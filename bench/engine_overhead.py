@@ -57,7 +57,7 @@ async def direct(root: Path, reqs: list[GenerationRequest], concurrency: int) ->
                     data_dir=root,
                     client=client,
                     max_bytes=10**8,
-                    trusted_hosts=set(),
+                    trusted_origins=(),
                 )
 
     started = time.perf_counter()

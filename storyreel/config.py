@@ -93,6 +93,12 @@ class Settings(BaseSettings):
         description="host:port on which every engine process also serves the webhook "
         "receiver (storyreel serve always serves it).",
     )
+    webhook_max_bytes: int = Field(
+        default=1024 * 1024,
+        gt=0,
+        description="Largest webhook body accepted; bigger ones get 413 before more than "
+        "this is read (a declared Content-Length is refused before reading at all).",
+    )
     webhook_secret: SecretStr | None = Field(
         default=None,
         description="Key for the per-job tokens in webhook URLs; default: a random key "

@@ -7,6 +7,7 @@ within the hour). Returns small dicts, never bytes, so the step's checkpoint sta
 from __future__ import annotations
 
 import mimetypes
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from storyreel.errors import MediaError, ProviderJobError
 from storyreel.media.images import inspect_image, make_thumbnail
 from storyreel.media.probe import probe_video
 from storyreel.media.thumbs import video_thumbnail
+from storyreel.providers.origin import Origin
 from storyreel.providers.types import RemoteArtifact
 from storyreel.store.assets import AssetStore
 
@@ -36,9 +38,10 @@ async def store_artifact(
     data_dir: Path,
     client: httpx2.AsyncClient,
     max_bytes: int,
-    trusted_hosts: set[str],
+    trusted_origins: Collection[str | Origin],
 ) -> dict[str, Any]:
-    """Store one artifact and describe it (size, dimensions, thumbnail)."""
+    """Store one artifact and describe it (size, dimensions, thumbnail). A URL off
+    ``trusted_origins`` is fetched through the SSRF guard, pinned to a public address."""
     mime = artifact.mime or mimetypes.guess_type(str(artifact.path or artifact.url))[0] or ""
     if artifact.path is not None:
         sha, target = assets.put_file(_inside(artifact.path, data_dir), mime)
@@ -51,7 +54,7 @@ async def store_artifact(
             assets,
             mime=mime,
             max_bytes=max_bytes,
-            trusted_hosts=trusted_hosts,
+            trusted_origins=trusted_origins,
         )
         target = assets.path(sha, mime)
     info: dict[str, Any] = {"sha256": sha, "mime": mime, "size": size}

@@ -11,7 +11,6 @@ import asyncio
 import random
 from decimal import Decimal
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
 import structlog
@@ -221,7 +220,7 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
     rt = runtime()
     provider = rt.provider(handle["provider"])
     base_url = rt.settings.provider(handle["provider"]).base_url
-    trusted = {urlsplit(base_url).hostname or ""} if base_url else set()
+    trusted = [base_url] if base_url else []  # its exact origin; other ports stay guarded
     try:
         artifacts = await provider.result(Handle.model_validate(handle))
         if not artifacts:
@@ -234,7 +233,7 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
                     data_dir=rt.settings.data_path,
                     client=client,
                     max_bytes=rt.settings.max_upload_bytes * 50,
-                    trusted_hosts=trusted,
+                    trusted_origins=trusted,
                 )
                 for artifact in artifacts
             ]

@@ -17,19 +17,19 @@ from starlette.routing import Route
 from storyreel.errors import StoryreelError
 
 from .runtime import runtime
-from .webhooks import accept_webhook
+from .webhooks import accept_webhook, check_token, read_body
 
 
 async def receive_webhook(request: Request) -> JSONResponse:
+    """Unauthenticated senders can reach this, so the cheap checks come first: the declared
+    size, the job token, then the body, read with a cap (413 past it)."""
     params = request.path_params
+    rt = runtime()
     try:
+        check_token(rt, params["job_id"], params["token"])
+        body = await read_body(request, rt.settings.webhook_max_bytes)
         outcome = await accept_webhook(
-            runtime(),
-            params["provider"],
-            params["job_id"],
-            params["token"],
-            dict(request.headers),
-            await request.body(),
+            rt, params["provider"], params["job_id"], params["token"], dict(request.headers), body
         )
     except StoryreelError as exc:
         return JSONResponse({"detail": exc.message}, status_code=exc.http_status)

@@ -17,15 +17,21 @@ from pathlib import Path
 
 from dbos import DBOS
 from sqlalchemy.exc import IntegrityError
+from starlette.requests import Request
 
 from storyreel.config import Settings
-from storyreel.errors import WebhookRejected
+from storyreel.errors import InputError, WebhookRejected
 from storyreel.store.models import WebhookEvent
 
 from .runtime import Runtime
 
 WEBHOOK_TOPIC = "webhook"
-MAX_WEBHOOK_BYTES = 10 * 1024 * 1024
+
+
+class WebhookTooLarge(InputError):
+    """A webhook body over ``settings.webhook_max_bytes`` (HTTP 413)."""
+
+    http_status = 413
 
 
 def webhook_key(settings: Settings) -> bytes:
@@ -52,6 +58,31 @@ def webhook_url(settings: Settings, provider: str, job_id: str) -> str | None:
     return f"{settings.public_url.rstrip('/')}/webhooks/{provider}/{job_id}/{token}"
 
 
+def check_token(rt: Runtime, job_id: str, token: str) -> None:
+    """WebhookRejected unless ``token`` is this job's: checked before the body is read,
+    so a stranger's POST costs us no memory."""
+    expected = job_token(webhook_key(rt.settings), job_id)
+    if not hmac.compare_digest(expected, token):
+        raise WebhookRejected("webhook token does not match the job")
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, never holding more than ``limit`` bytes: a declared
+    Content-Length over it is refused unread, a chunked body is counted while it streams."""
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            raise InputError("bad Content-Length")
+        if int(declared) > limit:
+            raise WebhookTooLarge(f"webhook body larger than {limit} bytes")
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise WebhookTooLarge(f"webhook body larger than {limit} bytes")
+    return bytes(body)
+
+
 async def accept_webhook(
     rt: Runtime,
     provider_name: str,
@@ -62,11 +93,9 @@ async def accept_webhook(
 ) -> str:
     """Verify and deliver one webhook. Returns "accepted" or "duplicate"; raises
     WebhookRejected for anything forged, replayed or addressed to another job."""
-    if len(body) > MAX_WEBHOOK_BYTES:
-        raise WebhookRejected("webhook body too large")
-    expected = job_token(webhook_key(rt.settings), job_id)
-    if not hmac.compare_digest(expected, token):
-        raise WebhookRejected("webhook token does not match the job")
+    if len(body) > rt.settings.webhook_max_bytes:
+        raise WebhookTooLarge("webhook body too large")
+    check_token(rt, job_id, token)
     provider = rt.provider(provider_name)
     event = await provider.parse_webhook(headers, body)
     event_id = event.event_id or hashlib.sha256(body).hexdigest()

@@ -29,6 +29,7 @@ from storyreel.errors import (
     reason_for_status,
 )
 from storyreel.providers.fal_apps import FalApp, app_for, image_size
+from storyreel.providers.origin import on_origin
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import (
@@ -44,6 +45,7 @@ from storyreel.providers.types import (
 )
 
 DEFAULT_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
+BACKUP_QUEUE_URL = "https://queue.falrun.com"  # named in fal's queue OpenAPI
 WEBHOOK_TOLERANCE = 300  # seconds, as fal's verification guide says
 JWKS_TTL = 24 * 3600
 
@@ -139,6 +141,15 @@ class FalProvider(RemoteProvider):
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Key {self.api_key}"}
+
+    def api_urls(self) -> list[str]:
+        """fal's own APIs: the queue (status, result and cancel URLs come back on it), its
+        documented backup host when the queue is fal's own, and the REST host that hands
+        out storage tokens (``rest_url``; older clients used rest.alpha.fal.ai)."""
+        urls = [self.base_url, self.rest_url]
+        if self.base_url == self.default_base_url:
+            urls.append(BACKUP_QUEUE_URL)
+        return urls
 
     def error_message(self, response: httpx2.Response) -> str:
         body = json_or_none(response)
@@ -361,6 +372,10 @@ class FalProvider(RemoteProvider):
 
     async def upload(self, data: bytes, mime: str) -> str:
         token, base = await self._token()
+        # The CDN host comes from the token answer (v3.fal.media): the upload token may
+        # travel to it, but never in clear text to somewhere that is not fal's API.
+        if not (base.startswith("https://") or on_origin(base, self.api_origins)):
+            raise ProviderAPIError(f"fal: refusing to upload to {base[:100]!r}", provider=self.name)
         response = await self.call(
             "POST",
             f"{base.rstrip('/')}/files/upload",

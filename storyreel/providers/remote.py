@@ -5,6 +5,12 @@ transport failure or an HTTP error status into ``ProviderAPIError`` (retryable o
 ``Retry-After``), and turning a reference image into something the provider can read (an
 upload through the SHA-256 upload cache, or an inline data URI). Each provider module only
 says what differs: its URLs, its body fields, its error body shape.
+
+The key only ever travels to the provider's own API origins (``api_origins``: scheme, host
+and port of base_url, plus the few hosts a provider documents in ``api_urls``). A URL the
+provider hands back (fal's ``status_url``, ModelsLab's ``fetch_result``) that points
+anywhere else is refused before a header is built; a download that redirects off the API
+(Gemini files to a CDN) continues without credentials through the SSRF guard.
 """
 
 from __future__ import annotations
@@ -29,10 +35,11 @@ from storyreel.errors import (
     reason_for_status,
 )
 from storyreel.providers.base import Provider, ProviderContext
+from storyreel.providers.guard import Guard, Resolver, URLRefused
+from storyreel.providers.origin import Origin, on_origin, origins
 from storyreel.providers.types import Reference
 
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
-MAX_REDIRECTS = 5
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 TIMEOUT = httpx2.Timeout(30.0, connect=10.0, read=120.0)
 
@@ -66,6 +73,9 @@ class RemoteProvider(Provider):
     #: How long an uploaded file stays readable; None: this provider takes no uploads and
     #: references are sent inline (``reference_data_uri``).
     upload_ttl: ClassVar[timedelta | None] = None
+    #: How the SSRF guard resolves names for downloads off the API; None: the system's.
+    #: Tests put a scripted resolver here.
+    resolver: Resolver | None = None
 
     def __init__(self, ctx: ProviderContext) -> None:
         super().__init__(ctx)
@@ -114,6 +124,29 @@ class RemoteProvider(Provider):
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
+    def api_urls(self) -> list[str]:
+        """Base URLs of this provider's own APIs, the only places its key may go. A
+        provider with more than one API host (fal: queue and REST) adds them here."""
+        return [self.base_url]
+
+    @property
+    def api_origins(self) -> frozenset[Origin]:
+        return origins(self.api_urls())
+
+    def api_url(self, path: str) -> str:
+        """``url(path)``, refused unless it is on one of ``api_origins``: a status or
+        result URL from the provider pointing elsewhere never gets our key."""
+        url = self.url(path)
+        if not on_origin(url, self.api_origins):
+            raise ProviderAPIError(
+                f"{self.name}: refusing to send credentials to {url[:120]!r}: not on the "
+                f"provider's API ({', '.join(sorted(map(str, self.api_origins)))})",
+                provider=self.name,
+                retryable=False,
+                reason=FailureReason.UNKNOWN,
+            )
+        return url
+
     async def call(
         self,
         method: str,
@@ -125,9 +158,10 @@ class RemoteProvider(Provider):
     ) -> httpx2.Response:
         """One HTTP request; any failure becomes a ProviderAPIError (never retried here:
         the engine's retry policy decides, so attempts never multiply)."""
+        url = self.api_url(path) if auth else self.url(path)
         merged = (self.auth_headers() if auth else {}) | (headers or {})
         try:
-            response = await self.client.request(method, self.url(path), headers=merged, **kwargs)
+            response = await self.client.request(method, url, headers=merged, **kwargs)
         except httpx2.TimeoutException as exc:
             raise ProviderAPIError(
                 f"{self.name}: {method} timed out",
@@ -178,28 +212,30 @@ class RemoteProvider(Provider):
         )
 
     async def download_to(self, url: str, target: Path) -> None:
-        """Stream an authenticated download (Sora content, Veo files) into ``target``:
-        redirects followed by hand, the key sent only to the API's own host, size capped,
-        written to a ``.part`` file first so a crash never leaves half a video in place."""
+        """Stream a download (Sora content, Veo files) into ``target``: the key sent only
+        to the provider's API origins, any other hop fetched without credentials through
+        the SSRF guard (pinned to a public address), size capped, written to a ``.part``
+        file first so a crash never leaves half a video in place."""
         url = self.url(url)
-        for _ in range(MAX_REDIRECTS + 1):
-            same_host = httpx2.URL(url).host == httpx2.URL(self.base_url).host
-            headers = self.auth_headers() if same_host else {}
-            try:
-                async with self.client.stream("GET", url, headers=headers) as response:
-                    if response.is_redirect:
-                        url = str(response.url.join(response.headers.get("location", "")))
-                        continue
-                    if response.status_code >= 400:
-                        await response.aread()
-                        raise self.error_from_response(response)
-                    await self._save_stream(response, target)
-                    return
-            except httpx2.TransportError as exc:
-                raise ProviderAPIError(
-                    f"{self.name}: download failed: {exc}", provider=self.name, retryable=True
-                ) from exc
-        raise ProviderAPIError(f"{self.name}: too many redirects on download", provider=self.name)
+        guard = Guard(self.api_origins, self.resolver)
+
+        def credentials(hop: str) -> dict[str, str]:
+            return self.auth_headers() if on_origin(hop, self.api_origins) else {}
+
+        try:
+            async with guard.stream(self.client, url, credentials=credentials) as response:
+                if response.status_code >= 400:
+                    await response.aread()
+                    raise self.error_from_response(response)
+                await self._save_stream(response, target)
+        except URLRefused as exc:
+            raise ProviderAPIError(
+                f"{self.name}: download refused: {exc}", provider=self.name, retryable=False
+            ) from exc
+        except httpx2.TransportError as exc:
+            raise ProviderAPIError(
+                f"{self.name}: download failed: {exc}", provider=self.name, retryable=True
+            ) from exc
 
     async def _save_stream(self, response: httpx2.Response, target: Path) -> None:
         partial = target.with_name(target.name + ".part")

@@ -33,8 +33,11 @@ async def test_internal_and_non_http_urls_are_refused(url: str) -> None:
         await check_url(url)
 
 
-async def test_trusted_simulator_host_is_allowed() -> None:
-    await check_url("http://127.0.0.1:9000/out.png", trusted_hosts={"127.0.0.1"})
+async def test_trusted_simulator_origin_is_allowed_and_no_other_port() -> None:
+    trusted = {"http://127.0.0.1:9000/fal"}
+    await check_url("http://127.0.0.1:9000/out.png", trusted_origins=trusted)
+    with pytest.raises(InputError, match="refusing"):
+        await check_url("http://127.0.0.1:5432/", trusted_origins=trusted)
 
 
 def transport(routes: dict[str, httpx2.Response]) -> httpx2.MockTransport:
@@ -55,7 +58,7 @@ async def test_redirect_to_an_internal_address_is_refused(tmp_path: Path) -> Non
                 AssetStore(tmp_path),
                 mime="image/png",
                 max_bytes=1000,
-                trusted_hosts={"127.0.0.1"},
+                trusted_origins={"http://127.0.0.1"},
             )
 
 
@@ -69,7 +72,12 @@ async def test_download_is_streamed_capped_and_mapped(tmp_path: Path) -> None:
     }
     async with httpx2.AsyncClient(transport=transport(routes)) as client:
         fetch = lambda url: fetch_to_store(  # noqa: E731
-            client, url, store, mime="image/png", max_bytes=1000, trusted_hosts={"127.0.0.1"}
+            client,
+            url,
+            store,
+            mime="image/png",
+            max_bytes=1000,
+            trusted_origins={"http://127.0.0.1"},
         )
         sha, size = await fetch("http://127.0.0.1/ok.png")
         assert size == 100 and store.read(sha, "image/png") == b"x" * 100

@@ -326,6 +326,11 @@ async def test_the_key_never_goes_to_another_host(tmp_path: Path) -> None:
         return httpx2.Response(200, content=b"mp4 bytes")
 
     provider = make_provider(tmp_path, "https://api.example")
+
+    async def public_dns(host: str, port: int) -> list[str]:
+        return ["93.184.216.34"]  # cdn.example, as a real resolver would answer
+
+    provider.resolver = public_dns
     loop = asyncio.get_running_loop()
     provider._clients[loop] = httpx2.AsyncClient(transport=httpx2.MockTransport(answer))
     target = tmp_path / "out.mp4"
