@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import logging
-
-import structlog
 import typer
 
 from . import catalog, generate, jobs, simulate, story, worker
+from .common import fail_unexpected
+from .logs import setup_logging
 
 app = typer.Typer(
     name="storyreel",
@@ -26,6 +25,10 @@ app.command("simulate")(simulate.simulate)
 
 
 def main() -> None:
-    # Commands talk to the user through Rich; library logs stay quiet unless they warn.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    app()
+    # Commands talk to the user through Rich; library logs (DBOS retry warnings,
+    # SQLAlchemy tracebacks, structlog events) go to <data dir>/logs/storyreel.log.
+    setup_logging()
+    try:
+        app()
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        fail_unexpected(exc)

@@ -22,6 +22,7 @@ from storyreel.providers.types import GenerationRequest, Handle, JobState
 from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
 
 from . import jobs
+from .blips import survives_db_blips
 from .failover import take_over
 from .outputs import store_artifact
 from .retry import CallKind, RetryPolicy, decide
@@ -42,6 +43,7 @@ def _failure(error: BaseException) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.load_job")
+@survives_db_blips
 async def load_job(job_id: str) -> dict[str, Any]:
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)
@@ -55,6 +57,7 @@ async def load_job(job_id: str) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.submit")
+@survives_db_blips
 async def submit(job_id: str) -> dict[str, Any]:
     """Record the attempt, submit, persist the handle. A handle already on the row means
     an earlier attempt got through before a crash: reuse it instead of buying again."""
@@ -98,6 +101,7 @@ async def _submit_once(req: GenerationRequest, job_id: str, attempts: int) -> Ha
 
 
 @DBOS.step(name="storyreel.poll")
+@survives_db_blips
 async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, Any]:
     """One observation. Transient API errors come back as ``retry_in`` seconds."""
     rt = runtime()
@@ -119,6 +123,7 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
 
 
 @DBOS.step(name="storyreel.download")
+@survives_db_blips
 async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
     """Fetch every output into the asset store right away."""
     rt = runtime()
@@ -147,6 +152,7 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.finalize")
+@survives_db_blips
 async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
     """Register outputs and mark the job succeeded in one transaction (compare-and-set)."""
     rt = runtime()
@@ -192,6 +198,7 @@ async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.fail")
+@survives_db_blips
 async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[str, Any]:
     rt = runtime()
     await jobs.transition(rt.db, job_id, JobState(state), error=error, error_reason=reason)
@@ -200,11 +207,13 @@ async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[
 
 
 @DBOS.step(name="storyreel.failover")
+@survives_db_blips
 async def failover(job_id: str) -> dict[str, Any] | None:
     return await take_over(runtime(), job_id)
 
 
 @DBOS.step(name="storyreel.summary")
+@survives_db_blips
 async def summary(job_id: str) -> dict[str, Any]:
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)
