@@ -8,12 +8,14 @@ exceptions in background threads and tasks are all written to
 
 from __future__ import annotations
 
+import io
 import logging
 import tempfile
 import threading
 import warnings
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -37,7 +39,9 @@ def default_log_path() -> Path:
     from storyreel.config import load_settings
 
     try:
-        return load_settings().data_path / "logs" / LOG_NAME
+        # Not ``data_path``, which creates the folder: a command that logs nothing (a bad
+        # story file, ``story plan``) writes nothing.
+        return load_settings().data_dir.expanduser().resolve() / "logs" / LOG_NAME
     except (StoryreelError, OSError):
         return Path(tempfile.gettempdir()) / f"storyreel-{LOG_NAME}"
 
@@ -45,8 +49,7 @@ def default_log_path() -> Path:
 def setup_logging(path: Path | None = None) -> Path:
     """Send every library log of this process to ``path`` (default: the data dir's)."""
     path = path or default_log_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = RotatingFileHandler(path, maxBytes=_MAX_BYTES, backupCount=2, encoding="utf-8")
+    handler = _LazyFileHandler(path, maxBytes=_MAX_BYTES, backupCount=2, encoding="utf-8")
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
     )
@@ -76,6 +79,17 @@ def setup_logging(path: Path | None = None) -> Path:
     )
     _state["path"] = path
     return path
+
+
+class _LazyFileHandler(RotatingFileHandler):
+    """Creates the log file, and its folder, only when there is something to log."""
+
+    def __init__(self, path: Path, **options: Any) -> None:
+        super().__init__(path, delay=True, **options)
+
+    def _open(self) -> io.TextIOWrapper:
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
 
 
 def _log_thread_exception(args: threading.ExceptHookArgs) -> None:
