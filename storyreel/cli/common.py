@@ -17,7 +17,7 @@ from rich.console import Console
 
 from storyreel.config import Settings, load_settings
 from storyreel.errors import StoryreelError
-from storyreel.store.transient import describe, is_transient
+from storyreel.store.transient import describe, is_transient, set_on_lost
 
 from .logs import default_log_path, log_path
 
@@ -56,6 +56,12 @@ def guard() -> Iterator[None]:
         fail("interrupted; run the same command again to resume", code=130)
     except Terminated:
         fail("terminated; run the same command again to resume", code=143)
+    except DatabaseLost as exc:
+        log.error("database lost", exc_info=exc.cause)
+        fail(
+            f"lost the database ({exc}); run the same command again to resume",
+            code=EXIT_DATABASE_LOST,
+        )
     except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
         raise
     except Exception as exc:  # noqa: BLE001 - one line, the traceback goes to the log
@@ -96,6 +102,15 @@ class Terminated(Exception):
     """SIGTERM arrived: the command was cancelled the way Ctrl-C cancels it."""
 
 
+class DatabaseLost(Exception):
+    """The database stayed away past ``database_retry_seconds``: the command was
+    cancelled the way Ctrl-C cancels it, so its workflows stay pending for the next run."""
+
+    def __init__(self, cause: BaseException) -> None:
+        super().__init__(describe(cause))
+        self.cause = cause
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     with guard():
         return asyncio.run(_cancelled_by_sigterm(coro))
@@ -103,24 +118,36 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 async def _cancelled_by_sigterm(coro: Coroutine[Any, Any, T]) -> T:
-    """Treat SIGTERM like Ctrl-C: cancel the command so the engine stops cleanly (its
-    workflows stay pending for the next process) instead of dying mid-write."""
+    """Treat SIGTERM, and a database lost for good, like Ctrl-C: cancel the command so the
+    engine stops cleanly (its workflows stay pending for the next process) instead of
+    dying mid-write or failing them."""
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None
     terminated = False
+    lost: list[BaseException] = []
 
     def terminate() -> None:
         nonlocal terminated
         terminated = True
         main.cancel()
 
+    def database_lost(exc: BaseException) -> None:
+        # Called from steps and the progress display, possibly on other threads.
+        if not lost:
+            lost.append(exc)
+            loop.call_soon_threadsafe(main.cancel)
+
     loop.add_signal_handler(signal.SIGTERM, terminate)
+    set_on_lost(database_lost)
     try:
         return await coro
     except asyncio.CancelledError:
         if terminated:
             raise Terminated from None
+        if lost:
+            raise DatabaseLost(lost[0]) from None
         raise
     finally:
+        set_on_lost(None)
         loop.remove_signal_handler(signal.SIGTERM)

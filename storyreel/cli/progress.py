@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
 from storyreel.engine.runtime import Runtime
 from storyreel.store.models import Job, Shot
-from storyreel.store.transient import delays, describe, is_transient
+from storyreel.store.transient import delays, describe, is_transient, report_lost
 
 from .common import console
 
@@ -61,10 +62,18 @@ def make_progress() -> Progress:
 async def watch_story(rt: Runtime, project_id: str, *, progress: Progress) -> None:
     """Update the Panels and Clips bars until cancelled; returns (stops displaying) on an
     error that is not a database blip, and never raises one."""
+    try:
+        await _watch(rt, project_id, progress)
+    except Exception:
+        log.exception("progress display stopped; the run goes on")
+
+
+async def _watch(rt: Runtime, project_id: str, progress: Progress) -> None:
     panels = progress.add_task("Panels", total=None)
     clips = progress.add_task("Clips", total=None)
     next_delay = delays(REFRESH_SECONDS)
     away = False
+    away_since = 0.0
     while True:
         try:
             shots, counts = await _counts(rt, project_id)
@@ -72,10 +81,12 @@ async def watch_story(rt: Runtime, project_id: str, *, progress: Progress) -> No
             raise
         except Exception as exc:
             if not is_transient(exc):
-                log.exception("progress display stopped; the run goes on")
-                return
+                raise
             log.warning("progress: database unavailable: %s", describe(exc))
+            if away and time.monotonic() - away_since > rt.settings.database_retry_seconds:
+                report_lost(exc)  # the run cannot go on: the CLI stops it cleanly
             if not away:
+                away_since = time.monotonic()
                 progress.console.print(
                     f"[yellow]waiting for the database[/] ({describe(exc)}); "
                     "the run goes on when it is back",

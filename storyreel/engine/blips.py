@@ -3,7 +3,11 @@
 ``Database.session`` waits for a database that is away when a transaction starts, but a
 connection that dies half way through a step's transaction fails the step, and with it
 the job's workflow and the whole story. ``survives_db_blips`` runs the step again, whole,
-after such an error, for up to ``database_retry_seconds``.
+after such an error, for up to ``database_retry_seconds``. Past that it reports the
+database lost (``storyreel.store.transient.report_lost``: the CLI then stops the process
+as Ctrl-C does) and keeps trying until it is cancelled, rather than fail the workflow: a
+workflow that ended in ERROR cannot be resumed, one that was cancelled mid-step resumes
+on the next run. With nobody listening for the loss it raises the error instead.
 
 That is safe for exactly the reason DBOS recovery is: a step whose process dies before
 its checkpoint is run again whole on recovery, so every step is already written to be
@@ -15,11 +19,12 @@ and one checkpoint.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import ParamSpec, TypeVar
 
-from storyreel.store.transient import retry_transient
+from storyreel.store.transient import MAX_DELAY, is_transient, report_lost, retry_transient
 
 from .runtime import runtime
 
@@ -32,10 +37,16 @@ def survives_db_blips(step: Callable[P, Awaitable[T]]) -> Callable[P, Awaitable[
 
     @functools.wraps(step)
     async def retried(*args: P.args, **kwargs: P.kwargs) -> T:
-        return await retry_transient(
-            lambda: step(*args, **kwargs),
-            seconds=runtime().settings.database_retry_seconds,
-            what=f"step {step.__qualname__}",
-        )
+        seconds = runtime().settings.database_retry_seconds
+        what = f"step {step.__qualname__}"
+        while True:
+            try:
+                return await retry_transient(
+                    lambda: step(*args, **kwargs), seconds=seconds, what=what
+                )
+            except Exception as exc:
+                if not is_transient(exc) or not report_lost(exc):
+                    raise
+            await asyncio.sleep(MAX_DELAY)  # until the process stops this step
 
     return retried

@@ -68,6 +68,27 @@ def _transient_here(exc: BaseException) -> bool:
     return False
 
 
+#: Called when the database has been away longer than the retry time, by code that will
+#: not give up on its own (workflow steps, the progress display). The CLI installs one that
+#: stops the command the way Ctrl-C does, so workflows stay pending for the next run.
+_on_lost: list[Callable[[BaseException], None]] = []
+
+
+def set_on_lost(callback: Callable[[BaseException], None] | None) -> None:
+    """Install (or, with None, remove) the process's "database lost" handler."""
+    _on_lost.clear()
+    if callback is not None:
+        _on_lost.append(callback)
+
+
+def report_lost(exc: BaseException) -> bool:
+    """Tell the process the database is lost; False when nobody listens (then the caller
+    raises instead)."""
+    for callback in _on_lost:
+        callback(exc)
+    return bool(_on_lost)
+
+
 def describe(exc: BaseException) -> str:
     """The driver's one-line reason, without SQLAlchemy's SQL echo and background link."""
     current: BaseException = exc

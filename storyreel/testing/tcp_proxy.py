@@ -59,6 +59,10 @@ class TcpProxy:
         self._refuse_until = time.monotonic() + seconds
         await self._drop_all()
 
+    def restore(self) -> None:
+        """End a cut early: accept and forward again from now on."""
+        self._refuse_until = 0.0
+
     async def __aenter__(self) -> TcpProxy:
         await self.start()
         return self
@@ -138,6 +142,9 @@ class ThreadedTcpProxy:
 
     def cut(self, seconds: float) -> None:
         self._call(self.proxy.cut(seconds))
+
+    def restore(self) -> None:
+        self._loop.call_soon_threadsafe(self.proxy.restore)
 
     def stop(self) -> None:
         try:

@@ -13,8 +13,14 @@ from rich.console import Console
 from sqlalchemy.engine import make_url
 
 from storyreel.cli.progress import make_progress, watch_story
+from storyreel.config import Settings
 from storyreel.store.db import Database, migrate
 from storyreel.testing.tcp_proxy import TcpProxy
+
+
+def _runtime(db: Database) -> SimpleNamespace:
+    """What the watcher uses of a Runtime: the store and the settings."""
+    return SimpleNamespace(db=db, settings=Settings())
 
 
 def _progress() -> tuple[Any, io.StringIO]:
@@ -33,7 +39,7 @@ async def test_the_watcher_waits_out_a_database_cut_and_carries_on(postgres_url:
         db = Database(url.render_as_string(hide_password=False))
         progress, out = _progress()
         watcher = asyncio.create_task(
-            watch_story(SimpleNamespace(db=db), "no-project", progress=progress)  # type: ignore[arg-type]
+            watch_story(_runtime(db), "no-project", progress=progress)  # type: ignore[arg-type]
         )
         try:
             await asyncio.sleep(0.5)
@@ -59,7 +65,7 @@ async def test_a_watcher_error_stops_the_display_and_raises_nothing(tmp_path: Pa
     progress, out = _progress()
     try:
         await asyncio.wait_for(
-            watch_story(SimpleNamespace(db=db), "p", progress=progress),  # type: ignore[arg-type]
+            watch_story(_runtime(db), "p", progress=progress),  # type: ignore[arg-type]
             timeout=10,
         )
     finally:

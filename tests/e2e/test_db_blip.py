@@ -19,7 +19,7 @@ from sqlalchemy.engine import make_url
 from storyreel.media.probe import probe_video
 from storyreel.testing.tcp_proxy import ThreadedTcpProxy
 
-from .helpers import cli_env, spawn
+from .helpers import cli_env, spawn, storyreel
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 
@@ -96,7 +96,7 @@ def test_a_story_run_rides_out_a_ten_second_database_cut(tmp_path: Path, postgre
     print(
         f"run took {time.monotonic() - started:.1f} s, finished "
         f"{time.monotonic() - cut_at:.1f} s after a {CUT_SECONDS:.0f} s cut; "
-        f"{proxy.proxy.refused} connections refused during the cut"
+        f"{proxy.proxy.refused} connections refused during the cut\n{output}"
     )
     log = tmp_path / "data" / "logs" / "storyreel.log"
     assert run.returncode == 0, output + "\n--- log ---\n" + log.read_text()[-5000:]
@@ -104,7 +104,10 @@ def test_a_story_run_rides_out_a_ten_second_database_cut(tmp_path: Path, postgre
     assert "Traceback" not in output and "Error" not in output, output
     assert len(output.splitlines()) < 40, output
     assert "Traceback" in log.read_text() or "retrying" in log.read_text()
+    _assert_finished_once(tmp_path, postgres_url)
 
+
+def _assert_finished_once(tmp_path: Path, postgres_url: str) -> None:
     video = probe_video(tmp_path / "out" / "story.mp4")
     assert video.frames == SHOTS * 12 + (SHOTS - 1) * 4
     with psycopg.connect(postgres_url) as conn:
@@ -113,3 +116,49 @@ def test_a_story_run_rides_out_a_ten_second_database_cut(tmp_path: Path, postgre
     assert len(jobs) == 2 * SHOTS, "one panel job and one clip job per shot"
     assert all(n == 1 for _, n, _ in jobs), f"a request was made into two jobs: {jobs}"
     assert {status for _, _, status in jobs} == {"succeeded"}
+
+
+def test_a_database_gone_for_good_is_one_line_and_the_same_command_resumes(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Past ``database_retry_seconds`` the run stops the way Ctrl-C stops it (exit 75, one
+    line), its workflows left pending, and running the command again finishes the story."""
+    (tmp_path / "story.yaml").write_text(STORY)
+    target = make_url(postgres_url)
+    with ThreadedTcpProxy(target.host or "127.0.0.1", target.port or 5432) as proxy:
+        proxied = target.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False
+        )
+        env = cli_env(
+            tmp_path / "data",
+            STORYREEL_DATABASE_URL=proxied,
+            STORYREEL_DATABASE_RETRY_SECONDS="3",
+            STORYREEL_PROVIDERS__SKETCH__LATENCY="1.5",
+            STORYREEL_PROVIDERS__SKETCH__CONCURRENCY="2",
+        )
+        run = spawn("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
+        try:
+            done = _wait_for_panels(run, postgres_url, at_least=2)
+            assert run.poll() is None and done < SHOTS, "the run ended before the cut"
+            proxy.cut(300)
+            cut_at = time.monotonic()
+            output, _ = run.communicate(timeout=120)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+        gave_up = time.monotonic() - cut_at
+        proxy.restore()
+        print(f"gave up {gave_up:.1f} s into the cut:\n{output}")
+        assert run.returncode == 75, output
+        errors = [line for line in output.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1, output
+        assert errors[0].startswith("error: lost the database ("), output
+        assert errors[0].endswith("run the same command again to resume"), output
+        assert gave_up < 30, "it gives up after database_retry_seconds, not DBOS's forever"
+        assert "Traceback" not in output, output
+        assert not (tmp_path / "out" / "manifest.json").exists()
+
+        rerun = storyreel("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    _assert_finished_once(tmp_path, postgres_url)
