@@ -58,6 +58,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL of the app store. Default: sqlite file in the data dir. "
         "A postgresql:// URL also moves the DBOS system tables to that server.",
     )
+    database_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="How long a database blip (a PostgreSQL restart, SQLite busy) is waited "
+        "out, retrying with capped backoff, before the command gives up.",
+    )
     executor_id: str | None = Field(
         default=None, description="Stable id of this process for DBOS; default: host:pid."
     )

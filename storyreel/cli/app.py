@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import sys
+from typing import NoReturn
 
-import structlog
 import typer
 
 from . import catalog, generate, jobs, simulate, story, worker
+from .common import EXIT_DATABASE_LOST, fail_unexpected
+from .logs import setup_logging
 
 app = typer.Typer(
     name="storyreel",
@@ -26,6 +31,26 @@ app.command("simulate")(simulate.simulate)
 
 
 def main() -> None:
-    # Commands talk to the user through Rich; library logs stay quiet unless they warn.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
-    app()
+    # Commands talk to the user through Rich; library logs (DBOS retry warnings,
+    # SQLAlchemy tracebacks, structlog events) go to <data dir>/logs/storyreel.log.
+    setup_logging()
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == EXIT_DATABASE_LOST:
+            _exit_now(EXIT_DATABASE_LOST)
+        raise
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: one line, no traceback
+        fail_unexpected(exc)
+
+
+def _exit_now(code: int) -> NoReturn:
+    """Exit without joining threads. With the database gone, DBOS's system-database calls
+    retry on their threads until it is back (their ``db_retry`` has no deadline), so a
+    normal exit would wait for them; the engine has already stopped and left its
+    workflows pending, so there is nothing left to wait for."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    logging.shutdown()
+    os._exit(code)

@@ -32,7 +32,7 @@ class Runtime:
         data = settings.data_path
         return cls(
             settings=settings,
-            db=Database(settings.app_database_url),
+            db=Database(settings.app_database_url, retry_seconds=settings.database_retry_seconds),
             assets=AssetStore(data / "assets"),
             registry=load_registry(),
         )

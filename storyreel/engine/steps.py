@@ -29,6 +29,7 @@ from storyreel.providers.types import GenerationRequest, Handle, JobState, Usage
 from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
 
 from . import jobs
+from .blips import survives_db_blips
 from .budget import reserve_and_mark_attempt
 from .failover import take_over
 from .outputs import store_artifact
@@ -53,6 +54,7 @@ def _failure(error: BaseException) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.load_job")
+@survives_db_blips
 async def load_job(job_id: str) -> dict[str, Any]:
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)
@@ -66,6 +68,7 @@ async def load_job(job_id: str) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.submit")
+@survives_db_blips
 async def submit(job_id: str) -> dict[str, Any]:
     """Submit the job once, whatever happens to this process or the connection.
 
@@ -188,6 +191,7 @@ async def _reconcile(job: Job, req: GenerationRequest) -> Handle | None:
 
 
 @DBOS.step(name="storyreel.poll")
+@survives_db_blips
 async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, Any]:
     """One observation. Transient API errors come back as ``retry_in`` seconds."""
     rt = runtime()
@@ -215,6 +219,7 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
 
 
 @DBOS.step(name="storyreel.download")
+@survives_db_blips
 async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
     """Fetch every output into the asset store right away."""
     rt = runtime()
@@ -243,6 +248,7 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.finalize")
+@survives_db_blips
 async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
     """Register outputs and mark the job succeeded in one transaction (compare-and-set)."""
     rt = runtime()
@@ -302,6 +308,7 @@ def _final_cost(job: Job, *, succeeded: bool) -> Decimal | None:
 
 
 @DBOS.step(name="storyreel.fail")
+@survives_db_blips
 async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[str, Any]:
     """End a job as failed or canceled, with its typed reason and what it really cost: $0
     for a submit the provider refused, the provider's metered charge otherwise."""
@@ -335,11 +342,13 @@ async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[
 
 
 @DBOS.step(name="storyreel.failover")
+@survives_db_blips
 async def failover(job_id: str) -> dict[str, Any] | None:
     return await take_over(runtime(), job_id)
 
 
 @DBOS.step(name="storyreel.summary")
+@survives_db_blips
 async def summary(job_id: str) -> dict[str, Any]:
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)

@@ -12,7 +12,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 from alembic import command
@@ -26,6 +26,10 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 from sqlalchemy.pool import NullPool
+
+from .transient import DEFAULT_RETRY_SECONDS, retry_transient
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 #: A closing SQLite connection's thread ends in milliseconds; this only bounds a wedged one.
@@ -91,10 +95,17 @@ class Database:
     transaction here opens and closes its own connection, so nothing outlives it or
     crosses loops; for SQLite that costs well under a millisecond, for PostgreSQL one
     local connect.
+
+    Database blips (a PostgreSQL restart, SQLite busy past its timeout) are waited out for
+    up to ``retry_seconds`` (see ``storyreel.store.transient``): ``session`` retries
+    opening the connection and starting the transaction, which covers every transaction
+    that starts while the database is away; ``transaction`` also retries a transaction
+    whose connection died half way, from its first statement.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
         self.url = url
+        self.retry_seconds = retry_seconds
         self._sqlite_threads: list[threading.Thread] = []
         options: dict[str, Any] = {"poolclass": NullPool}
         if make_url(url).get_backend_name() == "sqlite":
@@ -112,8 +123,49 @@ class Database:
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        """A transaction that commits when the block ends without an error and rolls
+        back otherwise.
+
+        It starts only once its connection is open, retrying while the database is
+        unreachable. A block cannot be run twice, so an error inside it (the connection
+        lost half way included) is the caller's: nothing of the transaction is applied.
+        Use ``transaction`` where the whole unit should be retried.
+        """
+        session = await retry_transient(
+            self._connected_session, seconds=self.retry_seconds, what="opening a transaction"
+        )
+        async with session:
             yield session
+            await session.commit()
+
+    async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run ``work(session)`` in one transaction and commit it, running the whole of it
+        again (new connection, first statement) when the database drops out under it.
+
+        A failed attempt is rolled back by the server, so ``work`` is applied once. The one
+        ambiguous case is a connection lost during COMMIT itself, when the server may have
+        committed: ``work`` must then find its own earlier effect (look up before
+        inserting, as ``create_job`` does by request hash) rather than apply it twice.
+        """
+
+        async def attempt() -> T:
+            session = await self._connected_session()
+            async with session:
+                result = await work(session)
+                await session.commit()
+                return result
+
+        return await retry_transient(attempt, seconds=self.retry_seconds, what="transaction")
+
+    async def _connected_session(self) -> AsyncSession:
+        """A session whose transaction has begun on an open connection."""
+        session = self.sessions()
+        try:
+            await session.connection()
+        except BaseException:
+            await session.close()
+            raise
+        return session
 
     async def close(self) -> None:
         """Dispose of the engine and wait for every SQLite connection thread to end."""

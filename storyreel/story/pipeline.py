@@ -16,6 +16,7 @@ from dbos import error as dbos_errors
 
 from storyreel.catalog import Catalog
 from storyreel.engine import jobs
+from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.engine.service import enqueue_job
@@ -38,6 +39,7 @@ class StoryRunError(StoryreelError):
 
 
 @DBOS.step(name="storyreel.story.panel_jobs")
+@survives_db_blips
 async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
     rt = runtime()
     project = await load_project(rt, project_id)
@@ -58,6 +60,7 @@ async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
 
 
 @DBOS.step(name="storyreel.story.clip_jobs")
+@survives_db_blips
 async def create_clip_jobs(project_id: str, panels: dict[str, str]) -> list[dict[str, Any]]:
     rt = runtime()
     project = await load_project(rt, project_id)
@@ -84,6 +87,7 @@ async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
 
 
 @DBOS.step(name="storyreel.story.assemble")
+@survives_db_blips
 async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
     """Join the clips with crossfades into one MP4 in the asset store."""
     rt = runtime()
@@ -121,6 +125,7 @@ async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
 
 
 @DBOS.step(name="storyreel.story.contact_sheet")
+@survives_db_blips
 async def contact_sheet(project_id: str, panels: dict[str, str]) -> str:
     rt = runtime()
     project = await load_project(rt, project_id)
@@ -142,6 +147,7 @@ async def contact_sheet(project_id: str, panels: dict[str, str]) -> str:
 
 
 @DBOS.step(name="storyreel.story.export")
+@survives_db_blips
 async def export(project_id: str, out_dir: str, outputs: dict[str, Any]) -> dict[str, Any]:
     rt = runtime()
     return await export_story(rt, project_id, Path(out_dir), outputs)
@@ -173,6 +179,7 @@ async def _run_children(created: list[dict[str, Any]], what: str) -> dict[str, s
 
 
 @DBOS.step(name="storyreel.story.relink")
+@survives_db_blips
 async def relink_shot(shot_id: str, column: str, job_id: str) -> None:
     await _link(runtime(), shot_id, **{column: job_id})
 

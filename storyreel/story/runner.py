@@ -8,7 +8,6 @@ one; a run that already ended gets a fresh id, and its finished jobs are reused.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import hashlib
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
@@ -177,6 +176,6 @@ async def run_story(
         finally:
             if watcher is not None:
                 watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await watcher
+                # A display that failed must not fail the run it was displaying.
+                await asyncio.gather(watcher, return_exceptions=True)
         return manifest

@@ -1,4 +1,5 @@
-"""The app database under cancellation: a stopping engine cancels its workflows mid-query."""
+"""The app database under cancellation (a stopping engine cancels its workflows mid-query)
+and through database blips (a TCP proxy cuts PostgreSQL off for a moment)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,19 @@ import asyncio
 import logging
 import random
 import threading
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.store.db import Database, migrate
+from storyreel.store.transient import is_transient
+from storyreel.testing.tcp_proxy import TcpProxy
 
 
 def _sqlite_threads() -> set[threading.Thread]:
@@ -57,3 +65,72 @@ async def test_every_sqlite_connection_gets_the_pragmas(tmp_path: Path) -> None:
     finally:
         await db.close()
     assert values == [30000, 1, 1, "wal"]
+
+
+def _through(proxy: TcpProxy, postgres_url: str) -> str:
+    return (
+        make_url(postgres_url)
+        .set(drivername="postgresql+psycopg", host="127.0.0.1", port=proxy.port)
+        .render_as_string(hide_password=False)
+    )
+
+
+@pytest.mark.postgres
+async def test_a_transaction_cut_half_way_is_retried_whole_and_applied_once(
+    postgres_url: str,
+) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE ledger (n int)")
+    attempts = 0
+
+    async def work(session: AsyncSession) -> int:
+        nonlocal attempts
+        attempts += 1
+        await session.execute(text("INSERT INTO ledger VALUES (1)"))
+        if attempts == 1:
+            await proxy.cut(1.0)  # the server restarts between two statements
+        await session.execute(text("INSERT INTO ledger VALUES (2)"))
+        return attempts
+
+    async with TcpProxy("127.0.0.1", make_url(postgres_url).port or 5432) as proxy:
+        db = Database(_through(proxy, postgres_url), retry_seconds=30)
+        try:
+            assert await db.transaction(work) == 2
+        finally:
+            await db.close()
+    with psycopg.connect(postgres_url) as conn:
+        rows = conn.execute("SELECT n FROM ledger ORDER BY n").fetchall()
+    assert rows == [(1,), (2,)], "applied exactly once, never half"
+
+
+@pytest.mark.postgres
+async def test_a_session_opened_while_the_database_is_away_waits_for_it(
+    postgres_url: str,
+) -> None:
+    async with TcpProxy("127.0.0.1", make_url(postgres_url).port or 5432) as proxy:
+        db = Database(_through(proxy, postgres_url), retry_seconds=30)
+        try:
+            await proxy.cut(1.5)
+            started = time.monotonic()
+            async with db.session() as session:
+                assert (await session.execute(text("SELECT 7"))).scalar() == 7
+            assert time.monotonic() - started >= 1.0
+            assert proxy.refused >= 1
+        finally:
+            await db.close()
+
+
+@pytest.mark.postgres
+async def test_a_session_gives_up_after_the_retry_time(postgres_url: str) -> None:
+    async with TcpProxy("127.0.0.1", make_url(postgres_url).port or 5432) as proxy:
+        db = Database(_through(proxy, postgres_url), retry_seconds=1.0)
+        try:
+            await proxy.cut(30)
+            started = time.monotonic()
+            with pytest.raises(DBAPIError) as lost:
+                async with db.session():
+                    pass
+            assert time.monotonic() - started < 5
+            assert is_transient(lost.value)
+        finally:
+            await db.close()
