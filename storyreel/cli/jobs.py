@@ -63,9 +63,26 @@ def show_command(job_id: str) -> None:
             console.print(f"[bold]{job.id}[/]  {job.status}  {job.task}  {job.model}")
             if job.error:
                 console.print(f"error: {job.error} ({job.error_reason})", highlight=False)
+            estimate = "unpriced" if job.estimate_usd is None else format_usd(job.estimate_usd)
+            final = "not final" if job.cost_usd is None else format_usd(job.cost_usd)
             console.print(
-                f"submits: {job.submit_attempts}  polls: {job.polls}  cost: {_money(job)}"
+                f"submits: {job.submit_attempts}  polls: {job.polls}  "
+                f"estimate: {estimate}  final cost: {final}",
+                highlight=False,
             )
+            if job.note and not JobState(job.status).terminal:
+                console.print(f"now: {job.note}", highlight=False)
+            if job.possibly_billed_twice:
+                console.print(
+                    "[yellow]possibly billed twice[/]: its submit was repeated after the "
+                    "answer was lost, and the provider offers no way to look it up",
+                    highlight=False,
+                )
+            if job.failover_from or job.failover_to:
+                links = [f"from {job.failover_from}"] * bool(job.failover_from) + [
+                    f"to {job.failover_to}"
+                ] * bool(job.failover_to)
+                console.print(f"failover: {', '.join(links)}", highlight=False)
             console.print_json(data=job.request)
             for output in job.outputs:
                 console.print(

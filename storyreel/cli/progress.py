@@ -25,6 +25,19 @@ log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.25
 
 
+async def _notes(rt: Runtime, project_id: str) -> dict[str, str]:
+    """What waiting jobs say they wait for (a rate limit), by job id."""
+    async with rt.db.sessions() as session, session.begin():
+        rows = await session.execute(
+            select(Job.id, Job.note).where(
+                Job.project_id == project_id,
+                Job.note.is_not(None),
+                Job.status.in_(["queued", "running"]),
+            )
+        )
+        return {job_id: note for job_id, note in rows.all() if note}
+
+
 async def _counts(rt: Runtime, project_id: str) -> tuple[int, dict[tuple[str, str], int]]:
     # Straight from the session factory, without ``Database.session``'s wait for the
     # database: the watcher does its own waiting, and tells the user it is waiting.
@@ -72,11 +85,13 @@ async def _watch(rt: Runtime, project_id: str, progress: Progress) -> None:
     panels = progress.add_task("Panels", total=None)
     clips = progress.add_task("Clips", total=None)
     next_delay = delays(REFRESH_SECONDS)
+    shown: dict[str, str] = {}
     away = False
     away_since = 0.0
     while True:
         try:
             shots, counts = await _counts(rt, project_id)
+            notes = await _notes(rt, project_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -99,6 +114,10 @@ async def _watch(rt: Runtime, project_id: str, progress: Progress) -> None:
             progress.console.print("[green]database is back[/]")
             away = False
             next_delay = delays(REFRESH_SECONDS)
+        for job_id, note in notes.items():
+            if shown.get(job_id) != note:
+                progress.console.print(f"[yellow]{note}[/]", highlight=False)
+                shown[job_id] = note
         progress.update(panels, total=shots, completed=min(shots, _done(counts, video=False)))
         progress.update(clips, total=shots, completed=min(shots, _done(counts, video=True)))
         await asyncio.sleep(REFRESH_SECONDS)

@@ -126,6 +126,7 @@ async def _submit_until_settled(req: GenerationRequest, job_id: str) -> Handle:
             )
             if not verdict.retry:
                 raise
+            await _waiting(job_id, req.provider, exc, verdict.delay)
             await asyncio.sleep(verdict.delay)
 
 
@@ -144,8 +145,19 @@ async def _submit_once(req: GenerationRequest, job_id: str, attempts: int) -> Ha
     return handle
 
 
+async def _waiting(job_id: str, provider: str, error: StoryreelError, delay: float) -> None:
+    """Say why a job is not moving, where the progress display and ``jobs show`` read it:
+    a 429 storm must not look like a hang."""
+    reason = failure_reason(error)
+    what = "rate limited" if reason is FailureReason.RATE_LIMITED else str(reason).replace("_", " ")
+    note = f"{provider}: {what}, retrying in {delay:.0f} s"
+    log.info("job waiting", job_id=job_id, note=note)
+    await jobs.update_job(runtime().db, job_id, note=note)
+
+
 async def _adopt(job_id: str, handle: Handle) -> None:
     rt = runtime()
+    await jobs.update_job(rt.db, job_id, note=None)
     await jobs.record_handle(rt.db, job_id, handle)
     await jobs.transition(rt.db, job_id, JobState.RUNNING, allowed_from=[JobState.QUEUED])
 

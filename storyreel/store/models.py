@@ -121,6 +121,9 @@ class Job(Base):
     """What the provider reported it measured or charged (``providers.types.Usage``)."""
     reserved_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     """What this job holds against budgets from its first submit until its final cost."""
+    note: Mapped[str | None] = mapped_column(String(300))
+    """What the job is waiting for right now, in words ("fal: rate limited, retrying in
+    12 s"); cleared once it moves on."""
     polls: Mapped[int] = mapped_column(Integer, default=0)
     progress: Mapped[float | None] = mapped_column()
     error: Mapped[str | None] = mapped_column(Text)

@@ -177,3 +177,20 @@ async def test_a_lost_answer_can_stop_the_job_instead(
     assert "offers no way to look it up" in (row.error or "")
     assert row.submit_attempts == 1 and not row.possibly_billed_twice
     assert row.cost_usd is None  # it may have been billed: budgets keep its reservation
+
+
+async def test_a_rate_limit_wait_is_shown_and_cleared(
+    scripted: type[ScriptedProvider], rt: Runtime
+) -> None:
+    error = {"kind": "api", "status": 429, "times": 1, "retry_after": 1.5}
+    job = await submit_job(scripted_request(submit_error=error))
+    seen: set[str] = set()
+    for _ in range(100):
+        note = (await jobs.get_job(rt.db, job.id)).note
+        if note:
+            seen.add(note)
+            break
+        await asyncio.sleep(0.02)
+    assert seen == {"scripted: rate limited, retrying in 2 s"}
+    assert (await wait_job(job.id))["status"] == "succeeded"
+    assert (await jobs.get_job(rt.db, job.id)).note is None

@@ -1,4 +1,4 @@
-"""money and submit intent: reported usage, submit intent, budget reservations
+"""money and submit intent: reported usage, submit intent, budget reservations, notes
 
 Revision ID: 0003
 Revises: 0002
@@ -28,6 +28,7 @@ def upgrade() -> None:
             )
         )
         batch_op.add_column(sa.Column("reserved_usd", sa.Numeric(12, 6), nullable=True))
+        batch_op.add_column(sa.Column("note", sa.String(length=300), nullable=True))
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.add_column(sa.Column("budget_usd", sa.Numeric(12, 6), nullable=True))
 
@@ -36,6 +37,7 @@ def downgrade() -> None:
     with op.batch_alter_table("projects", schema=None) as batch_op:
         batch_op.drop_column("budget_usd")
     with op.batch_alter_table("jobs", schema=None) as batch_op:
+        batch_op.drop_column("note")
         batch_op.drop_column("reserved_usd")
         batch_op.drop_column("possibly_billed_twice")
         batch_op.drop_column("submit_started_at")
