@@ -142,7 +142,14 @@ async def test_simulate_serves_and_prints_its_settings(tmp_path: Path) -> None:
     async with httpx2.AsyncClient() as client:
         stats = (await client.get(f"http://127.0.0.1:{port}/_sim/stats")).json()
     assert stats == {
-        "fal": {"submissions": 0, "by_model": {}, "jobs": {}, "webhooks": 0, "uploads": 0}
+        "fal": {
+            "submissions": 0,
+            "by_model": {},
+            "jobs": {},
+            "webhooks": 0,
+            "uploads": 0,
+            "answers_lost": 0,
+        }
     }
     proc.send_signal(signal.SIGTERM)
     assert await asyncio.wait_for(proc.wait(), 30) == 0
