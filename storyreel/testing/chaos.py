@@ -91,6 +91,8 @@ def crash_point(name: str) -> None:
         return
     _seen[name] += 1
     if rule.fires(_seen[name]):
+        # Written unbuffered, so the test can tell where its kill landed.
+        os.write(2, f"chaos: killed at {name} #{_seen[name]}\n".encode())
         os.kill(os.getpid(), signal.SIGKILL)
 
 
