@@ -9,10 +9,12 @@ import sys
 import traceback
 from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 import click
+import typer
 from rich.console import Console
 
 from storyreel.config import Settings, load_settings
@@ -40,6 +42,19 @@ def settings() -> Settings:
 def fail(message: str, code: int = 1) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     sys.exit(code)
+
+
+def usd_amount(value: str) -> Decimal:
+    """A ``--budget`` value: a finite, non-negative number of dollars. Decimal alone would
+    take NaN and Infinity and raise a traceback on garbage (a custom parser also skips
+    Typer's ``min=``)."""
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        raise typer.BadParameter(f"{value!r} is not an amount in USD, e.g. 2.50") from None
+    if not amount.is_finite() or amount < 0:
+        raise typer.BadParameter(f"{value!r} must be a finite amount of USD, 0 or more")
+    return amount
 
 
 @contextmanager

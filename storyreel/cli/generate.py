@@ -19,7 +19,7 @@ from storyreel.providers.types import GenerationRequest, Reference, RefRole, Tas
 from storyreel.store.assets import AssetStore, extension_for
 from storyreel.store.records import store_image
 
-from .common import console, fail, guard, run, settings
+from .common import console, fail, guard, run, settings, usd_amount
 
 app = typer.Typer(help="Generate one image or video on any model.", no_args_is_help=True)
 
@@ -37,7 +37,7 @@ BudgetOption = Annotated[
         "--budget",
         min=0,
         help="Refuse (before submitting) a job estimated above USD.",
-        parser=Decimal,
+        parser=usd_amount,
     ),
 ]
 

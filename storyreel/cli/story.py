@@ -18,7 +18,7 @@ from storyreel.story.planner import plan_story
 from storyreel.story.requests import StoryEstimate
 from storyreel.story.runner import run_story
 
-from .common import console, guard, run, settings
+from .common import console, guard, run, settings, usd_amount
 from .progress import make_progress, watch_story
 
 app = typer.Typer(help="Plan and run stories.", no_args_is_help=True)
@@ -89,7 +89,7 @@ def run_command(
         typer.Option(
             "--budget",
             min=0,
-            parser=Decimal,
+            parser=usd_amount,
             help="Most this story may spend, USD, over all its runs (overrides the file's).",
         ),
     ] = None,

@@ -27,6 +27,7 @@ from storyreel.errors import (
 )
 from storyreel.providers.types import GenerationRequest, Handle, JobState, Usage
 from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
+from storyreel.testing.chaos import crash_point
 
 from . import jobs
 from .blips import survives_db_blips
@@ -138,9 +139,11 @@ async def _submit_once(req: GenerationRequest, job_id: str, attempts: int) -> Ha
         rt.db, job_id, attempts=attempts, monthly_cap=rt.settings.monthly_budget_usd
     )
     hook = webhook_url(rt.settings, req.provider, job_id)
+    crash_point("before_submit")
     handle = await provider.submit(
         req, job_id=job_id, webhook_url=hook if provider.supports_webhooks else None
     )
+    crash_point("after_submit_before_handle")
     await _adopt(job_id, handle)
     return handle
 
@@ -217,6 +220,7 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
         if verdict.retry:
             return {"state": JobState.RUNNING.value, "retry_in": verdict.delay, "transient": True}
         return {"state": JobState.FAILED.value, **_failure(exc)}
+    crash_point("during_poll")
     values: dict[str, Any] = {"progress": status.progress, "polls": Job.polls + 1}
     if status.usage is not None:
         values["usage"] = status.usage.model_dump(mode="json", exclude_none=True)
@@ -256,6 +260,7 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
             ]
     except (StoryreelError, httpx2.HTTPError) as exc:
         return _failure(exc)
+    crash_point("during_download")
     return {"ok": True, "assets": stored}
 
 

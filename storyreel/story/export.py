@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 
 from storyreel.engine.runtime import Runtime
 from storyreel.store.models import Job, Shot
+from storyreel.testing.chaos import crash_point
 
 from .project import load_project, shot_summary
 
@@ -82,6 +83,7 @@ async def export_story(
     shots: list[dict[str, Any]] = []
     for shot in project.shots:
         shots.append(_export_shot(rt, shot, out_dir, outputs))
+        crash_point("during_export")
     video = outputs["video"]
     _copy(rt.assets.path(video["sha256"], "video/mp4"), out_dir / "story.mp4")
     _copy(rt.assets.path(outputs["contact_sheet"], "image/png"), out_dir / "contact_sheet.png")

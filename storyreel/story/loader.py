@@ -62,6 +62,30 @@ def parse_story(text: str, *, name: str = "story") -> StoryDef:
         raise InputError(f"{name}: {_describe(exc)}") from exc
 
 
+def _shown(value: object) -> str:
+    """A user-typed name as it may appear in a one-line error: control characters (a
+    newline in a YAML string) escaped, so the message stays one line."""
+    text = str(value)
+    return text if text.isprintable() else repr(text)
+
+
+def _reference_path(folder: Path, ref: Path, *, owner: str) -> Path:
+    """The reference image's real path, which must be a regular file inside the story's
+    folder: a story file is input, and must not make storyreel read (and upload to a
+    provider) ``/etc/passwd``, ``~/.ssh/id_rsa`` or whatever a symlink points at."""
+    root = folder.resolve()
+    where = f"{owner}: reference image {_shown(ref)}"
+    try:
+        resolved = (folder / ref).resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise InputError(f"{where} does not exist") from None
+    if not resolved.is_relative_to(root):
+        raise InputError(f"{where} is outside the story's folder {root}; copy it there")
+    if not resolved.is_file():
+        raise InputError(f"{where} is not a file")
+    return resolved
+
+
 def load_story(path: Path, *, max_image_bytes: int, max_image_pixels: int) -> LoadedStory:
     """Read and fully validate the story file at ``path`` and its reference images."""
     if not path.is_file():
@@ -76,17 +100,15 @@ def load_story(path: Path, *, max_image_bytes: int, max_image_pixels: int) -> Lo
     references = []
     for character in story.characters:
         for ref in character.references:
-            ref_path = ref if ref.is_absolute() else path.parent / ref
-            if not ref_path.is_file():
-                raise InputError(
-                    f"{path.name}: character {character.name}: reference image {ref} does not exist"
-                )
-            data = ref_path.read_bytes()
+            owner = f"{path.name}: character {_shown(character.name)}"
+            ref_path = _reference_path(path.parent, ref, owner=owner)
+            with ref_path.open("rb") as handle:  # one byte over the cap is enough to refuse
+                data = handle.read(max_image_bytes + 1)
             info = inspect_image(
                 data,
                 max_bytes=max_image_bytes,
                 max_pixels=max_image_pixels,
-                name=f"{path.name}: character {character.name}: reference {ref}",
+                name=f"{owner}: reference {_shown(ref)}",
             )
             references.append(LoadedReference(character.name, ref_path, data, info))
     return LoadedStory(source=path.resolve(), story=story, references=tuple(references))

@@ -26,6 +26,7 @@ from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
 from storyreel.media.thumbs import video_thumbnail
 from storyreel.store.models import Shot
 from storyreel.store.records import add_asset, store_image
+from storyreel.testing.chaos import crash_point
 
 from .export import export_story
 from .project import character_references, load_project, planned, story_of
@@ -107,6 +108,7 @@ async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
         transition_frames=story.render.transition_frames,
         durations=[shot.duration for shot in project.shots],
     )
+    crash_point("during_assembly")
     thumb_sha, _ = rt.assets.put(video_thumbnail(out), "image/jpeg")
     sha, stored = rt.assets.put_file(out, "video/mp4")
     row = {

@@ -140,6 +140,8 @@ async def run_story(
     and the estimate fits the budget (``budget_usd``, else the story file's). ``announce``
     is shown the estimate before the run starts; ``watch`` runs beside the run (progress
     display) and is cancelled when it ends."""
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InputError(f"--out {out_dir} is a file; give a folder (new or existing)")
     loaded = load_story(
         story_file,
         max_image_bytes=settings.max_upload_bytes,
