@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import functools
 import os
+import re
+import socket
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -104,3 +106,27 @@ def _boot_time() -> float:
         if line.startswith("btime "):
             return float(line.split()[1])
     raise OSError("/proc/stat has no btime line")
+
+
+# "@<host>.<pid>.<start ticks>.": names the process that owns a partial file or folder.
+_OWNER = re.compile(r"@(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>\d+)\.(?P<ticks>\d+)\.")
+
+
+def _host() -> str:
+    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+
+
+def owner_tag() -> str:
+    """This process, as a name part for the partial files it writes (``@host.pid.ticks.``):
+    a sweep at the next start can tell a dead writer's leftovers from a live one's."""
+    return f"@{_host()}.{os.getpid()}.{own_start_ticks()}."
+
+
+def owner_gone(name: str) -> bool:
+    """Whether the process named in ``name`` (see ``owner_tag``) has ended on this host.
+    A name without a tag, or from another host, is not ours to judge: False."""
+    match = _OWNER.search(name)
+    if match is None or match["host"] != _host():
+        return False
+    ticks = int(match["ticks"])
+    return not is_running(int(match["pid"]), ticks or None)

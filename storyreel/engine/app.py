@@ -18,6 +18,7 @@ import storyreel
 from storyreel.config import Settings
 from storyreel.media.encode import sweep_stale_scratch
 from storyreel.providers.base import Provider
+from storyreel.store.assets import sweep_partials
 from storyreel.store.db import migrate
 
 from . import executors
@@ -52,6 +53,7 @@ class Engine:
         set_runtime(self.runtime)
         # A process killed mid-render left its partial output behind; its ffmpeg died with it.
         swept = await asyncio.to_thread(sweep_stale_scratch, self.runtime.scratch_dir)
+        swept += await asyncio.to_thread(sweep_partials, self.runtime.assets.root)
         if swept:
             log.info("removed scratch files of dead processes", paths=[str(p) for p in swept])
         config: DBOSConfig = {

@@ -13,9 +13,7 @@ and :func:`sweep_stale_scratch` removes those whose owner is gone.
 from __future__ import annotations
 
 import os
-import re
 import shutil
-import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -71,37 +69,20 @@ def h264_output_args() -> list[str]:
     ]
 
 
-# ".<out name>.partial.<host>.<pid>.<start ticks>.<mkdtemp's random part>"
-_SCRATCH = re.compile(
-    r"^\..*\.partial\.(?P<host>[A-Za-z0-9_-]+)\.(?P<pid>\d+)\.(?P<ticks>\d+)\.[A-Za-z0-9_]+$"
-)
-
-
-def _host() -> str:
-    return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
-
-
 @contextmanager
 def scratch_dir_for(out: Path) -> Iterator[Path]:
-    """A private folder on the same filesystem as ``out``, removed on exit.
+    """A private folder on the same filesystem as ``out``, removed on exit, named
+    ``.<out name>.partial.<owner tag>XXXX`` so a sweep can find a dead owner's leftovers.
 
     Same filesystem so that ``Path.replace`` into ``out`` is an atomic rename, not a copy.
     """
     out.parent.mkdir(parents=True, exist_ok=True)
-    owner = f"{_host()}.{os.getpid()}.{procinfo.own_start_ticks()}"
-    scratch = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial.{owner}.", dir=out.parent))
+    prefix = f".{out.name}.partial.{procinfo.owner_tag()}"
+    scratch = Path(tempfile.mkdtemp(prefix=prefix, dir=out.parent))
     try:
         yield scratch
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _owner_gone(name: str, host: str) -> bool:
-    match = _SCRATCH.match(name)
-    if match is None or match["host"] != host:
-        return False  # not ours to judge: another host's process may be writing it
-    ticks = int(match["ticks"])
-    return not procinfo.is_running(int(match["pid"]), ticks or None)
 
 
 def sweep_stale_scratch(root: Path) -> list[Path]:
@@ -111,11 +92,10 @@ def sweep_stale_scratch(root: Path) -> list[Path]:
     mid-assembly does not stay on disk for good. A folder of a live process (another worker
     sharing the data dir) is kept, and so is one made on another host.
     """
-    host = _host()
     removed: list[Path] = []
     for folder, subdirs, _files in os.walk(root):
         for name in list(subdirs):
-            if _owner_gone(name, host):
+            if ".partial." in name and procinfo.owner_gone(name):
                 path = Path(folder) / name
                 shutil.rmtree(path, ignore_errors=True)
                 removed.append(path)

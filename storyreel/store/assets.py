@@ -14,6 +14,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
+from storyreel import procinfo
 from storyreel.errors import InputError, NotFound
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
@@ -87,7 +88,7 @@ class AssetStore:
 
     def _atomic_write(self, target: Path, chunks: Iterable[bytes]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_partial_prefix())
         try:
             with os.fdopen(fd, "wb") as handle:
                 for chunk in chunks:
@@ -96,6 +97,25 @@ class AssetStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _partial_prefix() -> str:
+    """Temp files are ``.tmp-<owner tag>XXXX``: a process killed mid-write leaves one
+    behind, and the next start removes it once its writer is known to be gone."""
+    return f".tmp-{procinfo.owner_tag()}"
+
+
+def sweep_partials(root: Path) -> list[Path]:
+    """Remove temp files under the asset store whose writing process has ended (a kill in
+    the middle of a download or a put). A live writer's, or another host's, are kept."""
+    if not root.is_dir():
+        return []
+    removed = []
+    for path in root.rglob(".tmp-*"):
+        if path.is_file() and procinfo.owner_gone(path.name):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 class _StreamingWriter:
@@ -108,7 +128,7 @@ class _StreamingWriter:
         self._digest = hashlib.sha256()
         self._dir = store.root / "incoming"
         self._dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self._dir, prefix=".tmp-")
+        fd, name = tempfile.mkstemp(dir=self._dir, prefix=_partial_prefix())
         self._tmp = Path(name)
         self._file = os.fdopen(fd, "wb")
 

@@ -41,12 +41,12 @@ def test_scratch_is_removed_even_when_the_encode_fails(tmp_path: Path) -> None:
 def test_sweep_removes_only_the_scratch_of_dead_processes(tmp_path: Path) -> None:
     nested = tmp_path / "assembly"
     nested.mkdir()
-    me = f"{_host()}.{os.getpid()}.{procinfo.own_start_ticks()}"
-    dead = nested / f".p1.mp4.partial.{_host()}.{_dead_pid()}.12345.abc_def1"
+    me = f"@{_host()}.{os.getpid()}.{procinfo.own_start_ticks()}"
+    dead = nested / f".p1.mp4.partial.@{_host()}.{_dead_pid()}.12345.abc_def1"
     # Our pid, but an earlier process that had it: the start ticks differ.
-    reused = tmp_path / f".p2.mp4.partial.{_host()}.{os.getpid()}.1.k2j3h4g5"
-    live = tmp_path / f".p3.mp4.partial.{me}.zz9y8x7w"
-    other_host = tmp_path / f".p4.mp4.partial.elsewhere-box.{_dead_pid()}.7.q1w2e3r4"
+    reused = tmp_path / f".p2.mp4.partial.@{_host()}.{os.getpid()}.1.k2j3h4g5"
+    live = tmp_path / f".p3.mp4.partial.{me}zz9y8x7w"
+    other_host = tmp_path / f".p4.mp4.partial.@elsewhere-box.{_dead_pid()}.7.q1w2e3r4"
     plain = tmp_path / "not-scratch"
     for folder in (dead, reused, live, other_host, plain):
         folder.mkdir()

@@ -1,12 +1,15 @@
 from __future__ import annotations
 
 import hashlib
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from storyreel.errors import InputError, NotFound
-from storyreel.store.assets import AssetStore
+from storyreel.store.assets import AssetStore, sweep_partials
 
 
 def test_put_is_content_addressed_and_idempotent(tmp_path: Path) -> None:
@@ -51,3 +54,31 @@ def test_unknown_mime_and_missing_asset(tmp_path: Path) -> None:
         store.put(b"x", "text/html")
     with pytest.raises(NotFound):
         store.read("0" * 64, "image/png")
+
+
+KILLED_MID_WRITE = """
+import os, signal, sys
+from pathlib import Path
+from storyreel.store.assets import AssetStore, sweep_partials
+writer = AssetStore(Path(sys.argv[1])).open_writer("video/mp4")
+writer.write(b"half a video")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_writer_killed_mid_download_leaves_nothing_after_the_next_start(
+    tmp_path: Path,
+) -> None:
+    """A process killed while streaming an output into the store leaves its temp file;
+    the sweep at the next engine start removes it, and keeps a live writer's."""
+    root = tmp_path / "assets"
+    child = subprocess.run(
+        [sys.executable, "-c", KILLED_MID_WRITE, str(root)], check=False, timeout=60
+    )
+    assert child.returncode == -signal.SIGKILL
+    [left] = list(root.rglob(".tmp-*"))
+    live = AssetStore(root).open_writer("image/png")
+    live.write(b"still being written")
+    assert sweep_partials(root) == [left]
+    assert not left.exists() and len(list(root.rglob(".tmp-*"))) == 1
+    live.abort()
