@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -33,8 +34,11 @@ log = structlog.get_logger(__name__)
 class Engine:
     """One per process. ``async with Engine(settings) as engine:`` runs it."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, providers: Sequence[type[Provider]] = ()) -> None:
+        """``providers``: extra provider classes (embedding, tests), registered before
+        DBOS launches, so a workflow it recovers at once already finds its provider."""
         self.settings = settings
+        self._extra_providers = tuple(providers)
         self.executor_id = settings.executor_id or executors.new_executor_id()
         self.runtime: Runtime | None = None
         self._liveness: asyncio.Task[None] | None = None
@@ -50,6 +54,8 @@ class Engine:
     async def start(self) -> None:
         await asyncio.to_thread(migrate, self.settings.app_database_url)
         self.runtime = Runtime.build(self.settings)
+        for cls in self._extra_providers:
+            self.runtime.registry.register(cls)
         set_runtime(self.runtime)
         # A process killed mid-render left its partial output behind; its ffmpeg died with it.
         swept = await asyncio.to_thread(sweep_stale_scratch, self.runtime.scratch_dir)
@@ -94,7 +100,9 @@ class Engine:
         await DBOS.register_queue_async(queue_name(provider), **options)
 
     async def add_provider(self, cls: type[Provider]) -> None:
-        """Register a provider class at run time (embedding, tests) and give it a queue."""
+        """Register a provider class at run time and give it a queue. A workflow DBOS
+        recovers when it launches may run before this; pass ``providers=`` instead when
+        jobs of this provider may be pending."""
         assert self.runtime is not None
         self.runtime.registry.register(cls)
         await self._register_queue(cls.name)

@@ -15,7 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.errors import NotFound
-from storyreel.providers.types import TERMINAL_STATES, GenerationRequest, Handle, JobState
+from storyreel.providers.types import TERMINAL_STATES, GenerationRequest, JobState
 from storyreel.store.db import Database
 from storyreel.store.models import CostEntry, Job, utcnow
 
@@ -122,10 +122,6 @@ async def update_job(db: Database, job_id: str, **values: Any) -> None:
         await session.execute(
             update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values)
         )
-
-
-async def record_handle(db: Database, job_id: str, handle: Handle) -> None:
-    await update_job(db, job_id, handle=handle.model_dump(mode="json"))
 
 
 async def list_jobs(

@@ -160,8 +160,7 @@ async def _waiting(job_id: str, provider: str, error: StoryreelError, delay: flo
 
 async def _adopt(job_id: str, handle: Handle) -> None:
     rt = runtime()
-    await jobs.update_job(rt.db, job_id, note=None)
-    await jobs.record_handle(rt.db, job_id, handle)
+    await jobs.update_job(rt.db, job_id, handle=handle.model_dump(mode="json"), note=None)
     await jobs.transition(rt.db, job_id, JobState.RUNNING, allowed_from=[JobState.QUEUED])
 
 
@@ -178,7 +177,7 @@ async def _reconcile(job: Job, req: GenerationRequest) -> Handle | None:
             raise ProviderJobError(
                 f"{req.provider} may or may not have taken this job before the process "
                 "stopped, and it offers no way to look it up; check its dashboard, then "
-                "retry the job to submit it again",
+                "run the same command again to submit it again",
                 provider=req.provider,
                 reason=FailureReason.UNKNOWN,
             )

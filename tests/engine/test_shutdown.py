@@ -53,8 +53,7 @@ async def test_stop_mid_job_cancels_its_workflow_and_the_next_engine_finishes_it
     # Stopped: no workflow of it runs on, no SQLite thread outlives it, the job is pending.
     assert _workflow_tasks_on_this_loop() == []
     assert _sqlite_threads() - threads_before == set()
-    async with Engine(settings) as engine:
-        await engine.add_provider(ScriptedProvider)
+    async with Engine(settings, providers=[ScriptedProvider]):
         status = await DBOS.get_workflow_status_async(job.id)
         assert status is not None
         result = await asyncio.wait_for(wait_job(job.id), 60)
@@ -84,8 +83,7 @@ async def test_stop_during_a_submit_lets_it_finish_so_resuming_does_not_buy_agai
             assert time.monotonic() < deadline, "the job was never submitted"
             await asyncio.sleep(0.01)
         assert ScriptedProvider.submissions[job.id] == 0, "stop while the submit is in flight"
-    async with Engine(settings) as engine:
-        await engine.add_provider(ScriptedProvider)
+    async with Engine(settings, providers=[ScriptedProvider]) as engine:
         assert engine.runtime is not None
         stored = await jobs.get_job(engine.runtime.db, job.id)
         assert stored.handle is not None, "the submit finished and its handle was stored"
