@@ -58,6 +58,89 @@ async def _follow_failover(session: AsyncSession, job: Job | None) -> Job | None
     return None
 
 
+async def find_reusable_many(session: AsyncSession, hashes: set[str]) -> dict[str, Job]:
+    """``find_reusable`` for many request hashes in one query (plus one per failover hop):
+    hash -> the job to reuse, for the hashes that have one."""
+    if not hashes:
+        return {}
+    stmt = (
+        select(Job)
+        .where(Job.request_hash.in_(hashes), Job.status != JobState.CANCELED.value)
+        .order_by(Job.id.desc())
+    )
+    candidates: dict[str, list[Job]] = {}
+    for job in (await session.execute(stmt)).scalars().all():
+        candidates.setdefault(job.request_hash, []).append(job)
+    found: dict[str, Job] = {}
+    for key, jobs in candidates.items():
+        for job in jobs[:MAX_FAILOVER_HOPS]:
+            if (reusable := await _follow_failover(session, job)) is not None:
+                found[key] = reusable
+                break
+    return found
+
+
+async def create_jobs_in(
+    session: AsyncSession,
+    items: Sequence[tuple[GenerationRequest, Decimal | None]],
+    *,
+    project_id: str | None = None,
+) -> list[tuple[Job, bool]]:
+    """``create_job`` for many requests inside the caller's transaction: one lookup for
+    all their hashes, one flush for the new rows. A request repeated in ``items`` gets the
+    same job. Returns (job, created) in the order of ``items``."""
+    keys = [req.cache_key() for req, _ in items]
+    known = await find_reusable_many(session, set(keys))
+    out: list[tuple[Job, bool]] = []
+    new: list[tuple[Job, Decimal | None]] = []
+    for (req, estimate_usd), key in zip(items, keys, strict=True):
+        if key in known:
+            out.append((known[key], False))
+            continue
+        job = _new_job(req, key, project_id, estimate_usd)
+        known[key] = job
+        new.append((job, estimate_usd))
+        out.append((job, True))
+    if new:
+        session.add_all([job for job, _ in new])
+        await session.flush()  # the jobs first: the cost entries refer to them
+        session.add_all(
+            [
+                CostEntry(job_id=job.id, kind="estimate", amount_usd=usd)
+                for job, usd in new
+                if usd is not None
+            ]
+        )
+        await session.flush()
+    return out
+
+
+async def create_jobs(
+    db: Database,
+    items: Sequence[tuple[GenerationRequest, Decimal | None]],
+    *,
+    project_id: str | None = None,
+) -> list[tuple[Job, bool]]:
+    """``create_jobs_in`` as one transaction of its own (a story's or a bulk run's jobs)."""
+    async with db.session() as session:
+        return await create_jobs_in(session, items, project_id=project_id)
+
+
+def _new_job(
+    req: GenerationRequest, key: str, project_id: str | None, estimate_usd: Decimal | None
+) -> Job:
+    return Job(
+        task=req.task.value,
+        provider=req.provider,
+        model=req.model,
+        status=JobState.QUEUED.value,
+        request=req.model_dump(mode="json"),
+        request_hash=key,
+        project_id=project_id,
+        estimate_usd=estimate_usd,
+    )
+
+
 async def create_job(
     db: Database,
     req: GenerationRequest,
@@ -71,16 +154,7 @@ async def create_job(
     async with db.session() as session:
         if reuse and (existing := await find_reusable(session, key)) is not None:
             return existing, False
-        job = Job(
-            task=req.task.value,
-            provider=req.provider,
-            model=req.model,
-            status=JobState.QUEUED.value,
-            request=req.model_dump(mode="json"),
-            request_hash=key,
-            project_id=project_id,
-            estimate_usd=estimate_usd,
-        )
+        job = _new_job(req, key, project_id, estimate_usd)
         session.add(job)
         await session.flush()
         if estimate_usd is not None:

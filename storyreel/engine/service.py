@@ -22,7 +22,7 @@ from storyreel.providers.types import GenerationRequest, Handle, JobState
 from storyreel.store.db import migrate
 from storyreel.store.models import Job
 
-from . import jobs
+from . import jobs, waits
 from .app import Engine
 from .pricing import estimate
 from .runtime import Runtime, runtime
@@ -66,9 +66,9 @@ async def submit_job(
 
 
 async def wait_job(job_id: str) -> dict[str, Any]:
+    """The job's workflow result, once it ends; waiting polls nothing (``waits``)."""
     handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(job_id)
-    result: dict[str, Any] = await handle.get_result(polling_interval_sec=0.1)
-    return result
+    return await waits.result(handle)
 
 
 async def cancel_job(rt: Runtime, job_id: str, *, client: DBOSClient | None = None) -> Job:

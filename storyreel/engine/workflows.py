@@ -14,7 +14,7 @@ from dbos import DBOS, SetWorkflowID
 
 from storyreel.providers.types import JobState
 
-from . import steps
+from . import steps, waits
 from .retry import next_poll_delay
 from .webhooks import WEBHOOK_TOPIC
 
@@ -30,6 +30,7 @@ def queue_name(provider: str) -> str:
 async def generation_workflow(job_id: str) -> dict[str, Any]:
     """Run one job to a terminal state; returns ``{"status", "outputs", "error", "job_id"}``
     (the id of the job that produced the outputs: another one if the job failed over)."""
+    waits.notify_when_done()
     result = await _run(job_id)
     if result["status"] != JobState.FAILED.value:
         return result
@@ -40,7 +41,7 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
         handle = await DBOS.enqueue_workflow_async(
             queue_name(successor["provider"]), generation_workflow, successor["job_id"]
         )
-    chained: dict[str, Any] = await handle.get_result(polling_interval_sec=0.2)
+    chained: dict[str, Any] = await waits.result(handle)
     return chained
 
 

@@ -1,4 +1,5 @@
-"""The app database: one async engine, sessions, and migrations applied on start."""
+"""The app database: a connection pool per event loop, sessions, and migrations applied on
+start."""
 
 from __future__ import annotations
 
@@ -17,15 +18,16 @@ from typing import Any, TypeVar
 import aiosqlite
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.aiosqlite import dialect as aiosqlite_dialect
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
-    async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from .transient import DEFAULT_RETRY_SECONDS, retry_transient
 
@@ -87,39 +89,76 @@ SQLITE_PRAGMAS = ("busy_timeout=30000", "synchronous=NORMAL", "foreign_keys=ON")
 
 
 class Database:
-    """Owns the engine; hands out sessions that commit on success.
+    """Owns the engines; hands out sessions that commit on success.
 
-    No connection pool (``NullPool``): one database is used from more than one event loop
-    (the engine's, the webhook receiver's thread, DBOS's own loop for work started outside
-    any loop), and a pooled async connection belongs to the loop that opened it. Every
-    transaction here opens and closes its own connection, so nothing outlives it or
-    crosses loops; for SQLite that costs well under a millisecond, for PostgreSQL one
-    local connect.
+    One connection pool per event loop. A pooled async connection belongs to the loop
+    that opened it, and one database is used from more than one loop (the engine's, DBOS's
+    own loop for work started outside any loop, a test's or an embedding app's), so each
+    loop gets its own engine and pool, made on first use there. Reusing connections saves a
+    connect (and, for SQLite, a thread) per transaction: most of the store's cost per job.
+
+    Cancellation stays safe with a pool. A checkout cancelled while connecting closes what
+    it opened (``_sqlite_connector``); a transaction cancelled half way has its connection
+    invalidated by SQLAlchemy rather than returned, so nothing half done is reused, and the
+    SQLite thread of every connection ever opened is tracked and joined by ``close``.
 
     Database blips (a PostgreSQL restart, SQLite busy past its timeout) are waited out for
     up to ``retry_seconds`` (see ``storyreel.store.transient``): ``session`` retries
     opening the connection and starting the transaction, which covers every transaction
-    that starts while the database is away; ``transaction`` also retries a transaction
-    whose connection died half way, from its first statement.
+    that starts while the database is away (a pooled PostgreSQL connection idle for more
+    than ``PING_IDLE_SECONDS`` is pinged on checkout, so a stale one is replaced, not
+    handed out); ``transaction`` also retries a transaction whose connection died half
+    way, from its first statement.
     """
 
-    def __init__(self, url: str, *, retry_seconds: float = DEFAULT_RETRY_SECONDS) -> None:
+    def __init__(
+        self, url: str, *, retry_seconds: float = DEFAULT_RETRY_SECONDS, pool_size: int = 8
+    ) -> None:
         self.url = url
         self.retry_seconds = retry_seconds
+        self.pool_size = pool_size
+        self._sqlite = make_url(url).get_backend_name() == "sqlite"
         self._sqlite_threads: list[threading.Thread] = []
-        options: dict[str, Any] = {"poolclass": NullPool}
-        if make_url(url).get_backend_name() == "sqlite":
-            options["async_creator"] = _sqlite_connector(url, self._track_sqlite_thread)
-        self.engine: AsyncEngine = create_async_engine(url, **options)
-        logging.getLogger(f"sqlalchemy.pool.impl.{NullPool.__name__}").addFilter(_not_cancelled)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._engines: dict[asyncio.AbstractEventLoop, AsyncEngine] = {}
+        self._lock = threading.Lock()
+        for pool in ("QueuePool", "AsyncAdaptedQueuePool"):
+            logging.getLogger(f"sqlalchemy.pool.impl.{pool}").addFilter(_not_cancelled)
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The engine (and pool) of the running event loop, made on first use there."""
+        loop = asyncio.get_running_loop()
+        with self._lock:
+            engine = self._engines.get(loop)
+            if engine is None:
+                engine = self._engines[loop] = self._make_engine()
+            return engine
+
+    def _make_engine(self) -> AsyncEngine:
+        options: dict[str, Any] = {
+            "poolclass": AsyncAdaptedQueuePool,
+            "pool_size": self.pool_size,
+            "max_overflow": self.pool_size * 2,
+            "pool_reset_on_return": "rollback",
+        }
+        if self._sqlite:
+            options["async_creator"] = _sqlite_connector(self.url, self._track_sqlite_thread)
+        engine = create_async_engine(self.url, **options)
+        if not self._sqlite:
+            _ping_when_idle(engine)
+        return engine
+
+    def sessions(self) -> AsyncSession:
+        """A bare session on this loop's engine (the caller begins and ends it)."""
+        return AsyncSession(self.engine, expire_on_commit=False)
 
     def _track_sqlite_thread(self, thread: threading.Thread) -> None:
         # aiosqlite runs each connection on its own thread. A query cancelled mid-flight
         # (a stopping engine cancels its workflows) force-closes its connection without
         # waiting; ``close`` waits for those threads so none outlives the event loop.
-        self._sqlite_threads = [t for t in self._sqlite_threads if t.is_alive()]
-        self._sqlite_threads.append(thread)
+        with self._lock:
+            self._sqlite_threads = [t for t in self._sqlite_threads if t.is_alive()]
+            self._sqlite_threads.append(thread)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -168,11 +207,53 @@ class Database:
         return session
 
     async def close(self) -> None:
-        """Dispose of the engine and wait for every SQLite connection thread to end."""
-        await self.engine.dispose()
-        threads, self._sqlite_threads = self._sqlite_threads, []
+        """Dispose of every loop's engine and wait for every SQLite connection thread to
+        end. A pool is closed on its own loop: this one's here, a running other loop's
+        there (waited for), and a pool whose loop is gone has its connections closed
+        directly (an aiosqlite connection answers on whichever loop asks)."""
+        with self._lock:
+            engines, self._engines = self._engines, {}
+        here = asyncio.get_running_loop()
+        for loop, engine in engines.items():
+            if loop is here:
+                await engine.dispose()
+            elif loop.is_running():
+                done = asyncio.run_coroutine_threadsafe(engine.dispose(), loop)
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.wrap_future(done), _THREAD_JOIN_SECONDS)
+            else:
+                await engine.dispose()
+        with self._lock:
+            threads, self._sqlite_threads = self._sqlite_threads, []
         if threads:
             await asyncio.to_thread(_join_all, threads, _THREAD_JOIN_SECONDS)
+
+
+#: A pooled PostgreSQL connection idle longer than this is pinged before it is handed out
+#: (a restarted server has closed it); a busy pool pays nothing.
+PING_IDLE_SECONDS = 2.0
+
+
+def _ping_when_idle(engine: AsyncEngine) -> None:
+    """SQLAlchemy's ``pool_pre_ping`` pings on every checkout, one round trip per
+    transaction; this pings only a connection that sat idle, where staleness is likely."""
+
+    @event.listens_for(engine.sync_engine.pool, "checkin")
+    def _checked_in(_dbapi: Any, record: Any) -> None:
+        if record is not None:
+            record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine.pool, "checkout")
+    def _checkout(dbapi: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_IDLE_SECONDS:
+            return
+        try:
+            cursor = dbapi.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+        except Exception as exc:
+            raise DisconnectionError(str(exc)) from exc
 
 
 def _sqlite_connector(

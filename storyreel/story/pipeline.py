@@ -1,9 +1,12 @@
-"""The story pipeline as one parent workflow: panels -> clips -> assembly -> exports.
+"""The story pipeline as one parent workflow: panels -> clips -> assembly -> exports,
+pipelined per shot.
 
-The parent enqueues one child generation workflow per panel (all at once, so the provider
-queue's concurrency decides the parallelism), waits for them, then does the same for the
-clips. Job creation reuses any finished or running job for the same request, so a re-run
-after a crash, or of an unchanged story, buys nothing twice.
+The parent creates every panel job in one transaction and starts one child workflow per
+shot, which enqueues its panel's generation job and, as soon as that panel is done, its
+clip's (the provider queues' concurrency decides the parallelism; panels and clips on
+different providers run at once). Assembly starts when the last clip lands. Job creation
+reuses any finished or running job for the same request, so a re-run after a crash, or of
+an unchanged story, buys nothing twice.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dbos import DBOS
 from dbos import error as dbos_errors
 
 from storyreel.catalog import Catalog
-from storyreel.engine import jobs
+from storyreel.engine import jobs, waits
 from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime, runtime
@@ -33,6 +36,7 @@ from .project import character_references, load_project, planned, story_of
 from .requests import bound_clip, bound_panel
 
 WORKFLOW_NAME = "storyreel.story"
+SHOT_WORKFLOW_NAME = "storyreel.story.shot"
 
 
 class StoryRunError(StoryreelError):
@@ -42,42 +46,45 @@ class StoryRunError(StoryreelError):
 @DBOS.step(name="storyreel.story.panel_jobs")
 @survives_db_blips
 async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
+    """Every shot's panel job, created (or reused) and linked in one transaction."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
     refs = character_references(project)
     catalog = Catalog.load(rt.settings)
-    created = []
-    for shot in project.shots:
-        req = bound_panel(catalog, story, planned(shot), refs)
-        job, _ = await jobs.create_job(
-            rt.db, req, project_id=project_id, estimate_usd=estimate(rt.settings, req)
+    reqs = [bound_panel(catalog, story, planned(shot), refs) for shot in project.shots]
+    async with rt.db.session() as session:
+        made = await jobs.create_jobs_in(
+            session, [(req, estimate(rt.settings, req)) for req in reqs], project_id=project_id
         )
-        await _link(rt, shot.id, panel_job_id=job.id)
-        created.append(
-            {"shot": shot.number, "shot_id": shot.id, "job_id": job.id, "provider": job.provider}
-        )
-    return created
+        for shot, (job, _) in zip(project.shots, made, strict=True):
+            linked = await session.get(Shot, shot.id)
+            assert linked is not None
+            linked.panel_job_id = job.id
+    return [
+        {"shot": shot.number, "shot_id": shot.id, "job_id": job.id, "provider": job.provider}
+        for shot, (job, _) in zip(project.shots, made, strict=True)
+    ]
 
 
-@DBOS.step(name="storyreel.story.clip_jobs")
+@DBOS.step(name="storyreel.story.clip_job")
 @survives_db_blips
-async def create_clip_jobs(project_id: str, panels: dict[str, str]) -> list[dict[str, Any]]:
+async def create_clip_job(project_id: str, shot_number: int, panel_sha256: str) -> dict[str, Any]:
+    """One shot's clip job, made as soon as its own panel exists."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
     catalog = Catalog.load(rt.settings)
-    created = []
-    for shot in project.shots:
-        req = bound_clip(catalog, story, planned(shot), panel_sha256=panels[str(shot.number)])
-        job, _ = await jobs.create_job(
-            rt.db, req, project_id=project_id, estimate_usd=estimate(rt.settings, req)
+    shot = next(s for s in project.shots if s.number == shot_number)
+    req = bound_clip(catalog, story, planned(shot), panel_sha256=panel_sha256)
+    async with rt.db.session() as session:
+        ((job, _),) = await jobs.create_jobs_in(
+            session, [(req, estimate(rt.settings, req))], project_id=project_id
         )
-        await _link(rt, shot.id, clip_job_id=job.id)
-        created.append(
-            {"shot": shot.number, "shot_id": shot.id, "job_id": job.id, "provider": job.provider}
-        )
-    return created
+        linked = await session.get(Shot, shot.id)
+        assert linked is not None
+        linked.clip_job_id = job.id
+    return {"shot": shot.number, "shot_id": shot.id, "job_id": job.id, "provider": job.provider}
 
 
 async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
@@ -155,29 +162,42 @@ async def export(project_id: str, out_dir: str, outputs: dict[str, Any]) -> dict
     return await export_story(rt, project_id, Path(out_dir), outputs)
 
 
-async def _run_children(created: list[dict[str, Any]], what: str) -> dict[str, str]:
-    """Enqueue every child, wait for all, and map shot number -> first output sha."""
-    handles = [(child, await enqueue_job(child["job_id"], child["provider"])) for child in created]
-    outputs: dict[str, str] = {}
-    for child, handle in handles:
-        try:
-            result = await handle.get_result(polling_interval_sec=0.2)
-        except dbos_errors.DBOSAwaitedWorkflowCancelledError:
-            result = {"status": "canceled", "error": "canceled by user"}
-        if result.get("reason") == FailureReason.BUDGET.value:
-            raise BudgetExceeded(f"shot {child['shot']}: {result['error']}")
-        if result["status"] != "succeeded":
-            raise StoryRunError(
-                f"shot {child['shot']}: {what} job {child['job_id']} {result['status']}: "
-                f"{result.get('error') or 'no error message'}"
-            )
-        outputs[str(child["shot"])] = result["outputs"][0]
-        if result.get("job_id") not in (None, child["job_id"]):
-            # The job failed over to another model: the shot now points at the one that
-            # made its output.
-            column = "panel_job_id" if what == "panel" else "clip_job_id"
-            await relink_shot(child["shot_id"], column, result["job_id"])
-    return outputs
+async def _run_child(child: dict[str, Any], what: str) -> str:
+    """Enqueue one generation job, wait for it (no polling: ``waits``), and return its
+    first output's sha; a failed job raises ``StoryRunError`` or ``BudgetExceeded``."""
+    handle = await enqueue_job(child["job_id"], child["provider"])
+    try:
+        result: dict[str, Any] = await waits.result(handle)
+    except dbos_errors.DBOSAwaitedWorkflowCancelledError:
+        result = {"status": "canceled", "error": "canceled by user"}
+    if result.get("reason") == FailureReason.BUDGET.value:
+        raise BudgetExceeded(f"shot {child['shot']}: {result['error']}")
+    if result["status"] != "succeeded":
+        raise StoryRunError(
+            f"shot {child['shot']}: {what} job {child['job_id']} {result['status']}: "
+            f"{result.get('error') or 'no error message'}"
+        )
+    if result.get("job_id") not in (None, child["job_id"]):
+        # The job failed over to another model: the shot now points at the one that
+        # made its output.
+        column = "panel_job_id" if what == "panel" else "clip_job_id"
+        await relink_shot(child["shot_id"], column, result["job_id"])
+    return str(result["outputs"][0])
+
+
+@DBOS.workflow(name=SHOT_WORKFLOW_NAME)
+async def shot_workflow(project_id: str, panel: dict[str, Any]) -> dict[str, Any]:
+    """One shot: its panel, then at once its clip. Each shot is its own child workflow
+    so shots advance independently (and replay deterministically): a clip never waits
+    for another shot's panel. An expected stop is returned as ``{"stopped": ...}``."""
+    waits.notify_when_done()
+    try:
+        panel_sha = await _run_child(panel, "panel")
+        clip = await create_clip_job(project_id, panel["shot"], panel_sha)
+        clip_sha = await _run_child(clip, "clip")
+    except (StoryRunError, BudgetExceeded) as exc:
+        return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
+    return {"panel": panel_sha, "clip": clip_sha}
 
 
 @DBOS.step(name="storyreel.story.relink")
@@ -190,12 +210,21 @@ async def relink_shot(shot_id: str, column: str, job_id: str) -> None:
 async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     """The run's manifest, or ``{"stopped": {"kind", "message"}}`` when a shot could not be
     made (a failed job, a budget reached): an expected end, reported as data rather than
-    raised, so it reaches the user as one line and not as a logged workflow traceback."""
-    try:
-        panels = await _run_children(await create_panel_jobs(project_id), "panel")
-        clips = await _run_children(await create_clip_jobs(project_id, panels), "clip")
-    except (StoryRunError, BudgetExceeded) as exc:
-        return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
+    raised, so it reaches the user as one line and not as a logged workflow traceback.
+
+    Every panel job is created in one transaction, then each shot runs as a child
+    workflow (panel, then its clip); assembly starts when the last shot's clip lands. A
+    shot that stops does not stop the others (their jobs are reused by the next run); the
+    first stop, in shot order, is reported once all have ended."""
+    waits.notify_when_done()
+    panel_jobs = await create_panel_jobs(project_id)
+    handles = [await DBOS.start_workflow_async(shot_workflow, project_id, p) for p in panel_jobs]
+    shots = [await waits.result(handle) for handle in handles]
+    for shot in shots:
+        if "stopped" in shot:
+            return {"stopped": shot["stopped"]}
+    panels = {str(p["shot"]): s["panel"] for p, s in zip(panel_jobs, shots, strict=True)}
+    clips = {str(p["shot"]): s["clip"] for p, s in zip(panel_jobs, shots, strict=True)}
     video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)])
     sheet = await contact_sheet(project_id, panels)
     outputs = {"panels": panels, "clips": clips, "video": video, "contact_sheet": sheet}

@@ -21,6 +21,7 @@ from dbos import DBOS, SetWorkflowID, WorkflowHandleAsync
 from storyreel.catalog import Catalog
 from storyreel.catalog.pricing import format_usd
 from storyreel.config import Settings
+from storyreel.engine import waits
 from storyreel.engine.app import Engine
 from storyreel.engine.budget import project_spend
 from storyreel.engine.runtime import Runtime
@@ -170,7 +171,7 @@ async def run_story(
                 )
         watcher = asyncio.create_task(watch(engine.runtime, project_id)) if watch else None
         try:
-            manifest: dict[str, Any] = await handle.get_result(polling_interval_sec=0.2)
+            manifest: dict[str, Any] = await waits.result(handle)
             if "stopped" in manifest:
                 stopped = manifest["stopped"]
                 kind = BudgetExceeded if stopped["kind"] == "BudgetExceeded" else StoryRunError

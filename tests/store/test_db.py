@@ -134,3 +134,20 @@ async def test_a_session_gives_up_after_the_retry_time(postgres_url: str) -> Non
             assert is_transient(lost.value)
         finally:
             await db.close()
+
+
+async def test_transactions_reuse_pooled_connections(tmp_path: Path) -> None:
+    """A pool per event loop: 50 transactions open a handful of SQLite connections (each
+    with its thread), not 50, and close() still ends every thread."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    before = _sqlite_threads()
+    db = Database(url)
+    opened: set[threading.Thread] = set()
+    for _ in range(50):
+        async with db.session() as session:
+            await session.execute(text("SELECT count(*) FROM jobs"))
+        opened |= _sqlite_threads() - before
+    await db.close()
+    assert 1 <= len(opened) <= 2, len(opened)
+    assert _sqlite_threads() - before == set()

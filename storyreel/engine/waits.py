@@ -1,0 +1,137 @@
+"""Waiting for workflows to end without polling each one.
+
+One ``Watch`` per event loop holds every workflow id that a coroutine on that loop waits
+for, and asks DBOS about all of them in one query, only when something may have changed:
+
+- as soon as a waiter arrives, so a workflow that ended while nobody waited (a parent
+  recovered after a crash, whose children finished while it was down) is seen at once;
+- when a workflow of this process ends: each workflow body calls ``notify_when_done``,
+  which hooks the asyncio task DBOS runs it in, and that task ends only after DBOS has
+  recorded the outcome (DBOS 3.4 ``_execute_workflow_async``; see docs/engine.md);
+- otherwise every ``FALLBACK_SECONDS``, for workflows that end elsewhere (another worker
+  process, a cancel from the CLI's DBOS client): one query for all the ids, not one per
+  waiter.
+
+Waiting itself is not durable. Inside a workflow, ``result`` follows the wait with the
+handle's ``get_result``, which finds the outcome on its first read and checkpoints it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any, TypeVar
+
+import structlog
+from dbos import DBOS, WorkflowHandleAsync
+
+log = structlog.get_logger(__name__)
+
+R = TypeVar("R")
+
+#: How often a watch looks for workflows that ended in another process.
+FALLBACK_SECONDS = 1.0
+#: ``get_result`` polls only if the row is not final yet when the watch said it was (it is).
+_SAFETY_POLL_SECONDS = 0.5
+UNFINISHED = frozenset({"PENDING", "ENQUEUED", "DELAYED"})
+
+_watches: dict[asyncio.AbstractEventLoop, Watch] = {}
+_lock = threading.Lock()
+
+
+class Watch:
+    """The waiters of one event loop, and the task that answers them."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiters: dict[str, list[asyncio.Future[None]]] = {}
+        self.wake = asyncio.Event()
+        self.task: asyncio.Task[None] | None = None
+        #: Status queries made (tests pin that waiting costs nothing).
+        self.queries = 0
+
+    async def wait(self, workflow_id: str) -> None:
+        future: asyncio.Future[None] = self.loop.create_future()
+        self.waiters.setdefault(workflow_id, []).append(future)
+        self.wake.set()
+        if self.task is None or self.task.done():
+            self.task = self.loop.create_task(self._run(), name="storyreel-workflow-watch")
+        try:
+            await future
+        finally:
+            left = [f for f in self.waiters.get(workflow_id, []) if f is not future]
+            if left:
+                self.waiters[workflow_id] = left
+            else:
+                self.waiters.pop(workflow_id, None)
+
+    def poke(self) -> None:
+        """Something may have ended: look again (thread-safe)."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self.wake.set)
+
+    async def _run(self) -> None:
+        while self.waiters:
+            self.wake.clear()
+            ids = list(self.waiters)
+            try:
+                finished = await _finished(ids)
+                self.queries += 1
+            except Exception as exc:  # noqa: BLE001 - a blip: the fallback tick tries again
+                log.warning("workflow status check failed", error=str(exc))
+                finished = set()
+            for workflow_id in finished:
+                for future in self.waiters.pop(workflow_id, []):
+                    if not future.done():
+                        future.set_result(None)
+            if not self.waiters:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=FALLBACK_SECONDS)
+
+
+async def _finished(ids: list[str]) -> set[str]:
+    statuses = await DBOS.list_workflows_async(
+        workflow_ids=ids, load_input=False, load_output=False
+    )
+    return {s.workflow_id for s in statuses if s.status not in UNFINISHED}
+
+
+def watch() -> Watch:
+    """The running loop's watch."""
+    loop = asyncio.get_running_loop()
+    with _lock:
+        for old in [lp for lp in _watches if lp.is_closed()]:
+            del _watches[old]
+        found = _watches.get(loop)
+        if found is None:
+            found = _watches[loop] = Watch(loop)
+        return found
+
+
+async def wait_ended(workflow_id: str) -> None:
+    """Return once the workflow has an outcome (succeeded, failed or cancelled)."""
+    await watch().wait(workflow_id)
+
+
+async def result(handle: WorkflowHandleAsync[R]) -> R:
+    """The workflow's result (or its error), without polling its status row. Inside a
+    workflow the result is checkpointed as ``handle.get_result`` does it."""
+    await wait_ended(handle.workflow_id)
+    value: R = await handle.get_result(polling_interval_sec=_SAFETY_POLL_SECONDS)
+    return value
+
+
+def _poke_all(_task: Any = None) -> None:
+    with _lock:
+        watches = list(_watches.values())
+    for w in watches:
+        w.poke()
+
+
+def notify_when_done() -> None:
+    """Call first thing in a workflow body: its end wakes every waiter in this process."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.add_done_callback(_poke_all)

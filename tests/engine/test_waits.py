@@ -1,0 +1,57 @@
+"""Waiting on workflows costs nothing: waiters make no status query while nothing
+changes, and still learn of an end that happens elsewhere (here a cancel)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from dbos import DBOS, SetWorkflowID
+from dbos import error as dbos_errors
+from sqlalchemy import event
+from sqlalchemy.engine import Engine as SyncEngine
+
+from storyreel.engine.app import Engine
+from storyreel.engine.service import wait_job
+from storyreel.engine.workflows import generation_workflow
+
+#: A queue no process works on: its workflows wait, ENQUEUED, until cancelled.
+IDLE_QUEUE = "storyreel.test-nobody"
+
+
+async def test_waiters_make_no_status_queries_while_nothing_changes(engine: Engine) -> None:
+    ids = [f"idle-wait-{i}" for i in range(8)]
+    for workflow_id in ids:
+        with SetWorkflowID(workflow_id):
+            await DBOS.enqueue_workflow_async(IDLE_QUEUE, generation_workflow, workflow_id)
+    status_reads: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, params: Any, *_rest: Any) -> None:
+        if "workflow_status" in statement and any(i in str(params) for i in ids):
+            status_reads.append(statement)
+
+    event.listen(SyncEngine, "before_cursor_execute", count)
+    try:
+        waiters = [asyncio.create_task(wait_job(i)) for i in ids]
+        await asyncio.sleep(0.3)  # each waiter looks its workflow up once on arrival
+        status_reads.clear()
+        await asyncio.sleep(2.0)
+        assert not any(w.done() for w in waiters)
+        # Then one look per fallback second for all of them together; polling each
+        # handle would be 8 waiters x 10-20 reads a second.
+        assert len(status_reads) <= 3, len(status_reads)
+        for workflow_id in ids:
+            await DBOS.cancel_workflow_async(workflow_id)
+        results = await asyncio.wait_for(
+            asyncio.gather(*waiters, return_exceptions=True), timeout=5
+        )
+    finally:
+        event.remove(SyncEngine, "before_cursor_execute", count)
+    assert all(isinstance(r, dbos_errors.DBOSAwaitedWorkflowCancelledError) for r in results)
+
+
+@pytest.fixture
+def backend() -> None:
+    """SQLite only: the mechanism is the same on PostgreSQL."""
+    return None

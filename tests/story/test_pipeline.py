@@ -1,0 +1,97 @@
+"""Shot-level pipelining: a shot's clip starts as soon as its own panel is done, and a
+re-run of the same shots buys nothing. Driven by the ScriptedProvider: shot N's panel
+reports ``running`` for 2N polls, so the panels finish one after another."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+from dbos import DBOS
+
+from storyreel.engine import waits
+from storyreel.engine.app import Engine
+from storyreel.engine.runtime import Runtime
+from storyreel.providers.types import GenerationRequest, Handle, Status, Task
+from storyreel.story.loader import load_story
+from storyreel.story.pipeline import create_panel_jobs, shot_workflow
+from storyreel.story.project import prepare_project
+from storyreel.testing.scripted import ScriptedProvider
+
+STORY = """
+title: Pipelining
+beats:
+  - setting: a quiet street
+    shots:
+{shots}
+render:
+  image_model: scripted:image
+  video_model: scripted:video
+  width: 320
+  height: 180
+"""
+
+
+class TimedScripted(ScriptedProvider):
+    """Panels of later shots take longer; records when panels end and clips start."""
+
+    panel_done: ClassVar[list[float]] = []
+    clip_submitted: ClassVar[list[float]] = []
+
+    async def submit(
+        self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
+    ) -> Handle:
+        if req.task is Task.IMAGE_TO_VIDEO:
+            self.clip_submitted.append(time.monotonic())
+            script: dict[str, Any] = {"polls": ["succeeded"]}
+        else:
+            shot = int(req.prompt.split("stall ")[1].split()[0].rstrip(",."))
+            script = {"polls": ["running"] * (2 * shot) + ["succeeded"]}
+        return await super().submit(
+            req.model_copy(update={"extra": script}), job_id=job_id, webhook_url=webhook_url
+        )
+
+    async def poll(self, handle: Handle) -> Status:
+        status = await super().poll(handle)
+        if status.state.terminal and "running" in handle.data["script"]["polls"]:
+            self.panel_done.append(time.monotonic())
+        return status
+
+
+@pytest.fixture
+async def scripted(engine: Engine) -> AsyncIterator[type[TimedScripted]]:
+    TimedScripted.reset()
+    TimedScripted.panel_done.clear()
+    TimedScripted.clip_submitted.clear()
+    await engine.add_provider(TimedScripted)
+    yield TimedScripted
+
+
+async def run_shots(project_id: str) -> list[dict[str, Any]]:
+    panels = await create_panel_jobs(project_id)
+    handles = [await DBOS.start_workflow_async(shot_workflow, project_id, p) for p in panels]
+    return [await waits.result(h) for h in handles]
+
+
+async def test_a_clip_starts_before_the_last_panel_ends_and_a_rerun_buys_nothing(
+    scripted: type[TimedScripted], rt: Runtime, tmp_path: Path
+) -> None:
+    shots = "\n".join(f"      - {{action: Mira walks past stall {n}}}" for n in range(1, 5))
+    (tmp_path / "story.yaml").write_text(STORY.format(shots=shots))
+    project_id = await prepare_project(
+        rt, load_story(tmp_path / "story.yaml", max_image_bytes=10**7, max_image_pixels=10**8)
+    )
+
+    first = await run_shots(project_id)
+    assert all("clip" in shot for shot in first), first
+    assert len(scripted.panel_done) == 4 and len(scripted.clip_submitted) == 4
+    assert min(scripted.clip_submitted) < max(scripted.panel_done), "clips waited for all panels"
+    bought = sum(scripted.submissions.values())
+    assert bought == 8
+
+    again = await run_shots(project_id)
+    assert again == first
+    assert sum(scripted.submissions.values()) == bought, "an unchanged re-run bought again"
