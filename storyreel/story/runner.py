@@ -116,15 +116,22 @@ async def choose_run_id(project_id: str, out_dir: Path) -> RunChoice:
     """Re-attach to an unfinished run for this project and folder, or number a new one."""
     folder = hashlib.sha256(str(out_dir.resolve()).encode()).hexdigest()[:10]
     prefix = f"story-{project_id}-{folder}-"
-    runs = await DBOS.list_workflows_async(
+    listed = await DBOS.list_workflows_async(
         workflow_id_prefix=prefix, load_input=False, load_output=False
     )
+    # Only the runs themselves ("<prefix><n>"): their child workflows (one per shot) have
+    # ids that extend the run's id and share the prefix.
+    runs = {
+        int(r.workflow_id.removeprefix(prefix)): r
+        for r in listed
+        if r.workflow_id.removeprefix(prefix).isdigit()
+    }
     if not runs:
         return RunChoice(f"{prefix}1", resuming=False)
-    latest = max(runs, key=lambda r: int(r.workflow_id.rsplit("-", 1)[1]))
-    if latest.status in ACTIVE_RUN:
-        return RunChoice(latest.workflow_id, resuming=True)
-    return RunChoice(f"{prefix}{int(latest.workflow_id.rsplit('-', 1)[1]) + 1}", resuming=False)
+    number = max(runs)
+    if runs[number].status in ACTIVE_RUN:
+        return RunChoice(runs[number].workflow_id, resuming=True)
+    return RunChoice(f"{prefix}{number + 1}", resuming=False)
 
 
 async def run_story(
