@@ -32,6 +32,7 @@ class TcpProxy:
         self._refuse_until = 0.0
         #: Connections accepted and forwarded, and connections refused during a cut.
         self.accepted = 0
+        self.forwarded = 0  # bytes carried either way: traffic on pooled connections too
         self.refused = 0
 
     @property
@@ -91,8 +92,8 @@ class TcpProxy:
         self.accepted += 1
         self._writers |= {writer, up_writer}
         pipes = [
-            asyncio.ensure_future(_pump(reader, up_writer)),
-            asyncio.ensure_future(_pump(up_reader, writer)),
+            asyncio.ensure_future(_pump(reader, up_writer, self)),
+            asyncio.ensure_future(_pump(up_reader, writer, self)),
         ]
         self._pipes.update(pipes)
         try:
@@ -108,9 +109,12 @@ class TcpProxy:
                 _abort(w)
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pump(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, proxy: TcpProxy
+) -> None:
     with contextlib.suppress(OSError):
         while data := await reader.read(_CHUNK):
+            proxy.forwarded += len(data)
             writer.write(data)
             await writer.drain()
 
