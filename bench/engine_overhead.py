@@ -1,5 +1,8 @@
 """What durability costs: N sketch jobs through the DBOS engine vs the same provider calls
-made directly (submit -> poll -> result -> store), both at the same concurrency, in one run.
+made directly (submit -> poll -> result -> store), both at the same concurrency, in one run;
+and the engine's jobs/s beside the raw commit rate of the same database (one-row
+transactions, committed one at a time), on SQLite and, when the local server answers,
+PostgreSQL.
 
     python bench/engine_overhead.py [--jobs 40] [--concurrency 4]
 """
@@ -8,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import httpx2
+import psycopg
 
 from storyreel.config import ProviderSettings, Settings
 from storyreel.engine.app import Engine
@@ -22,6 +28,12 @@ from storyreel.providers.base import ProviderContext
 from storyreel.providers.sketch.provider import SketchProvider
 from storyreel.providers.types import GenerationRequest, JobState, Task
 from storyreel.store.assets import AssetStore
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import Result, fresh_postgres_database, postgres_available
+
+JOBS = 30
+CONCURRENCIES = (4, 16)
 
 
 def requests(n: int, tag: str) -> list[GenerationRequest]:
@@ -66,9 +78,12 @@ async def direct(root: Path, reqs: list[GenerationRequest], concurrency: int) ->
     return time.perf_counter() - started
 
 
-async def engine(root: Path, reqs: list[GenerationRequest], concurrency: int) -> float:
+async def engine(
+    root: Path, reqs: list[GenerationRequest], concurrency: int, database_url: str | None = None
+) -> float:
     settings = Settings(
         data_dir=root,
+        database_url=database_url,
         poll_interval=0.01,
         queue_poll_interval=0.05,
         providers={"sketch": ProviderSettings(concurrency=concurrency)},
@@ -80,6 +95,79 @@ async def engine(root: Path, reqs: list[GenerationRequest], concurrency: int) ->
         elapsed = time.perf_counter() - started
     assert all(r["status"] == "succeeded" for r in results)
     return elapsed
+
+
+def sqlite_commit_rate(path: Path, commits: int = 3000) -> float:
+    """One-row commits per second on a WAL file with the app store's ``synchronous``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    started = time.perf_counter()
+    for i in range(commits):
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO t (v) VALUES (?)", (f"row {i}",))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return commits / elapsed
+
+
+def postgres_commit_rate(url: str, commits: int = 1000) -> float:
+    """One-row commits per second over one connection (autocommit)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id SERIAL PRIMARY KEY, v TEXT)")
+        started = time.perf_counter()
+        for i in range(commits):
+            conn.execute("INSERT INTO t (v) VALUES (%s)", (f"row {i}",))
+        return commits / (time.perf_counter() - started)
+
+
+async def _measure(root: Path, label: str, url: str | None, raw: float) -> list[Result]:
+    results = [Result(f"raw commits, {label}", raw, "commits/s", note="one-row transactions")]
+    for concurrency in CONCURRENCIES:
+        tag = f"{label}{concurrency}"
+        plain = await direct(root / f"direct-{tag}", requests(JOBS, f"d{tag}"), concurrency)
+        durable = await engine(root / f"engine-{tag}", requests(JOBS, f"e{tag}"), concurrency, url)
+        overhead = (durable - plain) / JOBS * 1000
+        results += [
+            Result(
+                f"engine time per job, {label}, concurrency {concurrency}",
+                durable / JOBS * 1000,
+                "ms",
+                plain / JOBS * 1000,
+                "direct provider calls",
+                note=f"{overhead:+.0f} ms per job, {JOBS} sketch jobs",
+            ),
+            Result(
+                f"engine jobs/s, {label}, concurrency {concurrency}",
+                JOBS / durable,
+                "jobs/s",
+                raw,
+                f"raw {label} commits",
+                reference_unit="commits/s",
+            ),
+        ]
+    return results
+
+
+async def _run_all() -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        results = await _measure(
+            root / "sqlite", "SQLite", None, sqlite_commit_rate(root / "raw.db")
+        )
+        if not postgres_available():
+            return [*results, Result("PostgreSQL", 0, "", note="skipped: no server answers")]
+        with fresh_postgres_database("raw") as raw_url:
+            raw = postgres_commit_rate(raw_url)
+        with fresh_postgres_database("engine") as url:
+            results += await _measure(root / "pg", "PostgreSQL", url, raw)
+    return results
+
+
+def run() -> list[Result]:
+    return asyncio.run(_run_all())
 
 
 async def main() -> None:
