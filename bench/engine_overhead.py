@@ -1,24 +1,24 @@
 """What durability costs: N sketch jobs through the DBOS engine vs the same provider calls
-made directly (submit -> poll -> result -> store), both at the same concurrency, in one run.
+made directly (submit -> poll -> result -> store), both at the same concurrency, in one run;
+and the engine's jobs/s beside the raw commit rate of the same database (one-row
+transactions, committed one at a time), on SQLite and, when the local server answers,
+PostgreSQL.
 
-    python bench/engine_overhead.py [--jobs 40] [--concurrency 4] [--database-url URL]
-        [--queue-poll-interval S]
-
-Prints the time per job above the direct calls, jobs per second, and the SQL statements
-per job on the app database and on DBOS's system database (both in the same database on
-PostgreSQL, told apart by the statement counter's engine).
+    python bench/engine_overhead.py [--jobs 40] [--concurrency 4]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import sqlite3
+import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx2
+import psycopg
 
 from storyreel.config import ProviderSettings, Settings
 from storyreel.engine.app import Engine
@@ -29,10 +29,12 @@ from storyreel.providers.sketch.provider import SketchProvider
 from storyreel.providers.types import GenerationRequest, JobState, Task
 from storyreel.store.assets import AssetStore
 
-try:
-    from bench.sql_counter import count_statements
-except ImportError:  # run as a script: bench/ is on the path itself
-    from sql_counter import count_statements  # type: ignore[no-redef]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import Result, fresh_postgres_database, postgres_available
+from bench.sql_counter import count_statements
+
+JOBS = 30
+CONCURRENCIES = (4, 16)
 
 
 def requests(n: int, tag: str) -> list[GenerationRequest]:
@@ -81,18 +83,16 @@ async def engine(
     root: Path,
     reqs: list[GenerationRequest],
     concurrency: int,
-    *,
-    database_url: str | None,
-    queue_poll_interval: float,
+    database_url: str | None = None,
+    queue_poll_interval: float = 0.05,
 ) -> tuple[float, dict[str, int]]:
-    """Seconds for all jobs, and the SQL statements they made, by database."""
-    options: dict[str, Any] = {"database_url": database_url} if database_url else {}
+    """Seconds for all jobs, and the SQL statements they made by database (app, dbos)."""
     settings = Settings(
         data_dir=root,
+        database_url=database_url,
         poll_interval=0.01,
         queue_poll_interval=queue_poll_interval,
         providers={"sketch": ProviderSettings(concurrency=concurrency)},
-        **options,
     )
     async with Engine(settings):
         with count_statements() as counts:
@@ -102,6 +102,90 @@ async def engine(
             elapsed = time.perf_counter() - started
     assert all(r["status"] == "succeeded" for r in results)
     return elapsed, dict(counts)
+
+
+def sqlite_commit_rate(path: Path, commits: int = 3000) -> float:
+    """One-row commits per second on a WAL file with the app store's ``synchronous``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
+    started = time.perf_counter()
+    for i in range(commits):
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO t (v) VALUES (?)", (f"row {i}",))
+        conn.execute("COMMIT")
+    elapsed = time.perf_counter() - started
+    conn.close()
+    return commits / elapsed
+
+
+def postgres_commit_rate(url: str, commits: int = 1000) -> float:
+    """One-row commits per second over one connection (autocommit)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE t (id SERIAL PRIMARY KEY, v TEXT)")
+        started = time.perf_counter()
+        for i in range(commits):
+            conn.execute("INSERT INTO t (v) VALUES (%s)", (f"row {i}",))
+        return commits / (time.perf_counter() - started)
+
+
+async def _measure(root: Path, label: str, url: str | None, raw: float) -> list[Result]:
+    results = [Result(f"raw commits, {label}", raw, "commits/s", note="one-row transactions")]
+    for concurrency in CONCURRENCIES:
+        tag = f"{label}{concurrency}"
+        plain = await direct(root / f"direct-{tag}", requests(JOBS, f"d{tag}"), concurrency)
+        durable, counts = await engine(
+            root / f"engine-{tag}", requests(JOBS, f"e{tag}"), concurrency, url
+        )
+        overhead = (durable - plain) / JOBS * 1000
+        statements = sum(counts.values()) / JOBS
+        results += [
+            Result(
+                f"engine time per job, {label}, concurrency {concurrency}",
+                durable / JOBS * 1000,
+                "ms",
+                plain / JOBS * 1000,
+                "direct provider calls",
+                note=f"{overhead:+.0f} ms per job, {JOBS} sketch jobs",
+            ),
+            Result(
+                f"engine jobs/s, {label}, concurrency {concurrency}",
+                JOBS / durable,
+                "jobs/s",
+                raw,
+                f"raw {label} commits",
+                reference_unit="commits/s",
+            ),
+            Result(
+                f"SQL statements per job, {label}, concurrency {concurrency}",
+                statements,
+                "statements",
+                40,
+                "the issue's goal",
+                note=", ".join(f"{db} {n / JOBS:.0f}" for db, n in counts.items()),
+            ),
+        ]
+    return results
+
+
+async def _run_all() -> list[Result]:
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        results = await _measure(
+            root / "sqlite", "SQLite", None, sqlite_commit_rate(root / "raw.db")
+        )
+        if not postgres_available():
+            return [*results, Result("PostgreSQL", 0, "", note="skipped: no server answers")]
+        with fresh_postgres_database("raw") as raw_url:
+            raw = postgres_commit_rate(raw_url)
+        with fresh_postgres_database("engine") as url:
+            results += await _measure(root / "pg", "PostgreSQL", url, raw)
+    return results
+
+
+def run() -> list[Result]:
+    return asyncio.run(_run_all())
 
 
 async def main() -> None:
@@ -118,21 +202,17 @@ async def main() -> None:
             root / "engine",
             requests(args.jobs, "e"),
             args.concurrency,
-            database_url=args.database_url,
-            queue_poll_interval=args.queue_poll_interval,
+            args.database_url,
+            args.queue_poll_interval,
         )
     per_job = (durable - plain) / args.jobs * 1000
     backend = "PostgreSQL" if args.database_url else "SQLite"
-    print(
-        f"{args.jobs} sketch jobs, concurrency {args.concurrency}, {backend}, "
-        f"queue poll {args.queue_poll_interval} s"
-    )
+    print(f"{args.jobs} sketch jobs, concurrency {args.concurrency}, {backend}")
     print(f"  direct provider calls : {plain:6.2f} s")
     print(f"  durable engine (DBOS) : {durable:6.2f} s  ({args.jobs / durable:.1f} jobs/s)")
     print(f"  engine / direct       : {durable / plain:6.2f}x  ({per_job:+.0f} ms per job)")
-    total = sum(counts.values())
-    by_db = ", ".join(f"{name} {n / args.jobs:.0f}" for name, n in counts.items())
-    print(f"  SQL statements per job: {total / args.jobs:6.0f}  ({by_db})")
+    by_db = ", ".join(f"{db} {n / args.jobs:.0f}" for db, n in counts.items())
+    print(f"  SQL statements per job: {sum(counts.values()) / args.jobs:6.0f}  ({by_db})")
 
 
 if __name__ == "__main__":

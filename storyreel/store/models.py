@@ -219,3 +219,16 @@ class WebhookEvent(Base):
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     job_id: Mapped[str] = mapped_column(String(26), index=True)
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DerivedAsset(Base):
+    """An asset made from others by a deterministic recipe (the assembled video of some
+    clips, a contact sheet of some panels), keyed by the hash of the recipe's inputs: an
+    unchanged story re-run finds its video here instead of encoding it again."""
+
+    __tablename__ = "derived_assets"
+
+    recipe_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    asset_sha256: Mapped[str] = mapped_column(ForeignKey("assets.sha256"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -2,7 +2,7 @@
 
 The asset store stays the source of truth; this folder is a readable view of one run. Each
 file is written to a temp name and renamed, and the manifest comes last, so a folder with a
-manifest is complete.
+manifest is complete. A folder that already holds this very export is left untouched.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from storyreel.store.models import Job, Shot
 from storyreel.testing.chaos import crash_point
 
 from .project import load_project, shot_summary
+from .reuse import export_is_current, holds
 
 
 def _copy(source: Path, target: Path) -> None:
@@ -78,15 +79,13 @@ async def _money_notes(rt: Runtime, project_id: str) -> dict[str, Any]:
 async def export_story(
     rt: Runtime, project_id: str, out_dir: Path, outputs: dict[str, Any]
 ) -> dict[str, Any]:
+    """Write the folder, or leave it untouched when it already holds exactly this export
+    (an unchanged re-run). Otherwise only files whose content differs are copied; the old
+    manifest goes first and the new one comes last, so a manifest never describes a
+    half-updated folder."""
     project = await load_project(rt, project_id)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    shots: list[dict[str, Any]] = []
-    for shot in project.shots:
-        shots.append(_export_shot(rt, shot, out_dir, outputs))
-        crash_point("during_export")
+    shots = [_shot_entry(shot, outputs) for shot in project.shots]
     video = outputs["video"]
-    _copy(rt.assets.path(video["sha256"], "video/mp4"), out_dir / "story.mp4")
-    _copy(rt.assets.path(outputs["contact_sheet"], "image/png"), out_dir / "contact_sheet.png")
     manifest = {
         "title": project.title,
         "project_id": project.id,
@@ -104,21 +103,40 @@ async def export_story(
         "cost_usd": str(await _total_cost(rt, project_id)),
         **(await _money_notes(rt, project_id)),
     }
+    if export_is_current(out_dir, manifest):
+        return manifest
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "manifest.json").unlink(missing_ok=True)
+    for shot in shots:
+        _place(rt.assets.path(shot["panel"]["sha256"], "image/png"), out_dir, shot["panel"])
+        _place(rt.assets.path(shot["clip"]["sha256"], "video/mp4"), out_dir, shot["clip"])
+        crash_point("during_export")
+    _place(rt.assets.path(video["sha256"], "video/mp4"), out_dir, manifest["video"])
+    _place(
+        rt.assets.path(outputs["contact_sheet"], "image/png"), out_dir, manifest["contact_sheet"]
+    )
     _write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
-def _export_shot(rt: Runtime, shot: Shot, out_dir: Path, outputs: dict[str, Any]) -> dict[str, Any]:
+def _place(source: Path, out_dir: Path, entry: dict[str, Any]) -> None:
+    """Copy ``source`` to the entry's file unless that file already holds its sha."""
+    target = out_dir / entry["file"]
+    if not holds(target, entry["sha256"]):
+        _copy(source, target)
+
+
+def _shot_entry(shot: Shot, outputs: dict[str, Any]) -> dict[str, Any]:
     key = str(shot.number)
-    panel_file = f"panels/shot_{shot.number:03d}.png"
-    clip_file = f"clips/shot_{shot.number:03d}.mp4"
-    _copy(rt.assets.path(outputs["panels"][key], "image/png"), out_dir / panel_file)
-    _copy(rt.assets.path(outputs["clips"][key], "video/mp4"), out_dir / clip_file)
     return shot_summary(shot) | {
         "panel": {
-            "file": panel_file,
+            "file": f"panels/shot_{shot.number:03d}.png",
             "sha256": outputs["panels"][key],
             "job_id": shot.panel_job_id,
         },
-        "clip": {"file": clip_file, "sha256": outputs["clips"][key], "job_id": shot.clip_job_id},
+        "clip": {
+            "file": f"clips/shot_{shot.number:03d}.mp4",
+            "sha256": outputs["clips"][key],
+            "job_id": shot.clip_job_id,
+        },
     }

@@ -34,6 +34,14 @@ from storyreel.testing.chaos import crash_point
 from .export import export_story
 from .project import character_references, load_project, planned, story_of
 from .requests import bound_clip, bound_panel
+from .reuse import (
+    ASSEMBLY,
+    CONTACT_SHEET,
+    assembly_recipe,
+    contact_sheet_recipe,
+    find_derived,
+    remember_derived,
+)
 
 WORKFLOW_NAME = "storyreel.story"
 SHOT_WORKFLOW_NAME = "storyreel.story.shot"
@@ -97,15 +105,28 @@ async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
 @DBOS.step(name="storyreel.story.assemble")
 @survives_db_blips
 async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
-    """Join the clips with crossfades into one MP4 in the asset store."""
+    """Join the clips with crossfades into one MP4 in the asset store, unless these clips
+    were already joined with these settings (an unchanged re-run): then that video."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
     width, height = story.size
-    out = rt.scratch_dir / "assembly" / f"{project_id}.mp4"
-    out.parent.mkdir(parents=True, exist_ok=True)
     # ``clips`` are in shot-number order, like ``project.shots``: each clip is conformed to
     # its shot's planned length, whatever length the model returned.
+    durations = [shot.duration for shot in project.shots]
+    recipe = assembly_recipe(
+        clips,
+        fps=story.render.fps,
+        width=width,
+        height=height,
+        transition_frames=story.render.transition_frames,
+        durations=durations,
+    )
+    async with rt.db.session() as session:
+        if (made := await find_derived(session, rt.assets, recipe)) is not None:
+            return made
+    out = rt.scratch_dir / "assembly" / f"{project_id}.mp4"
+    out.parent.mkdir(parents=True, exist_ok=True)
     info = await assemble_video(
         [rt.assets.path(sha, "video/mp4") for sha in clips],
         out,
@@ -113,7 +134,7 @@ async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
         width=width,
         height=height,
         transition_frames=story.render.transition_frames,
-        durations=[shot.duration for shot in project.shots],
+        durations=durations,
     )
     crash_point("during_assembly")
     thumb_sha, _ = rt.assets.put(video_thumbnail(out), "image/jpeg")
@@ -130,14 +151,22 @@ async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
     }
     async with rt.db.session() as session:
         await add_asset(session, row)
+        await remember_derived(session, recipe, ASSEMBLY, sha)
     return row
 
 
 @DBOS.step(name="storyreel.story.contact_sheet")
 @survives_db_blips
 async def contact_sheet(project_id: str, panels: dict[str, str]) -> str:
+    """The storyboard page of the panels, reused when the panels and captions are unchanged."""
     rt = runtime()
     project = await load_project(rt, project_id)
+    recipe = contact_sheet_recipe(
+        project.title, [(s.number, s.action, panels[str(s.number)]) for s in project.shots]
+    )
+    async with rt.db.session() as session:
+        if (made := await find_derived(session, rt.assets, recipe)) is not None:
+            return str(made["sha256"])
     sheet = render_contact_sheet(
         [
             SheetPanel(
@@ -152,6 +181,7 @@ async def contact_sheet(project_id: str, panels: dict[str, str]) -> str:
     info = store_image(rt.assets, sheet, "image/png")
     async with rt.db.session() as session:
         await add_asset(session, info)
+        await remember_derived(session, recipe, CONTACT_SHEET, str(info["sha256"]))
     return str(info["sha256"])
 
 
