@@ -19,7 +19,7 @@ from storyreel.engine.runtime import Runtime
 from storyreel.store.models import Job, Shot
 from storyreel.store.transient import delays, describe, is_transient, report_lost
 
-from .common import console
+from .common import err_console
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.25
@@ -67,7 +67,7 @@ def make_progress() -> Progress:
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=err_console,  # progress is not a result: stdout stays for the summary
         transient=False,
     )
 
