@@ -33,10 +33,11 @@ from .common import (
     err_console,
     fail,
     guard,
+    out_console,
     run,
     settings,
 )
-from .jobwatch import watch_job
+from .jobwatch import job_line, watch_job
 from .schemas import GenerateResult
 
 app = typer.Typer(help="Generate one image or video on any model.", no_args_is_help=True)
@@ -121,10 +122,10 @@ async def _run_watched(
         try:
             result = await wait_job(job.id)
         finally:
-            await asyncio.sleep(0)  # let the watcher print the last phase it saw
             watcher.cancel()
             await asyncio.gather(watcher, return_exceptions=True)
         final = await job_rows.get_job(engine.runtime.db, result.get("job_id") or job.id)
+        err_console.print(job_line(final, final.status), highlight=False, soft_wrap=True)
         return final, result
 
 
@@ -163,7 +164,7 @@ def _generate(
         return probe.model_copy(update={"references": tuple(references)})
 
     shown = "unpriced" if estimate is None else format_usd(estimate)
-    err_console.print(f"{entry.id}: {task}, estimate {shown} ...", highlight=False)
+    out_console(as_json).print(f"{entry.id}: {task}, estimate {shown} ...", highlight=False)
     job, result = run(_run_watched(cfg, build))
     written: list[Path] = []  # as written (relative to --out), shown to people
     if result["status"] == "succeeded":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -80,26 +81,30 @@ def list_command(
         more = rows[-1].id if len(rows) == limit else None
         if as_json:
             emit_json(JobList(jobs=[summary(job) for job in rows], next_before=more))
-            return
-        table = Table()
-        for column in ("id", "status", "task", "model", "cost", "created"):
-            # Ids and model ids are what a user copies into the next command: fold them
-            # onto more lines rather than cut them with an ellipsis.
-            table.add_column(column, overflow="fold")
-        for job in rows:
-            table.add_row(
-                job.id,
-                job.status,
-                job.task,
-                job.model,
-                _money(job),
-                job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            )
-        console.print(table)
+        else:
+            _print_jobs(rows)
         if more is not None:
             hint(f"more: storyreel jobs list --before {more}")
 
     run(go())
+
+
+def _print_jobs(rows: Sequence[Job]) -> None:
+    table = Table()
+    for column in ("id", "status", "task", "model", "cost", "created"):
+        # Ids and model ids are what a user copies into the next command: fold them
+        # onto more lines rather than cut them with an ellipsis.
+        table.add_column(column, overflow="fold")
+    for job in rows:
+        table.add_row(
+            job.id,
+            job.status,
+            job.task,
+            job.model,
+            _money(job),
+            job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    console.print(table)
 
 
 @app.command("show")

@@ -54,6 +54,10 @@ async def phase(job: Job) -> str:
     return "running" + (f" {job.progress:.0%}" if job.progress else "")
 
 
+def job_line(job: Job, what: str) -> str:
+    return f"job {job.id} on {job.model}: {what}"
+
+
 async def watch_job(rt: Runtime, job_id: str, *, console: Console) -> None:
     """Print a line each time the job (or the job it failed over to) changes phase, until
     cancelled; never raises."""
@@ -75,18 +79,19 @@ async def _watch_job(rt: Runtime, job_id: str, console: Console) -> None:
                 f"job {job.id} {job.error_reason or 'failed'}: failing over to job "
                 f"{job.failover_to}",
                 highlight=False,
+                soft_wrap=True,
             )
             job_id = job.failover_to
             continue
         now = (job.id, await phase(job))
+        if JobState(job.status).terminal:
+            return  # the caller prints the outcome, with the final job
         if now != shown:
-            console.print(f"job {job.id} on {job.model}: {now[1]}", highlight=False)
+            console.print(job_line(job, now[1]), highlight=False, soft_wrap=True)
             shown = now
         if job.note and job.note != note_shown:
-            console.print(f"[yellow]{job.note}[/]", highlight=False)
+            console.print(f"[yellow]{job.note}[/]", highlight=False, soft_wrap=True)
         note_shown = job.note
-        if JobState(job.status).terminal:
-            return
         await asyncio.sleep(REFRESH_SECONDS)
 
 
@@ -119,8 +124,11 @@ async def _log_worker_jobs(rt: Runtime, executor_id: str, console: Console) -> N
         now = {w.workflow_id for w in pending}
         for job_id in sorted(now - running):
             job = await job_rows.get_job(rt.db, job_id)
-            console.print(f"started  {job.id} {job.task} on {job.model}", highlight=False)
+            console.print(
+                f"started  {job.id} {job.task} on {job.model}", highlight=False, soft_wrap=True
+            )
         for job_id in sorted(running - now):
-            console.print(finished_line(await job_rows.get_job(rt.db, job_id)), highlight=False)
+            done = await job_rows.get_job(rt.db, job_id)
+            console.print(finished_line(done), highlight=False, soft_wrap=True)
         running = now
         await asyncio.sleep(WORKER_REFRESH_SECONDS)

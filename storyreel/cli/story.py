@@ -18,7 +18,7 @@ from storyreel.story.planner import plan_story
 from storyreel.story.requests import StoryEstimate
 from storyreel.story.runner import run_story
 
-from .common import JsonOption, console, emit_json, err_console, guard, run, settings
+from .common import JsonOption, console, emit_json, guard, out_console, run, settings
 from .progress import make_progress, watch_story
 from .schemas import Failover, PlannedShotOut, StoryPlan, StoryRunSummary, VideoOut
 
@@ -81,7 +81,7 @@ def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
         )
 
 
-def _announce(estimate: StoryEstimate) -> None:
+def _announce(estimate: StoryEstimate, *, as_json: bool = False) -> None:
     total = estimate.total_usd
     shown = "unpriced" if total is None else format_usd(total)
     panels, clips = estimate.panels_usd, estimate.clips_usd
@@ -90,7 +90,7 @@ def _announce(estimate: StoryEstimate) -> None:
         if panels is not None and clips is not None
         else ""
     )
-    err_console.print(f"estimate: {shown}{detail}", highlight=False)
+    out_console(as_json).print(f"estimate: {shown}{detail}", highlight=False)
 
 
 def run_with_progress(
@@ -99,7 +99,7 @@ def run_with_progress(
     """Run a story with the progress bars on stderr; the summary on stdout (as JSON with
     ``as_json``)."""
     started = time.perf_counter()
-    progress = make_progress()
+    progress = make_progress(out_console(as_json))
     with progress:
         manifest = run(
             run_story(
@@ -108,7 +108,7 @@ def run_with_progress(
                 out,
                 watch=partial(watch_story, progress=progress),
                 budget_usd=budget,
-                announce=_announce,
+                announce=partial(_announce, as_json=as_json),
             )
         )
     seconds = time.perf_counter() - started
@@ -189,5 +189,5 @@ def demo(out: OutOption = Path("out/demo"), as_json: JsonOption = False) -> None
     """Run the bundled example story end to end, offline."""
     example = files("storyreel.examples").joinpath("lighthouse.yaml")
     with as_file(example) as story_file:
-        err_console.print(f"[bold]storyreel demo[/]: {story_file.name} -> {out}")
+        out_console(as_json).print(f"[bold]storyreel demo[/]: {story_file.name} -> {out}")
         run_with_progress(story_file, out, as_json=as_json)
