@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from storyreel.catalog import CATALOG_FILE_ENV, Catalog
 from storyreel.catalog.pricing import format_usd
 from storyreel.cli import common
-from storyreel.cli.common import EXIT_INPUT
 from storyreel.cli.app import app
+from storyreel.cli.common import EXIT_INPUT
 from storyreel.config import Settings
 from storyreel.engine.pricing import estimate as engine_estimate
 from storyreel.providers.types import Task

@@ -12,7 +12,8 @@ import storyreel
 from storyreel.cli.app import app
 from storyreel.cli.schemas import Info, JobList
 from storyreel.config import find_project_dir
-from tests.e2e.helpers import cli_env, storyreel as run_cli
+from tests.e2e.helpers import cli_env
+from tests.e2e.helpers import storyreel as run_cli
 
 runner = CliRunner()
 
