@@ -483,3 +483,9 @@ def test_every_listed_resolution_needs_a_price() -> None:
     }
     with pytest.raises(ValueError, match="resolutions without a price: 1080p"):
         ModelEntry.model_validate(raw)
+
+
+def test_user_file_named_in_the_env_file(tmp_path: Path) -> None:
+    write(tmp_path / "mine.toml", OVERRIDE)
+    (tmp_path / ".env").write_text(f"{CATALOG_FILE_ENV}={tmp_path / 'mine.toml'}\n")  # cwd
+    assert Catalog.load().resolve("kling").price_source == "my invoice, 2026-12"
