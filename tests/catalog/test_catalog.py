@@ -343,9 +343,10 @@ def test_user_file_in_the_data_dir(tmp_path: Path) -> None:
 
 
 def test_default_data_dir_is_read_without_being_created(tmp_path: Path) -> None:
-    # conftest chdirs to tmp_path; the default data dir is ./.storyreel
+    # conftest chdirs to tmp_path and points XDG_DATA_HOME there: the default data dir is
+    # the user data dir under it
     assert Catalog.load() is Catalog.builtin()
-    assert not (tmp_path / ".storyreel").exists()
+    assert not (tmp_path / "xdg-data").exists() and not (tmp_path / ".storyreel").exists()
 
 
 def test_load_is_cached_until_the_file_changes(

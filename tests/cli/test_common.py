@@ -7,17 +7,13 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from typer.testing import CliRunner
 
-from storyreel.cli.app import app
 from storyreel.cli.common import EXIT_DATABASE_LOST, guard
 from storyreel.errors import (
     BudgetExceeded,
     ConfigError,
-    FailureReason,
     InputError,
     NotFound,
-    ProviderJobError,
     StoryreelError,
 )
 from tests.e2e.helpers import cli_env, storyreel
@@ -91,7 +87,6 @@ def test_the_cli_without_its_database_says_so_in_one_line(tmp_path: Path) -> Non
         (NotFound("no job 'X'"), 4),
         (ConfigError("no API key for provider 'fal'"), 5),
         (BudgetExceeded("over the budget"), 6),
-        (ProviderJobError("the model said no", reason=FailureReason.MODEL_FAILED), 1),
     ],
 )
 def test_exit_codes_by_kind(
@@ -101,8 +96,3 @@ def test_exit_codes_by_kind(
         raise error
     assert exited.value.code == code
     assert capsys.readouterr().err.strip() == f"error: {error.message}"
-
-
-def test_usage_errors_are_typers_exit_2() -> None:
-    result = CliRunner().invoke(app, ["jobs", "list", "--limit", "0"])
-    assert result.exit_code == 2
