@@ -256,3 +256,15 @@ def test_the_engine_prices_every_clip_as_cost_estimate_does(tmp_path: Path, mode
         engine_usd = engine_estimate(Settings(), clip)
         assert engine_usd is not None
         assert row[4] == format_usd(engine_usd), (shot.duration, row)
+
+
+def test_models_on_a_narrow_terminal_keeps_every_id_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common.console, "_width", 60)
+    code, out, err = invoke("models")
+    assert code == 0, err
+    lines = set(out.splitlines())
+    for entry in Catalog.builtin().models(None):
+        aliases = f"  ({', '.join(entry.aliases)})" if entry.aliases else ""
+        assert f"{entry.id}{aliases}" in lines
+    assert "…" not in out
+    assert err.strip() == "price sources: a wider terminal, or storyreel models --json"
