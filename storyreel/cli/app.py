@@ -19,6 +19,8 @@ from .logs import setup_logging
 app = typer.Typer(
     name="storyreel",
     help="Turn a story and its characters into a storyboard and an animated video.",
+    epilog="Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 input error, 4 not found, "
+    "5 configuration, 6 budget, 75 database lost, 130/143 interrupted (README: Scripting).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -48,10 +50,7 @@ def _root(
         ),
     ] = False,
 ) -> None:
-    """Turn a story and its characters into a storyboard and an animated video.
-
-    Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 input error, 4 not found,
-    5 configuration, 6 budget, 75 database lost, 130/143 interrupted (see README)."""
+    """Options of the root command (``--version``); the help text is the app's."""
 
 
 def main() -> None:
