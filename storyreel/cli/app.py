@@ -12,7 +12,7 @@ import typer
 
 import storyreel
 
-from . import catalog, generate, info, jobs, simulate, story, worker
+from . import catalog, generate, info, jobs, models, simulate, story, worker
 from .common import EXIT_DATABASE_LOST, fail_unexpected
 from .logs import setup_logging
 
@@ -30,7 +30,7 @@ app.add_typer(generate.app, name="generate")
 app.command("demo")(story.demo)
 app.command("worker")(worker.worker)
 app.add_typer(catalog.cost_app, name="cost")
-app.command("models")(catalog.models_command)
+app.command("models")(models.models_command)
 app.command("simulate")(simulate.simulate)
 app.command("info")(info.info_command)
 

@@ -27,13 +27,11 @@ from storyreel.story.planner import plan_story
 from storyreel.story.requests import estimate_story
 from storyreel.story.runner import story_references
 
-from .common import JsonOption, console, emit_json, guard, hint, run, settings
+from .common import JsonOption, console, emit_json, guard, run, settings
 from .schemas import (
     CompareRow,
     CostComparison,
     JobEstimate,
-    ModelInfo,
-    ModelList,
     Plan,
     ShotEstimate,
     SpendLine,
@@ -50,97 +48,12 @@ cost_app = typer.Typer(
 STANDARD_POINTS = (1, 5, 8, 10, 20)
 """Monthly volumes every comparison shows (seed 000's table has 1, 10 and 20)."""
 
-TABLE_WIDTH = 120
-"""Terminal columns from which ``models`` is a table (below: a list, ids whole)."""
-WIDE_TABLE = 160
-"""Terminal columns from which the table also shows each price's source."""
-
 DEFAULT_IMAGE_MODEL = "kie:seedream/4.5-edit"
 DEFAULT_VIDEO_MODEL = "kie:bytedance/seedance-1.5-pro"
 
 
 def _catalog() -> Catalog:
     return Catalog.load(settings())
-
-
-def _limits(entry: ModelEntry) -> str:
-    parts = []
-    if entry.durations:
-        parts.append(", ".join(seconds_key(d) for d in entry.durations) + " s")
-    if entry.resolutions:
-        parts.append(", ".join(entry.resolutions))
-    if entry.audio:
-        parts.append("audio")
-    return "; ".join(parts)
-
-
-def model_info(entry: ModelEntry) -> ModelInfo:
-    return ModelInfo(
-        id=entry.id,
-        provider=entry.provider,
-        title=entry.title,
-        aliases=list(entry.aliases),
-        tasks=[str(t) for t in entry.tasks],
-        max_references=entry.max_references,
-        durations=list(entry.durations),
-        resolutions=list(entry.resolutions),
-        audio=entry.audio,
-        price=entry.price.summary(),
-        price_source=entry.price_source,
-    )
-
-
-def models_command(
-    task: Annotated[Task | None, typer.Option(help="Only models that can do this task.")] = None,
-    as_json: JsonOption = False,
-) -> None:
-    """List the models storyreel knows, with their limits and prices."""
-    with guard():
-        entries = _catalog().models(task)
-    if as_json:
-        emit_json(ModelList(task=task, models=[model_info(e) for e in entries]))
-        return
-    title = f"{len(entries)} models" + (f" for {task}" if task else "")
-    if console.width < TABLE_WIDTH:
-        _print_model_list(title, entries)
-    else:
-        _print_model_table(title, entries)
-    if console.width < WIDE_TABLE:
-        hint("price sources: a wider terminal, or storyreel models --json")
-
-
-def _print_model_list(title: str, entries: list[ModelEntry]) -> None:
-    """Narrow terminals: two lines a model, the id whole on the first."""
-    console.print(f"[bold]{title}[/]", highlight=False)
-    for entry in entries:
-        aliases = f"  ({', '.join(entry.aliases)})" if entry.aliases else ""
-        facts = [", ".join(entry.tasks), f"refs {entry.max_references}"]
-        facts += [_limits(entry)] * bool(_limits(entry)) + [entry.price.summary()]
-        console.print(f"{entry.id}{aliases}", highlight=False, soft_wrap=True)
-        console.print(f"  {' | '.join(facts)}", highlight=False)
-
-
-def _print_model_table(title: str, entries: list[ModelEntry]) -> None:
-    table = Table(title=title)
-    # The id is what a user copies into the next command: kept on one line (other columns
-    # wrap first), folded, never cut, if it must.
-    table.add_column("id", no_wrap=True, overflow="fold")
-    for column in ("aliases", "tasks", "refs", "durations / resolutions", "price"):
-        table.add_column(column, overflow="fold")
-    wide = console.width >= WIDE_TABLE
-    if wide:
-        table.add_column("source", overflow="fold", style="dim")
-    for entry in entries:
-        cells = [
-            entry.id,
-            ", ".join(entry.aliases),
-            ", ".join(entry.tasks),
-            str(entry.max_references),
-            _limits(entry),
-            entry.price.summary(),
-        ]
-        table.add_row(*cells, *([entry.price_source] if wide else []))
-    console.print(table)
 
 
 # -- cost estimate ------------------------------------------------------------------------
