@@ -1,5 +1,14 @@
 """Settings, read once from ``STORYREEL_*`` environment variables and ``.env``.
 
+Every knob storyreel has is a field here (nothing else reads ``os.environ``), so
+``storyreel info`` and the README can list them all and a typo fails in one place.
+
+The data dir (database, assets, logs, the user's catalog) is chosen in this order:
+``STORYREEL_DATA_DIR`` when set; else a project-local ``.storyreel`` folder in the current
+directory or the nearest parent that has one (found by walking up, as git finds ``.git``);
+else the user's data dir (``platformdirs``, e.g. ``~/.local/share/storyreel``), so
+``storyreel jobs list`` shows the same jobs wherever it runs.
+
 One database URL decides the deployment: a ``sqlite`` URL (the default, a file in the data
 dir) runs everything embedded on one machine; a ``postgresql`` URL puts both the app store
 and the DBOS system tables on that server so ``storyreel worker`` processes on several
@@ -13,10 +22,44 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
 
+import platformdirs
 from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storyreel.errors import ConfigError
+
+APP_NAME = "storyreel"
+PROJECT_DIR_NAME = ".storyreel"
+
+DataDirOrigin = Literal["STORYREEL_DATA_DIR", "project", "user"]
+
+
+def find_project_dir(start: Path | None = None) -> Path | None:
+    """The nearest ``.storyreel`` folder in ``start`` (default: the current directory) or
+    one of its parents, the way git finds ``.git``; None when there is none."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        candidate = folder / PROJECT_DIR_NAME
+        if candidate.is_dir():
+            return candidate
+    return None
+
+
+def user_data_dir() -> Path:
+    """The per-user data dir of this platform (honours ``XDG_DATA_HOME`` on Linux)."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def locate_data_dir() -> tuple[Path, DataDirOrigin]:
+    """The default data dir when ``STORYREEL_DATA_DIR`` is not set, and why."""
+    project = find_project_dir()
+    if project is not None:
+        return project, "project"
+    return user_data_dir(), "user"
+
+
+def _default_data_dir() -> Path:
+    return locate_data_dir()[0]
 
 
 class ProviderSettings(BaseModel):
@@ -52,7 +95,21 @@ class Settings(BaseSettings):
         extra="ignore",
     )
 
-    data_dir: Path = Field(default=Path(".storyreel"))
+    data_dir: Path = Field(
+        default_factory=_default_data_dir,
+        description="Where the database, assets, logs and catalog.toml live. Default: the "
+        "nearest .storyreel folder up from the current directory, else the user's data dir.",
+    )
+    catalog_file: Path | None = Field(
+        default=None,
+        description="A catalog file that overrides the built-in one (must exist); default: "
+        "catalog.toml in the data dir when there is one.",
+    )
+    load_plugins: str | None = Field(
+        default=None,
+        description="Comma-separated provider entry-point names to load (built-ins "
+        "included), e.g. 'sketch,motion'; unset: every installed provider.",
+    )
     database_url: str | None = Field(
         default=None,
         description="SQLAlchemy URL of the app store. Default: sqlite file in the data dir. "
@@ -96,8 +153,8 @@ class Settings(BaseSettings):
     )
     webhook_listen: str | None = Field(
         default=None,
-        description="host:port on which every engine process also serves the webhook "
-        "receiver (storyreel serve always serves it).",
+        description="host:port on which every engine process (story run, generate, "
+        "worker) also serves the webhook receiver.",
     )
     webhook_max_bytes: int = Field(
         default=1024 * 1024,
@@ -120,6 +177,22 @@ class Settings(BaseSettings):
         if scheme not in {"sqlite", "postgresql", "postgres"}:
             raise ValueError(f"database_url must be sqlite:// or postgresql://, got {scheme!r}")
         return value
+
+    @property
+    def data_dir_origin(self) -> DataDirOrigin:
+        """Why ``data_dir`` is what it is: set explicitly, a project folder, or the
+        user's data dir (``storyreel info`` says which)."""
+        if "data_dir" in self.model_fields_set:
+            return "STORYREEL_DATA_DIR"
+        path, origin = locate_data_dir()
+        return origin if path == self.data_dir else "STORYREEL_DATA_DIR"
+
+    @property
+    def plugin_filter(self) -> frozenset[str] | None:
+        """The provider entry points to load, or None for all of them."""
+        if not self.load_plugins:
+            return None
+        return frozenset(n.strip() for n in self.load_plugins.split(",") if n.strip())
 
     @cached_property
     def data_path(self) -> Path:

@@ -26,10 +26,12 @@ PG_ADMIN_URL = os.environ.get(
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No test reads the developer's .env or real keys, or writes in the checkout."""
+    """No test reads the developer's .env or real keys, or writes in the checkout or the
+    developer's own data dir (the default data dir is under ``XDG_DATA_HOME``)."""
     for key in list(os.environ):
         if key.startswith("STORYREEL_") and key != "STORYREEL_REQUIRE_POSTGRES":
             monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import os
 import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -85,13 +84,13 @@ def builtin_model_files() -> list[Traversable]:
 def user_catalog_path(settings: Settings | None = None) -> Path | None:
     """The user's catalog file: ``$STORYREEL_CATALOG_FILE`` (which must exist), else
     ``<data_dir>/catalog.toml`` if there is one. Never creates the data dir."""
-    named = os.environ.get(CATALOG_FILE_ENV)
-    if named:
-        path = Path(named).expanduser()
+    cfg = settings if settings is not None else load_settings()
+    named = cfg.catalog_file
+    if named is not None:
+        path = named.expanduser()
         if not path.is_file():
             raise ConfigError(f"{CATALOG_FILE_ENV}={named}: no such file")
         return path
-    cfg = settings if settings is not None else load_settings()
     path = cfg.data_dir.expanduser() / USER_FILE_NAME
     return path if path.is_file() else None
 

@@ -6,17 +6,21 @@ import contextlib
 import logging
 import os
 import sys
-from typing import NoReturn
+from typing import Annotated, NoReturn
 
 import typer
 
-from . import catalog, generate, jobs, simulate, story, worker
+import storyreel
+
+from . import catalog, generate, info, jobs, models, simulate, story, worker
 from .common import EXIT_DATABASE_LOST, fail_unexpected
 from .logs import setup_logging
 
 app = typer.Typer(
     name="storyreel",
     help="Turn a story and its characters into a storyboard and an animated video.",
+    epilog="Exit codes: 0 ok, 1 runtime failure, 2 usage, 3 input error, 4 not found, "
+    "5 configuration, 6 budget, 75 database lost, 130/143 interrupted (README: Scripting).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -26,8 +30,27 @@ app.add_typer(generate.app, name="generate")
 app.command("demo")(story.demo)
 app.command("worker")(worker.worker)
 app.add_typer(catalog.cost_app, name="cost")
-app.command("models")(catalog.models_command)
+app.command("models")(models.models_command)
 app.command("simulate")(simulate.simulate)
+app.command("info")(info.info_command)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"storyreel {storyreel.__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Options of the root command (``--version``); the help text is the app's."""
 
 
 def main() -> None:

@@ -27,7 +27,18 @@ from storyreel.story.planner import plan_story
 from storyreel.story.requests import estimate_story
 from storyreel.story.runner import story_references
 
-from .common import console, guard, run, settings
+from .common import JsonOption, console, emit_json, guard, run, settings
+from .schemas import (
+    CompareRow,
+    CostComparison,
+    JobEstimate,
+    Plan,
+    ShotEstimate,
+    SpendLine,
+    SpendReport,
+    StoryEstimateOut,
+    UnitPrice,
+)
 
 cost_app = typer.Typer(
     help="Estimate what a job or a story costs, and compare pay-per-use with a plan.",
@@ -43,40 +54,6 @@ DEFAULT_VIDEO_MODEL = "kie:bytedance/seedance-1.5-pro"
 
 def _catalog() -> Catalog:
     return Catalog.load(settings())
-
-
-def _limits(entry: ModelEntry) -> str:
-    parts = []
-    if entry.durations:
-        parts.append(", ".join(seconds_key(d) for d in entry.durations) + " s")
-    if entry.resolutions:
-        parts.append(", ".join(entry.resolutions))
-    if entry.audio:
-        parts.append("audio")
-    return "; ".join(parts)
-
-
-def models_command(
-    task: Annotated[Task | None, typer.Option(help="Only models that can do this task.")] = None,
-) -> None:
-    """List the models storyreel knows, with their limits and prices."""
-    with guard():
-        entries = _catalog().models(task)
-    table = Table(title=f"{len(entries)} models" + (f" for {task}" if task else ""))
-    for column in ("id", "aliases", "tasks", "refs", "durations / resolutions", "price"):
-        table.add_column(column, overflow="fold")
-    table.add_column("source", overflow="fold", style="dim")
-    for entry in entries:
-        table.add_row(
-            entry.id,
-            ", ".join(entry.aliases),
-            ", ".join(entry.tasks),
-            str(entry.max_references),
-            _limits(entry),
-            entry.price.summary(),
-            entry.price_source,
-        )
-    console.print(table)
 
 
 # -- cost estimate ------------------------------------------------------------------------
@@ -135,7 +112,7 @@ def _estimate_one(
     width: int | None,
     height: int | None,
     quality: str | None,
-) -> None:
+) -> JobEstimate:
     catalog = _catalog()
     entry = catalog.resolve(model, task)
     req = _request(
@@ -150,20 +127,34 @@ def _estimate_one(
         extra={"quality": quality} if quality else {},
     )
     catalog.validate_request(req)
-    cost = catalog.estimate(req)
-    aliases = f" (alias {', '.join(entry.aliases)})" if entry.aliases else ""
-    console.print(f"[bold]{entry.id}[/]{aliases}  {req.task}", highlight=False)
-    console.print(f"  job:      {_describe_job(entry, req)}", highlight=False)
-    console.print(f"  price:    {entry.price.summary()}", highlight=False)
-    console.print(f"  source:   {entry.price_source}", highlight=False)
-    console.print(f"  estimate: [bold]{format_usd(cost)}[/]{_plan_note(entry)}", highlight=False)
+    note = _plan_note(entry).strip()
+    return JobEstimate(
+        model=entry.id,
+        aliases=list(entry.aliases),
+        task=req.task,
+        job=_describe_job(entry, req),
+        price=entry.price.summary(),
+        price_source=entry.price_source,
+        estimate_usd=catalog.estimate(req),
+        plan=note.removeprefix("(").removesuffix(")") or None,
+    )
+
+
+def _print_job_estimate(result: JobEstimate) -> None:
+    aliases = f" (alias {', '.join(result.aliases)})" if result.aliases else ""
+    plan = f" ({result.plan})" if result.plan else ""
+    console.print(f"[bold]{result.model}[/]{aliases}  {result.task}", highlight=False)
+    console.print(f"  job:      {result.job}", highlight=False)
+    console.print(f"  price:    {result.price}", highlight=False)
+    console.print(f"  source:   {result.price_source}", highlight=False)
+    console.print(f"  estimate: [bold]{format_usd(result.estimate_usd)}[/]{plan}", highlight=False)
 
 
 def _money(amount: Decimal | None) -> str:
     return "unpriced" if amount is None else format_usd(amount)
 
 
-def _estimate_story(story_file: Path) -> None:
+def _estimate_story(story_file: Path, as_json: bool) -> None:
     cfg = settings()
     loaded = load_story(
         story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
@@ -173,9 +164,34 @@ def _estimate_story(story_file: Path) -> None:
         catalog, loaded.story, plan_story(loaded.story), story_references(loaded)
     )
     estimate.raise_errors(loaded.source.name)
+    if as_json:
+        emit_json(
+            StoryEstimateOut(
+                title=loaded.story.title,
+                shots=[
+                    ShotEstimate(
+                        number=shot.number,
+                        planned_seconds=shot.planned_seconds,
+                        billed_seconds=shot.billed_seconds,
+                        panel_model=shot.panel_model,
+                        clip_model=shot.clip_model,
+                        panel_usd=shot.panel_usd,
+                        clip_usd=shot.clip_usd,
+                        total_usd=shot.total_usd,
+                    )
+                    for shot in estimate.shots
+                ],
+                panel_models=sorted({shot.panel_model for shot in estimate.shots}),
+                clip_models=sorted({shot.clip_model for shot in estimate.shots}),
+                panels_usd=estimate.panels_usd,
+                clips_usd=estimate.clips_usd,
+                total_usd=estimate.total_usd,
+            )
+        )
+        return
     table = Table(title=f"{loaded.story.title}: cost estimate")
     for column in ("#", "shot s", "billed s", "panel", "clip", "shot total"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", overflow="fold")
     for shot in estimate.shots:
         billed = shot.billed_seconds
         table.add_row(
@@ -235,16 +251,17 @@ def estimate_command(
     width: Annotated[int | None, typer.Option(help="Output width, pixels.")] = None,
     height: Annotated[int | None, typer.Option(help="Output height, pixels.")] = None,
     quality: Annotated[str | None, typer.Option(help="low, medium or high (gpt-image).")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """The price of one job (--model) or of a whole story (--story)."""
     with guard():
         if (model is None) == (story is None):
             raise InputError("give --model to price one job or --story to price a story")
         if story is not None:
-            _estimate_story(story)
+            _estimate_story(story, as_json)
             return
         assert model is not None
-        _estimate_one(
+        result = _estimate_one(
             model,
             task=task,
             duration=duration,
@@ -255,6 +272,10 @@ def estimate_command(
             height=height,
             quality=quality,
         )
+    if as_json:
+        emit_json(result)
+    else:
+        _print_job_estimate(result)
 
 
 # -- cost compare -------------------------------------------------------------------------
@@ -288,6 +309,7 @@ def compare_command(
     subscription: Annotated[
         str, typer.Option(help="Provider (or model) whose monthly plan to compare.")
     ] = "modelslab",
+    as_json: JsonOption = False,
 ) -> None:
     """Pay per use against a flat monthly plan (seed 000's analysis, from catalog prices)."""
     with guard():
@@ -301,6 +323,37 @@ def compare_command(
     )
     rows = compare_subscription(per_story, plan.monthly_usd, points)
     even = break_even(per_story, plan.monthly_usd)
+    if as_json:
+        emit_json(
+            CostComparison(
+                image=UnitPrice(
+                    model=image_entry.id, unit_usd=image_usd, per_story=images_per_story
+                ),
+                video=UnitPrice(
+                    model=video_entry.id, unit_usd=video_usd, per_story=videos_per_story
+                ),
+                per_story_usd=per_story,
+                subscription=Plan(
+                    provider=plan_entry.provider,
+                    plan=plan.plan,
+                    monthly_usd=plan.monthly_usd,
+                    included=plan.included,
+                    concurrency=plan.concurrency,
+                ),
+                break_even_stories=None if even.is_infinite() else float(even),
+                rows=[
+                    CompareRow(
+                        stories=row.stories,
+                        pay_per_use_usd=row.pay_per_use_usd,
+                        subscription_usd=row.subscription_usd,
+                        cheaper=row.cheaper,
+                        saving_usd=row.saving_usd,
+                    )
+                    for row in rows
+                ],
+            )
+        )
+        return
     console.print(
         f"pay per use:  {images_per_story} images x {format_usd(image_usd)} ({image_entry.id}) + "
         f"{videos_per_story} videos x {format_usd(video_usd)} ({video_entry.id}) = "
@@ -317,7 +370,7 @@ def compare_command(
     console.print(f"break-even:   [bold]{even_text}[/]", highlight=False)
     table = Table()
     for column in ("stories/month", "pay per use", "subscription", "cheaper", "saves"):
-        table.add_column(column, justify="right")
+        table.add_column(column, justify="right", overflow="fold")
     for row in rows:
         style = "bold" if row.stories == stories_per_month else None
         table.add_row(
@@ -350,6 +403,7 @@ def report_command(
         str | None, typer.Option(help="Only jobs created from this date (YYYY-MM-DD), UTC.")
     ] = None,
     project: Annotated[str | None, typer.Option(help="Only this project id.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """What was really spent: final costs by provider, model and project."""
     with guard():
@@ -360,6 +414,18 @@ def report_command(
             return await spend_report(rt.db, since=start, project_id=project)
 
     rows = run(go())
+    total = sum((r.cost_usd for r in rows), Decimal(0))
+    if as_json:
+        emit_json(
+            SpendReport(
+                since=start,
+                project=project,
+                rows=[SpendLine(**vars(r)) for r in rows],
+                jobs=sum(r.jobs for r in rows),
+                total_usd=total,
+            )
+        )
+        return
     table = Table(title="spent" + (f" since {since}" if since else ""))
     for column in ("provider", "model", "project", "jobs", "spent", "estimated"):
         table.add_column(column, overflow="fold")
@@ -372,7 +438,6 @@ def report_command(
             format_usd(row.cost_usd),
             format_usd(row.estimate_usd),
         )
-    total = sum((r.cost_usd for r in rows), Decimal(0))
     table.add_section()
     table.add_row("all", "", "", str(sum(r.jobs for r in rows)), f"[bold]{format_usd(total)}", "")
     console.print(table)

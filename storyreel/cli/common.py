@@ -1,4 +1,23 @@
-"""What every command shares: settings, the consoles, and one-line errors."""
+"""What every command shares: settings, the consoles, one-line errors and exit codes.
+
+stdout carries a command's result (a table, or with ``--json`` one JSON document and
+nothing else); stderr carries progress, hints and errors, so ``storyreel ... --json | jq``
+always reads clean JSON.
+
+Exit codes, by kind of failure (the README lists them):
+
+====  ======================================================================
+0     success
+1     runtime failure: a job failed, a provider or ffmpeg failed, a bug
+2     usage: unknown command or option, bad option value (Typer's own)
+3     input error: a bad story file, request or model name (``InputError``)
+4     not found: no such job or asset (``NotFound``)
+5     configuration: a missing API key, a bad setting, a busy port (``ConfigError``)
+6     budget: the estimate or spend would pass a budget (``BudgetExceeded``)
+75    the database stayed away; run the same command again (EX_TEMPFAIL)
+130   interrupted (Ctrl-C); 143 terminated (SIGTERM): run it again to resume
+====  ======================================================================
+"""
 
 from __future__ import annotations
 
@@ -11,14 +30,15 @@ from collections.abc import Coroutine, Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import click
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 
 from storyreel.config import Settings, load_settings
-from storyreel.errors import StoryreelError
+from storyreel.errors import BudgetExceeded, ConfigError, InputError, NotFound, StoryreelError
 from storyreel.store.transient import describe, is_transient, set_on_lost
 
 from .logs import default_log_path, log_path
@@ -28,9 +48,24 @@ err_console = Console(stderr=True)
 
 T = TypeVar("T")
 
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_INPUT = 3
+EXIT_NOT_FOUND = 4
+EXIT_CONFIG = 5
+EXIT_BUDGET = 6
 #: Exit code of a command that lost its database for longer than it waits (sysexits
 #: EX_TEMPFAIL: a temporary failure, try again later).
 EXIT_DATABASE_LOST = 75
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
+JsonOption = Annotated[
+    bool,
+    typer.Option(
+        "--json", help="Print the result as JSON on stdout (shape: storyreel/cli/schemas.py)."
+    ),
+]
 
 log = logging.getLogger("storyreel.cli")
 
@@ -39,7 +74,20 @@ def settings() -> Settings:
     return load_settings()
 
 
-def fail(message: str, code: int = 1) -> NoReturn:
+def exit_code(exc: StoryreelError) -> int:
+    """The exit code of a command that ended on ``exc``: one place for the whole CLI."""
+    if isinstance(exc, NotFound):
+        return EXIT_NOT_FOUND
+    if isinstance(exc, InputError):
+        return EXIT_INPUT
+    if isinstance(exc, ConfigError):
+        return EXIT_CONFIG
+    if isinstance(exc, BudgetExceeded):
+        return EXIT_BUDGET
+    return EXIT_FAILURE
+
+
+def fail(message: str, code: int = EXIT_FAILURE) -> NoReturn:
     err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     sys.exit(code)
 
@@ -57,20 +105,36 @@ def usd_amount(value: str) -> Decimal:
     return amount
 
 
+def hint(message: str) -> None:
+    """A suggestion for the next command ("more: ..."): stderr, never mixed with results."""
+    err_console.print(message, highlight=False, soft_wrap=True)
+
+
+def emit_json(result: BaseModel) -> None:
+    """Print ``result`` as the command's only stdout (``--json``)."""
+    sys.stdout.write(result.model_dump_json(indent=2) + "\n")
+    sys.stdout.flush()
+
+
+def out_console(json_mode: bool) -> Console:
+    """Where human-readable lines go: stdout normally, stderr when stdout is JSON."""
+    return err_console if json_mode else console
+
+
 @contextmanager
 def guard() -> Iterator[None]:
     """Every error ends the command with one red line, never a traceback: a
-    StoryreelError its message (exit 1), a database gone for longer than
+    StoryreelError its message (exit code by kind: ``exit_code``), a database gone for longer than
     ``database_retry_seconds`` "lost the database" (exit 75), anything else its type and
     the log file that holds the traceback (exit 1)."""
     try:
         yield
     except StoryreelError as exc:
-        fail(exc.message)
+        fail(exc.message, code=exit_code(exc))
     except KeyboardInterrupt:
-        fail("interrupted; run the same command again to resume", code=130)
+        fail("interrupted; run the same command again to resume", code=EXIT_INTERRUPTED)
     except Terminated:
-        fail("terminated; run the same command again to resume", code=143)
+        fail("terminated; run the same command again to resume", code=EXIT_TERMINATED)
     except DatabaseLost as exc:
         log.error("database lost", exc_info=exc.cause)
         fail(

@@ -2,24 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from storyreel.catalog import Catalog, ModelEntry, billing
 from storyreel.catalog.pricing import format_usd
+from storyreel.config import Settings
+from storyreel.engine import jobs as job_rows
+from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
-from storyreel.engine.service import run_job
+from storyreel.engine.service import submit_job, wait_job
 from storyreel.errors import BudgetExceeded, InputError
 from storyreel.media.images import inspect_image
 from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
 from storyreel.store.assets import AssetStore, extension_for
+from storyreel.store.models import Job
 from storyreel.store.records import store_image
 
-from .common import console, fail, guard, run, settings, usd_amount
+from .common import (
+    EXIT_FAILURE,
+    JsonOption,
+    console,
+    emit_json,
+    err_console,
+    fail,
+    guard,
+    out_console,
+    run,
+    settings,
+    usd_amount,
+)
+from .jobwatch import job_line, watch_job
+from .schemas import GenerateResult
 
 app = typer.Typer(help="Generate one image or video on any model.", no_args_is_help=True)
 
@@ -91,6 +111,25 @@ def _read_refs(paths: list[Path], limit_bytes: int, limit_pixels: int) -> list[t
     return files
 
 
+async def _run_watched(
+    cfg: Settings, build: Callable[[Runtime], GenerationRequest]
+) -> tuple[Job, dict[str, Any]]:
+    """Start an engine, submit, and wait, printing the job's phases (queued, running,
+    downloading) on stderr as ``story run`` shows its bars."""
+    async with Engine(cfg) as engine:
+        assert engine.runtime is not None
+        job = await submit_job(build(engine.runtime))
+        watcher = asyncio.create_task(watch_job(engine.runtime, job.id, console=err_console))
+        try:
+            result = await wait_job(job.id)
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+        final = await job_rows.get_job(engine.runtime.db, result.get("job_id") or job.id)
+        err_console.print(job_line(final, final.status), highlight=False, soft_wrap=True)
+        return final, result
+
+
 def _generate(
     kind: str,
     model: str,
@@ -98,6 +137,7 @@ def _generate(
     refs: list[Path],
     out: Path,
     budget: Decimal | None,
+    as_json: bool,
     **fields: object,
 ) -> None:
     cfg = settings()
@@ -125,18 +165,41 @@ def _generate(
         return probe.model_copy(update={"references": tuple(references)})
 
     shown = "unpriced" if estimate is None else format_usd(estimate)
-    console.print(f"{entry.id}: {task}, estimate {shown} ...", highlight=False)
-    job, result = run(run_job(cfg, build))
+    out_console(as_json).print(f"{entry.id}: {task}, estimate {shown} ...", highlight=False)
+    job, result = run(_run_watched(cfg, build))
+    written: list[Path] = []  # as written (relative to --out), shown to people
+    if result["status"] == "succeeded":
+        out.mkdir(parents=True, exist_ok=True)
+        assets = AssetStore(cfg.data_path / "assets")
+        with guard():
+            for position, output in enumerate(job.outputs):
+                source = assets.path(output.asset_sha256, output.mime)
+                target = out / f"{kind}_{job.id}_{position}{extension_for(output.mime)}"
+                shutil.copyfile(source, target)
+                written.append(target)
+    report = GenerateResult(
+        job_id=job.id,
+        status=result["status"],
+        task=job.task,
+        model=job.model,
+        failover_from=job.failover_from,
+        estimate_usd=job.estimate_usd,
+        cost_usd=job.cost_usd,
+        error=job.error or result.get("error"),
+        error_reason=job.error_reason,
+        files=[f.resolve() for f in written],
+    )
+    if as_json:
+        emit_json(report)
     if result["status"] != "succeeded":
-        fail(f"job {job.id} {result['status']}: {result.get('error') or 'no message'}")
-    out.mkdir(parents=True, exist_ok=True)
-    assets = AssetStore(cfg.data_path / "assets")
-    with guard():
-        for position, output in enumerate(job.outputs):
-            source = assets.path(output.asset_sha256, output.mime)
-            target = out / f"{kind}_{job.id}_{position}{extension_for(output.mime)}"
-            shutil.copyfile(source, target)
-            console.print(f"  {target}", highlight=False)
+        fail(
+            f"job {job.id} {result['status']}: {result.get('error') or 'no message'}",
+            code=EXIT_FAILURE,
+        )
+    if as_json:
+        return
+    for target in written:
+        console.print(f"  {target}", highlight=False)
     cost = format_usd(job.cost_usd if job.cost_usd is not None else Decimal(0))
     note = f" (failed over from {job.failover_from})" if job.failover_from else ""
     console.print(
@@ -157,6 +220,7 @@ def image(
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     resolution: Annotated[str | None, typer.Option(help="e.g. 1K, 2K")] = None,
     budget: BudgetOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Generate an image (text-to-image, or with --ref, reference/image-to-image)."""
     _generate(
@@ -166,6 +230,7 @@ def image(
         ref or [],
         out,
         budget,
+        as_json,
         width=width,
         height=height,
         aspect=aspect,
@@ -188,6 +253,7 @@ def video(
     fps: Annotated[int | None, typer.Option(min=1, max=120)] = None,
     seed: Annotated[int | None, typer.Option(min=0)] = None,
     budget: BudgetOption = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Generate a video (text-to-video, image-to-video with one --ref, first/last frame
     with two)."""
@@ -198,6 +264,7 @@ def video(
         ref or [],
         out,
         budget,
+        as_json,
         duration=duration,
         resolution=resolution,
         aspect=aspect,

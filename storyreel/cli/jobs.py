@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 import typer
@@ -11,9 +12,11 @@ from storyreel.catalog.pricing import format_usd
 from storyreel.engine import jobs as job_rows
 from storyreel.engine.service import cancel_job, open_client
 from storyreel.providers.types import JobState
+from storyreel.store.assets import AssetStore
 from storyreel.store.models import Job
 
-from .common import console, run, settings
+from .common import JsonOption, console, emit_json, hint, run, settings
+from .schemas import JobDetail, JobList, JobOutputFile, JobSummary
 
 app = typer.Typer(help="Inspect and cancel generation jobs.", no_args_is_help=True)
 
@@ -23,43 +26,97 @@ def _money(job: Job) -> str:
     return "" if value is None else format_usd(value)
 
 
+def summary(job: Job) -> JobSummary:
+    return JobSummary(
+        id=job.id,
+        status=job.status,
+        task=job.task,
+        provider=job.provider,
+        model=job.model,
+        project_id=job.project_id,
+        estimate_usd=job.estimate_usd,
+        cost_usd=job.cost_usd,
+        created_at=job.created_at,
+        finished_at=job.finished_at,
+    )
+
+
+def detail(job: Job, assets: AssetStore) -> JobDetail:
+    outputs = [
+        JobOutputFile(
+            position=o.position,
+            mime=o.mime,
+            sha256=o.asset_sha256,
+            path=assets.path(o.asset_sha256, o.mime),
+        )
+        for o in job.outputs
+    ]
+    return JobDetail(
+        **summary(job).model_dump(),
+        error=job.error,
+        error_reason=job.error_reason,
+        note=job.note,
+        submit_attempts=job.submit_attempts,
+        polls=job.polls,
+        possibly_billed_twice=job.possibly_billed_twice,
+        failover_from=job.failover_from,
+        failover_to=job.failover_to,
+        request=job.request,
+        outputs=outputs,
+    )
+
+
 @app.command("list")
 def list_command(
     status: Annotated[JobState | None, typer.Option(help="Only jobs in this state.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=1000)] = 30,
     before: Annotated[str | None, typer.Option(help="Page: jobs older than this id.")] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Newest jobs first."""
 
     async def go() -> None:
         async with open_client(settings()) as (rt, _client):
             rows = await job_rows.list_jobs(rt.db, status=status, before=before, limit=limit)
-        table = Table()
-        for column in ("id", "status", "task", "model", "cost", "created"):
-            table.add_column(column)
-        for job in rows:
-            table.add_row(
-                job.id,
-                job.status,
-                job.task,
-                job.model,
-                _money(job),
-                job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            )
-        console.print(table)
-        if len(rows) == limit:
-            console.print(f"more: storyreel jobs list --before {rows[-1].id}")
+        more = rows[-1].id if len(rows) == limit else None
+        if as_json:
+            emit_json(JobList(jobs=[summary(job) for job in rows], next_before=more))
+        else:
+            _print_jobs(rows)
+        if more is not None:
+            hint(f"more: storyreel jobs list --before {more}")
 
     run(go())
 
 
+def _print_jobs(rows: Sequence[Job]) -> None:
+    table = Table()
+    for column in ("id", "status", "task", "model", "cost", "created"):
+        # Ids and model ids are what a user copies into the next command: fold them
+        # onto more lines rather than cut them with an ellipsis.
+        table.add_column(column, overflow="fold")
+    for job in rows:
+        table.add_row(
+            job.id,
+            job.status,
+            job.task,
+            job.model,
+            _money(job),
+            job.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    console.print(table)
+
+
 @app.command("show")
-def show_command(job_id: str) -> None:
+def show_command(job_id: str, as_json: JsonOption = False) -> None:
     """One job: request, status, outputs, cost."""
 
     async def go() -> None:
         async with open_client(settings()) as (rt, _client):
             job = await job_rows.get_job(rt.db, job_id)
+            if as_json:
+                emit_json(detail(job, rt.assets))
+                return
             console.print(f"[bold]{job.id}[/]  {job.status}  {job.task}  {job.model}")
             if job.error:
                 console.print(f"error: {job.error} ({job.error_reason})", highlight=False)

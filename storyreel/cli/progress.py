@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 
+from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
 
@@ -19,7 +20,7 @@ from storyreel.engine.runtime import Runtime
 from storyreel.store.models import Job, Shot
 from storyreel.store.transient import delays, describe, is_transient, report_lost
 
-from .common import console
+from .common import console as stdout_console
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.25
@@ -61,13 +62,15 @@ def _done(counts: dict[tuple[str, str], int], video: bool) -> int:
     )
 
 
-def make_progress() -> Progress:
+def make_progress(console: Console | None = None) -> Progress:
+    """The Panels and Clips bars, on stdout unless ``console`` says otherwise (stderr under
+    ``--json``, where stdout holds only the JSON summary)."""
     return Progress(
         TextColumn("[bold]{task.description:<8}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
-        console=console,
+        console=console or stdout_console,
         transient=False,
     )
 

@@ -18,12 +18,47 @@ from storyreel.story.planner import plan_story
 from storyreel.story.requests import StoryEstimate
 from storyreel.story.runner import run_story
 
-from .common import console, guard, run, settings, usd_amount
+from .common import (
+    JsonOption,
+    console,
+    emit_json,
+    guard,
+    out_console,
+    run,
+    settings,
+    usd_amount,
+)
 from .progress import make_progress, watch_story
+from .schemas import Failover, PlannedShotOut, StoryPlan, StoryRunSummary, VideoOut
 
 app = typer.Typer(help="Plan and run stories.", no_args_is_help=True)
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+
+
+def summarize(manifest: dict[str, Any], out: Path, seconds: float) -> StoryRunSummary:
+    """The final summary of a run, as ``story run --json`` prints it."""
+    video = manifest["video"]
+    root = out.resolve()
+    return StoryRunSummary(
+        title=manifest["title"],
+        project_id=manifest["project_id"],
+        panels=len(manifest["shots"]),
+        seconds=round(seconds, 3),
+        cost_usd=Decimal(str(manifest["cost_usd"])),
+        video=VideoOut(
+            path=root / video["file"],
+            sha256=video["sha256"],
+            frames=video["frames"],
+            duration=video["duration"],
+            width=video["width"],
+            height=video["height"],
+        ),
+        contact_sheet=root / manifest["contact_sheet"]["file"],
+        manifest=root / "manifest.json",
+        failovers=[Failover(**switch) for switch in manifest.get("failovers", [])],
+        possibly_billed_twice=list(manifest.get("possibly_billed_twice", [])),
+    )
 
 
 def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
@@ -34,9 +69,13 @@ def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
         f"{video['duration']:.2f} s video ({video['frames']} frames, "
         f"{video['width']}x{video['height']}), cost {cost}"
     )
-    console.print(f"  video:         {out / video['file']}")
-    console.print(f"  contact sheet: {out / manifest['contact_sheet']['file']}")
-    console.print(f"  manifest:      {out / 'manifest.json'}")
+    console.print(f"  video:         {out / video['file']}", highlight=False, soft_wrap=True)
+    console.print(
+        f"  contact sheet: {out / manifest['contact_sheet']['file']}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    console.print(f"  manifest:      {out / 'manifest.json'}", highlight=False, soft_wrap=True)
     for switch in manifest.get("failovers", []):
         console.print(
             f"  failover: {switch['from_model']} ({switch['reason']}) -> {switch['to_model']}",
@@ -51,7 +90,7 @@ def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
         )
 
 
-def _announce(estimate: StoryEstimate) -> None:
+def _announce(estimate: StoryEstimate, *, as_json: bool = False) -> None:
     total = estimate.total_usd
     shown = "unpriced" if total is None else format_usd(total)
     panels, clips = estimate.panels_usd, estimate.clips_usd
@@ -60,12 +99,16 @@ def _announce(estimate: StoryEstimate) -> None:
         if panels is not None and clips is not None
         else ""
     )
-    console.print(f"estimate: {shown}{detail}", highlight=False)
+    out_console(as_json).print(f"estimate: {shown}{detail}", highlight=False)
 
 
-def run_with_progress(story_file: Path, out: Path, budget: Decimal | None = None) -> None:
+def run_with_progress(
+    story_file: Path, out: Path, budget: Decimal | None = None, *, as_json: bool = False
+) -> None:
+    """Run a story with the progress bars on stderr; the summary on stdout (as JSON with
+    ``as_json``)."""
     started = time.perf_counter()
-    progress = make_progress()
+    progress = make_progress(out_console(as_json))
     with progress:
         manifest = run(
             run_story(
@@ -74,10 +117,14 @@ def run_with_progress(story_file: Path, out: Path, budget: Decimal | None = None
                 out,
                 watch=partial(watch_story, progress=progress),
                 budget_usd=budget,
-                announce=_announce,
+                announce=partial(_announce, as_json=as_json),
             )
         )
-    _report(manifest, out, time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    if as_json:
+        emit_json(summarize(manifest, out, seconds))
+    else:
+        _report(manifest, out, seconds)
 
 
 @app.command("run")
@@ -93,25 +140,47 @@ def run_command(
             help="Most this story may spend, USD, over all its runs (overrides the file's).",
         ),
     ] = None,
+    as_json: JsonOption = False,
 ) -> None:
     """Generate the storyboard, clips and video of a story file."""
-    run_with_progress(story_file, out, budget)
+    run_with_progress(story_file, out, budget, as_json=as_json)
 
 
 @app.command("plan")
 def plan_command(
     story_file: Annotated[Path, typer.Argument(help="Story file (YAML or JSON).")],
+    as_json: JsonOption = False,
 ) -> None:
     """Show the shots a story would be split into, without generating anything."""
-    cfg = settings()
     with guard():
+        cfg = settings()
         loaded = load_story(
             story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
         )
-    table = Table(title=loaded.story.title)
+    plan = StoryPlan(
+        title=loaded.story.title,
+        shots=[
+            PlannedShotOut(
+                number=shot.number,
+                beat=shot.beat,
+                characters=list(shot.characters),
+                setting=shot.setting,
+                camera=shot.camera,
+                motion=shot.motion,
+                duration=shot.duration,
+                action=shot.action,
+            )
+            for shot in plan_story(loaded.story)
+        ],
+    )
+    if as_json:
+        emit_json(plan)
+        return
+    table = Table(title=plan.title)
     for column in ("#", "beat", "characters", "setting", "camera", "motion", "s", "action"):
-        table.add_column(column)
-    for shot in plan_story(loaded.story):
+        # fold, never an ellipsis: a character name cut short is a different name
+        table.add_column(column, overflow="fold")
+    for shot in plan.shots:
         table.add_row(
             str(shot.number),
             str(shot.beat),
@@ -125,9 +194,9 @@ def plan_command(
     console.print(table)
 
 
-def demo(out: OutOption = Path("out/demo")) -> None:
+def demo(out: OutOption = Path("out/demo"), as_json: JsonOption = False) -> None:
     """Run the bundled example story end to end, offline."""
     example = files("storyreel.examples").joinpath("lighthouse.yaml")
     with as_file(example) as story_file:
-        console.print(f"[bold]storyreel demo[/]: {story_file.name} -> {out}")
-        run_with_progress(story_file, out)
+        out_console(as_json).print(f"[bold]storyreel demo[/]: {story_file.name} -> {out}")
+        run_with_progress(story_file, out, as_json=as_json)

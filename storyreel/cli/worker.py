@@ -1,4 +1,8 @@
-"""``storyreel worker``: a process that only executes queued jobs and resumes dead ones."""
+"""``storyreel worker``: a process that only executes queued jobs and resumes dead ones.
+
+It prints one line per job it starts and one per job it finishes (with the outcome and
+cost), so a terminal running a worker reads as a log of its work.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import signal
 from storyreel.engine.app import Engine
 
 from .common import console, run, settings
+from .jobwatch import log_worker_jobs
 
 
 async def serve_forever() -> None:
@@ -16,11 +21,19 @@ async def serve_forever() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     async with Engine(settings()) as engine:
+        assert engine.runtime is not None
         console.print(f"worker {engine.executor_id} listening on every provider queue")
-        await stop.wait()
+        jobs = asyncio.create_task(
+            log_worker_jobs(engine.runtime, engine.executor_id, console=console)
+        )
+        try:
+            await stop.wait()
+        finally:
+            jobs.cancel()
+            await asyncio.gather(jobs, return_exceptions=True)
     console.print("worker stopped; unfinished jobs resume in the next engine process")
 
 
 def worker() -> None:
-    """Run queued jobs until stopped (Ctrl-C or SIGTERM)."""
+    """Run queued jobs until stopped (Ctrl-C or SIGTERM), one line per job."""
     run(serve_forever())

@@ -34,7 +34,7 @@ class Runtime:
             settings=settings,
             db=Database(settings.app_database_url, retry_seconds=settings.database_retry_seconds),
             assets=AssetStore(data / "assets"),
-            registry=load_registry(),
+            registry=load_registry(settings),
         )
 
     @property

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -14,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from storyreel.errors import StoryreelError
+from storyreel.errors import ConfigError, StoryreelError
 
 from .runtime import runtime
 from .webhooks import accept_webhook, check_token, read_body
@@ -59,8 +61,21 @@ class BackgroundServer:
         self.server = EmbeddedServer(config)
         self.task: asyncio.Task[None] | None = None
 
+    def _listen(self) -> socket.socket:
+        """Bind here, not in uvicorn (which logs and exits the process on a busy port), so a
+        busy port is one ConfigError line."""
+        host, port = self.server.config.host, self.server.config.port
+        try:
+            family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+            return socket.create_server((host, port), family=family)
+        except OSError as exc:
+            busy = exc.errno == errno.EADDRINUSE
+            why = "the port is already in use by another process" if busy else str(exc)
+            raise ConfigError(f"cannot listen on {host}:{port}: {why}") from None
+
     async def start(self) -> None:
-        self.task = asyncio.create_task(self.server.serve())
+        sock = self._listen()
+        self.task = asyncio.create_task(self.server.serve(sockets=[sock]))
         while not self.server.started:
             if self.task.done():
                 self.task.result()

@@ -29,6 +29,7 @@ from storyreel.errors import (
     reason_for_status,
 )
 from storyreel.providers.fal_apps import FalApp, app_for, image_size
+from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.origin import on_origin
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
@@ -45,6 +46,17 @@ from storyreel.providers.types import (
 )
 
 DEFAULT_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
+DEFAULT_PLATFORM_URL = "https://api.fal.ai"
+
+
+class FalOptions(ProviderOptions):
+    """``STORYREEL_PROVIDERS__FAL__OPTIONS__*``: where fal's side services live."""
+
+    rest_url: str = "https://rest.fal.ai"
+    jwks_url: str = DEFAULT_JWKS_URL
+    platform_url: str = DEFAULT_PLATFORM_URL
+
+
 BACKUP_QUEUE_URL = "https://queue.falrun.com"  # named in fal's queue OpenAPI
 WEBHOOK_TOLERANCE = 300  # seconds, as fal's verification guide says
 JWKS_TTL = 24 * 3600
@@ -130,12 +142,13 @@ class FalProvider(RemoteProvider):
     supports_webhooks = True
     max_references = 9
     upload_ttl = timedelta(days=7)
+    options_model = FalOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        options = self.ctx.settings.options
-        self.rest_url = options.get("rest_url", "https://rest.fal.ai").rstrip("/")
-        self.jwks_url = options.get("jwks_url", DEFAULT_JWKS_URL)
+        self.options = parse_options(self.name, FalOptions, self.ctx.settings.options)
+        self.rest_url = self.options.rest_url.rstrip("/")
+        self.jwks_url = self.options.jwks_url
         self._jwks: tuple[float, list[Ed25519PublicKey]] | None = None
         self._cdn_token: tuple[float, str, str] | None = None
 

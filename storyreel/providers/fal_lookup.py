@@ -24,7 +24,6 @@ from storyreel.providers.types import GenerationRequest, Handle
 if TYPE_CHECKING:
     from storyreel.providers.fal import FalProvider
 
-DEFAULT_PLATFORM_URL = "https://api.fal.ai"
 HISTORY_PATH = "/v1/models/requests/by-endpoint"
 
 
@@ -65,7 +64,7 @@ def queue_urls(queue_url: str, app_id: str, request_id: str) -> dict[str, str]:
 async def _history(
     provider: FalProvider, app_id: str, start: float
 ) -> AsyncIterator[dict[str, Any]]:
-    platform = provider.ctx.settings.options.get("platform_url", DEFAULT_PLATFORM_URL)
+    platform = provider.options.platform_url
     params = {
         "endpoint_id": app_id,
         "start": lookup.iso_utc(start),

@@ -35,6 +35,7 @@ from storyreel.errors import (
     WebhookRejected,
     reason_for_status,
 )
+from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none, parse_retry_after
 from storyreel.providers.types import (
@@ -50,6 +51,17 @@ from storyreel.providers.types import (
 )
 
 DEFAULT_UPLOAD_URL = "https://kieai.redpandaai.co"
+
+
+class KieOptions(ProviderOptions):
+    """``STORYREEL_PROVIDERS__KIE__OPTIONS__*``."""
+
+    upload_url: str = DEFAULT_UPLOAD_URL
+    """Kie's file-upload host (a different host from its API)."""
+    webhook_hmac_key: str | None = None
+    """Key that signs Kie's callbacks; unset: callbacks are not signature-checked."""
+
+
 WEBHOOK_TOLERANCE = 300  # seconds; Kie names replay attacks but gives no window
 
 SEEDREAM_RATIOS = ("1:1", "4:3", "3:4", "16:9", "9:16", "2:3", "3:2", "21:9")
@@ -233,12 +245,13 @@ class KieProvider(RemoteProvider):
     max_references = 14
     # Kie's upload pages say both "deleted after 24 hours" and "after 3 days": the shorter.
     upload_ttl = timedelta(hours=24)
+    options_model = KieOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        options = self.ctx.settings.options
-        self.upload_url = options.get("upload_url", DEFAULT_UPLOAD_URL).rstrip("/")
-        self.hmac_key = options.get("webhook_hmac_key") or None
+        options = parse_options(self.name, KieOptions, self.ctx.settings.options)
+        self.upload_url = options.upload_url.rstrip("/")
+        self.hmac_key = options.webhook_hmac_key or None
 
     # -- errors -----------------------------------------------------------------------
 

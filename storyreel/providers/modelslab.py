@@ -17,7 +17,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import httpx2
@@ -45,6 +45,7 @@ from storyreel.providers.modelslab_models import (
     nearest_aspect,
     number,
 )
+from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none, parse_retry_after
 from storyreel.providers.types import (
@@ -174,6 +175,13 @@ def _nearest(value: float, allowed: tuple[str, ...]) -> str:
     return min(allowed, key=lambda option: abs(float(option) - value))
 
 
+class ModelsLabOptions(ProviderOptions):
+    """``STORYREEL_PROVIDERS__MODELSLAB__OPTIONS__*``."""
+
+    image_api_version: Literal["v6", "v8"] = "v6"
+    """API version of community image model routes."""
+
+
 class ModelsLabProvider(RemoteProvider):
     name = "modelslab"
     default_base_url = "https://modelslab.com"
@@ -192,10 +200,12 @@ class ModelsLabProvider(RemoteProvider):
     # base64_to_url links expire after 24 h; a job may wait in ModelsLab's queue before
     # the image is read, so the cache re-uploads well before that.
     upload_ttl = timedelta(hours=20)
+    options_model = ModelsLabOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.image_api_version = self.ctx.settings.options.get("image_api_version", "v6")
+        options = parse_options(self.name, ModelsLabOptions, self.ctx.settings.options)
+        self.image_api_version: str = options.image_api_version
 
     def auth_headers(self) -> dict[str, str]:
         return {}  # the key travels in the JSON body

@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx2
+from pydantic import Field, field_validator
 
 from storyreel.errors import (
     ConfigError,
@@ -35,6 +36,7 @@ from storyreel.errors import (
     ProviderAPIError,
     WebhookRejected,
 )
+from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.replicate_models import (
@@ -80,6 +82,27 @@ _PROGRESS = re.compile(r"^\s*(\d+)%\s*\|")
 _DURATION = re.compile(r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$")
 
 
+class ReplicateOptions(ProviderOptions):
+    """``STORYREEL_PROVIDERS__REPLICATE__OPTIONS__*``."""
+
+    prefer_wait: int = Field(
+        default=1, ge=0, le=60, description="Seconds a create call may hold for the output."
+    )
+    cancel_after: str | None = Field(
+        default=None,
+        pattern=_DURATION.pattern,
+        description="Replicate's own deadline per prediction: 30s, 10m or 1h30m.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, description="whsec_... signing secret; default: fetched from the API."
+    )
+
+    @field_validator("cancel_after", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return value or None
+
+
 class ReplicateProvider(RemoteProvider):
     name = "replicate"
     default_base_url = "https://api.replicate.com"
@@ -96,21 +119,14 @@ class ReplicateProvider(RemoteProvider):
     supports_webhooks = True
     max_references = 2
     upload_ttl = timedelta(hours=24)  # Files API uploads expire a day after creation
+    options_model = ReplicateOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        options = self.ctx.settings.options
-        wait = options.get("prefer_wait", "1")
-        if not wait.isdigit() or int(wait) > 60:
-            raise ConfigError(f"replicate option prefer_wait must be 0-60 seconds, got {wait!r}")
-        self.prefer_wait = int(wait)
-        self.cancel_after = options.get("cancel_after") or None
-        if self.cancel_after is not None and not _DURATION.match(self.cancel_after):
-            raise ConfigError(
-                f"replicate option cancel_after must look like 30s, 10m or 1h30m, "
-                f"got {self.cancel_after!r}"
-            )
-        configured = options.get("webhook_secret") or None
+        options = parse_options(self.name, ReplicateOptions, self.ctx.settings.options)
+        self.prefer_wait = options.prefer_wait
+        self.cancel_after = options.cancel_after
+        configured = options.webhook_secret
         self._secret: bytes | None = _secret_bytes(configured) if configured else None
         self._secret_fixed = configured is not None
         self._secret_fetched_at = 0.0

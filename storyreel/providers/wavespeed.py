@@ -34,6 +34,7 @@ from storyreel.errors import (
     QuotaError,
     WebhookRejected,
 )
+from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RETRYABLE_STATUS, RemoteProvider, json_or_none
 from storyreel.providers.types import (
@@ -51,6 +52,15 @@ from storyreel.providers.types import (
 
 WEBHOOK_TOLERANCE = 300  # seconds: WaveSpeed's documented WebhookMaxAgeSeconds
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
+
+
+class WaveSpeedOptions(ProviderOptions):
+    """``STORYREEL_PROVIDERS__WAVESPEED__OPTIONS__*``."""
+
+    webhook_secret: str | None = None
+    """The webhook signing secret (whsec_...); default: fetched from the API."""
+
+
 SECRET_REFRESH = 60.0  # seconds: a forged webhook may not make us refetch the secret often
 
 # Seedream 4.5 output size bounds: total pixels from 2560x1440 to 4096x4096.
@@ -270,10 +280,12 @@ class WaveSpeedProvider(RemoteProvider):
     max_references = 10
     # Uploads are documented to last 7 days; a day keeps a wide margin at no real cost.
     upload_ttl = timedelta(days=1)
+    options_model = WaveSpeedOptions
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        configured = self.ctx.settings.options.get("webhook_secret")
+        options = parse_options(self.name, WaveSpeedOptions, self.ctx.settings.options)
+        configured = options.webhook_secret
         self._secret: str | None = configured.removeprefix(SECRET_PREFIX) if configured else None
         self._secret_configured = configured is not None
         self._secret_fetched = 0.0

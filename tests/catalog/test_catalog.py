@@ -343,9 +343,10 @@ def test_user_file_in_the_data_dir(tmp_path: Path) -> None:
 
 
 def test_default_data_dir_is_read_without_being_created(tmp_path: Path) -> None:
-    # conftest chdirs to tmp_path; the default data dir is ./.storyreel
+    # conftest chdirs to tmp_path and points XDG_DATA_HOME there: the default data dir is
+    # the user data dir under it
     assert Catalog.load() is Catalog.builtin()
-    assert not (tmp_path / ".storyreel").exists()
+    assert not (tmp_path / "xdg-data").exists() and not (tmp_path / ".storyreel").exists()
 
 
 def test_load_is_cached_until_the_file_changes(
@@ -483,3 +484,9 @@ def test_every_listed_resolution_needs_a_price() -> None:
     }
     with pytest.raises(ValueError, match="resolutions without a price: 1080p"):
         ModelEntry.model_validate(raw)
+
+
+def test_user_file_named_in_the_env_file(tmp_path: Path) -> None:
+    write(tmp_path / "mine.toml", OVERRIDE)
+    (tmp_path / ".env").write_text(f"{CATALOG_FILE_ENV}={tmp_path / 'mine.toml'}\n")  # cwd
+    assert Catalog.load().resolve("kling").price_source == "my invoice, 2026-12"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from storyreel.cli.common import EXIT_BUDGET
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig
 from tests.e2e.helpers import cli_env, query, storyreel
@@ -50,7 +51,7 @@ async def test_a_budget_crossed_mid_run_stops_and_resumes_without_buying_twice(
             return result.returncode, result.stdout, result.stderr
 
         code, out, err = await asyncio.to_thread(run, "0.01")
-        assert code == 1, out + err
+        assert code == EXIT_BUDGET, out + err
         assert "estimate: $0.00366" in out
         lines = err.strip().splitlines()
         assert len(lines) == 1 and "budget reached" in lines[0], err

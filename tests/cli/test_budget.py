@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from storyreel.cli.common import EXIT_BUDGET, EXIT_INPUT
 from tests.e2e.helpers import cli_env, query, storyreel
 
 STORY = """
@@ -37,7 +38,7 @@ def test_a_provider_without_a_key_stops_the_story_before_any_job(tmp_path: Path)
     (tmp_path / "story.yaml").write_text(STORY)
     data = tmp_path / "data"
     result = storyreel("story", "run", "story.yaml", env=cli_env(data), cwd=tmp_path)
-    assert result.returncode == 1
+    assert result.returncode == EXIT_INPUT
     line = one_error_line(result.stderr)
     assert "shots 1, 2: provider 'fal' has no API key here" in line
     assert "STORYREEL_PROVIDERS__FAL__API_KEY" in line
@@ -56,7 +57,7 @@ def test_a_budget_below_the_estimate_refuses_to_start(tmp_path: Path, where: str
     )
     flag = ["--budget", "1.00"] if where == "flag" else []
     result = storyreel("story", "run", "story.yaml", *flag, env=env, cwd=tmp_path)
-    assert result.returncode == 1, result.stdout
+    assert result.returncode == EXIT_BUDGET == 6, result.stdout
     assert "estimate: $1.14 (panels $0.09, clips $1.05)" in result.stdout
     line = one_error_line(result.stderr)
     assert "this run would cost $1.14" in line and "over the budget of $1.00" in line
@@ -69,7 +70,7 @@ def test_generate_refuses_a_job_above_its_budget(tmp_path: Path) -> None:
         "generate", "image", "-m", "flux-2-pro", "-p", "a storm", "--width", "1920",
         "--height", "1080", "--budget", "0.04", env=env, cwd=tmp_path,
     )  # fmt: skip
-    assert result.returncode == 1
+    assert result.returncode == EXIT_BUDGET
     line = one_error_line(result.stderr)
     assert line == (
         "error: fal:fal-ai/flux-2-pro: this job is estimated at $0.045, over the budget of "

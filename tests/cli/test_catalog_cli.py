@@ -11,6 +11,7 @@ from storyreel.catalog import CATALOG_FILE_ENV, Catalog
 from storyreel.catalog.pricing import format_usd
 from storyreel.cli import common
 from storyreel.cli.app import app
+from storyreel.cli.common import EXIT_INPUT
 from storyreel.config import Settings
 from storyreel.engine.pricing import estimate as engine_estimate
 from storyreel.providers.types import Task
@@ -104,7 +105,7 @@ def test_cost_compare_reads_the_user_catalog(
 
 def test_cost_compare_unknown_plan_is_one_red_line() -> None:
     code, _, err = invoke("cost", "compare", "--subscription", "fal")
-    assert code == 1
+    assert code == EXIT_INPUT
     assert err.strip().splitlines() == [
         "error: 'fal' is not priced by a subscription; plans: modelslab"
     ]
@@ -174,7 +175,7 @@ def test_cost_estimate_shows_job_rule_and_source() -> None:
 )
 def test_cost_estimate_errors_are_one_red_line(args: list[str], message: str) -> None:
     code, _, err = invoke("cost", "estimate", *args)
-    assert code == 1
+    assert code == EXIT_INPUT
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert message in lines[0]
@@ -206,7 +207,7 @@ def test_cost_estimate_story_lists_every_problem_in_one_line(tmp_path: Path) -> 
     story = tmp_path / "tiny.yaml"
     story.write_text(STORY.replace("image_model: flux-2-pro", "image_model: kie:seedream/4.5-edit"))
     code, _, err = invoke("cost", "estimate", "--story", str(story))
-    assert code == 1
+    assert code == EXIT_INPUT
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     assert "shots 1, 2: kie:seedream/4.5-edit cannot do text-to-image" in lines[0]
@@ -224,7 +225,7 @@ def test_cost_estimate_story_with_an_unknown_model(tmp_path: Path) -> None:
     story = tmp_path / "tiny.yaml"
     story.write_text(STORY.replace("image_model: flux-2-pro", "image_model: fal:fal-ai/flux-9"))
     code, _, err = invoke("cost", "estimate", "--story", str(story))
-    assert code == 1
+    assert code == EXIT_INPUT
     assert err.startswith("error: tiny.yaml: shots 1, 2: unknown model 'fal:fal-ai/flux-9'")
 
 
@@ -255,3 +256,15 @@ def test_the_engine_prices_every_clip_as_cost_estimate_does(tmp_path: Path, mode
         engine_usd = engine_estimate(Settings(), clip)
         assert engine_usd is not None
         assert row[4] == format_usd(engine_usd), (shot.duration, row)
+
+
+def test_models_on_a_narrow_terminal_keeps_every_id_whole(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(common.console, "_width", 60)
+    code, out, err = invoke("models")
+    assert code == 0, err
+    lines = set(out.splitlines())
+    for entry in Catalog.builtin().models(None):
+        aliases = f"  ({', '.join(entry.aliases)})" if entry.aliases else ""
+        assert f"{entry.id}{aliases}" in lines
+    assert "…" not in out
+    assert err.strip() == "price sources: a wider terminal, or storyreel models --json"

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from storyreel.cli.common import EXIT_FAILURE, EXIT_INPUT, EXIT_NOT_FOUND
 from tests.e2e.helpers import cli_env, query, spawn, storyreel
 
 SMALL = """
@@ -54,7 +55,7 @@ def test_bad_story_is_one_error_line_and_nothing_written(
     result = storyreel(
         "story", "run", "story.yaml", "--out", "out", env=cli_env(tmp_path / "data"), cwd=tmp_path
     )
-    assert result.returncode == 1
+    assert result.returncode == EXIT_INPUT == 3
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: story.yaml: "), result.stderr
     assert message in result.stderr
@@ -82,9 +83,9 @@ def test_run_then_list_show_and_cancel_errors(tmp_path: Path) -> None:
     show = storyreel("jobs", "show", ids[0], env=env, cwd=tmp_path)
     assert "succeeded" in show.stdout and ".png" in show.stdout
     again = storyreel("jobs", "cancel", ids[0], env=env, cwd=tmp_path)
-    assert again.returncode == 1 and "already succeeded" in again.stderr
+    assert again.returncode == EXIT_INPUT and "already succeeded" in again.stderr
     missing = storyreel("jobs", "show", "NOPE", env=env, cwd=tmp_path)
-    assert missing.returncode == 1 and "no job 'NOPE'" in missing.stderr
+    assert missing.returncode == EXIT_NOT_FOUND == 4 and "no job 'NOPE'" in missing.stderr
 
 
 def test_cancel_a_running_job_from_another_process(tmp_path: Path) -> None:
@@ -103,7 +104,7 @@ def test_cancel_a_running_job_from_another_process(tmp_path: Path) -> None:
         output, _ = run.communicate(timeout=60)
     finally:
         run.kill()
-    assert run.returncode == 1
+    assert run.returncode == EXIT_FAILURE == 1
     assert f"panel job {running[0][0]} canceled" in output
 
 
@@ -122,7 +123,7 @@ def test_story_models_are_checked_against_the_catalog(
     result = storyreel(
         "story", "run", "story.yaml", "--out", "out", env=cli_env(tmp_path / "data"), cwd=tmp_path
     )
-    assert result.returncode == 1 and message in result.stderr, result.stderr
+    assert result.returncode == EXIT_INPUT and message in result.stderr, result.stderr
     assert not (tmp_path / "data").exists()
 
 

@@ -9,6 +9,13 @@ import psycopg
 import pytest
 
 from storyreel.cli.common import EXIT_DATABASE_LOST, guard
+from storyreel.errors import (
+    BudgetExceeded,
+    ConfigError,
+    InputError,
+    NotFound,
+    StoryreelError,
+)
 from tests.e2e.helpers import cli_env, storyreel
 
 SMALL = """
@@ -71,3 +78,21 @@ def test_the_cli_without_its_database_says_so_in_one_line(tmp_path: Path) -> Non
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     log = (tmp_path / "data" / "logs" / "storyreel.log").read_text()
     assert "Traceback" in log
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (InputError("bad story"), 3),
+        (NotFound("no job 'X'"), 4),
+        (ConfigError("no API key for provider 'fal'"), 5),
+        (BudgetExceeded("over the budget"), 6),
+    ],
+)
+def test_exit_codes_by_kind(
+    error: StoryreelError, code: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited, guard():
+        raise error
+    assert exited.value.code == code
+    assert capsys.readouterr().err.strip() == f"error: {error.message}"

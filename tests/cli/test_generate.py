@@ -12,6 +12,7 @@ import httpx2
 import pytest
 from PIL import Image
 
+from storyreel.cli.common import EXIT_INPUT
 from storyreel.media.probe import probe_video
 from storyreel.testing.serve import free_port, serve_simulators
 from storyreel.testing.simulators import SimConfig
@@ -113,7 +114,7 @@ async def test_generate_refuses_bad_input_before_spending(
     Image.new("RGB", (64, 64), "red").save(tmp_path / "ref.png")
     env = cli_env(tmp_path / "data")
     code, out, err = await storyreel("generate", *args, env=env, cwd=tmp_path)
-    assert code == 1 and message in err, out + err
+    assert code == EXIT_INPUT and message in err, out + err
     assert "Traceback" not in err
 
 
