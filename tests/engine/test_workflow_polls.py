@@ -29,7 +29,7 @@ IMAGE = "fal:fal-ai/flux-2/turbo"
 VIDEO = "fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video"
 IMAGE_SECONDS, VIDEO_SECONDS = 1.0, 3.0
 WARM_UP = 3  # jobs the engine learns the latency from
-POLL_SLACK = 0.25  # seconds: one minimum step (0.2 s) and the request itself
+POLL_SLACK = 0.5  # seconds: a minimum step (0.2 s), and steps slowed by a busy machine
 SLOT_SLACK = 1.5  # seconds: the download, the thumbnail, the database, a busy machine
 
 
@@ -76,7 +76,6 @@ async def run_job(engine: Engine, suite: SimulatorSuite, model: str, seed: int) 
     assert sim_job.finished is not None
     calls = [r for r in suite["fal"].requests if request_id in r["path"]]
     polls = [r["at"] for r in calls if r["path"].endswith("/status")]
-    print(model, seen_at := [round(r["at"] - sim_job.created, 2) for r in calls])
     return {
         "polls": row.polls,
         "seen": polls[-1] - sim_job.created,  # the poll that found it done
