@@ -70,6 +70,7 @@ async def _run(job_id: str) -> dict[str, Any]:
             message = f"no result after {int(elapsed)} s; gave up waiting"
             return await steps.fail(job_id, message, "timeout", "failed")
         wait = retry_in or _next_wait(job, elapsed=elapsed, polls=polls)
+        wait = min(wait, max(0.0, job["timeout"] - elapsed))  # a last look at the deadline
         if wait > 0:
             # A webhook for this job cuts the wait short; the next poll confirms it.
             woke = await DBOS.recv_async(WEBHOOK_TOPIC, timeout_seconds=wait)
