@@ -74,4 +74,3 @@ def test_backoff_stays_within_cap_and_jitter_band(attempt: int, unit: float) -> 
     raw = min(POLICY.max_delay, POLICY.base_delay * POLICY.factor ** (attempt - 1))
     assert 0 <= delay <= POLICY.max_delay
     assert raw * (1 - POLICY.jitter) - 1e-9 <= delay <= raw * (1 + POLICY.jitter) + 1e-9
-
