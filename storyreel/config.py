@@ -124,7 +124,12 @@ class Settings(BaseSettings):
     executor_id: str | None = Field(
         default=None, description="Stable id of this process for DBOS; default: host:pid."
     )
-    poll_interval: float = Field(default=2.0, gt=0, description="First poll delay, seconds.")
+    poll_interval: float = Field(
+        default=2.0, gt=0, description="First poll delay for a model of unknown latency, seconds."
+    )
+    poll_interval_min: float = Field(
+        default=0.2, gt=0, description="Shortest wait between polls near a job's expected finish."
+    )
     poll_interval_max: float = Field(default=30.0, gt=0)
     queue_poll_interval: float = Field(default=0.2, gt=0)
     retry_base_delay: float = Field(

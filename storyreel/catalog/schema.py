@@ -383,6 +383,15 @@ class ModelEntry(_Strict):
     Gemini is one family. Failover pinned to a family never changes the look of a story."""
     price: PriceRule
     price_source: str = Field(min_length=1)
+    latency_seconds: float | None = Field(default=None, gt=0, le=7200)
+    """Typical wall time from submit to done, at the default resolution and duration: the
+    engine's first poll goes near it (``engine/schedule.py``) until finished jobs teach it
+    better. Data with a dated source, like prices: models get faster and slower."""
+    latency_by_resolution: dict[str, Annotated[float, Field(gt=0, le=7200)]] = Field(
+        default_factory=dict
+    )
+    """Typical wall time per resolution where it differs (4K takes longer than 1K)."""
+    latency_source: str = ""
     notes: str = ""
 
     @field_validator("sizes")
@@ -405,6 +414,9 @@ class ModelEntry(_Strict):
         if isinstance(self.price, _TIMED_RULES) and self.default_duration is None:
             raise ValueError(f"a {self.price.kind} price needs a default_duration")
         self._every_resolution_priced()
+        unknown = set(self.latency_by_resolution) - set(self.resolutions)
+        if self.resolutions and unknown:
+            raise ValueError(f"latency_by_resolution names unknown resolutions: {sorted(unknown)}")
         if isinstance(self.price, FlatByDurationRule) and self.price.durations:
             listed = {seconds_key(d) for d in self.durations}
             if listed and not listed <= set(self.price.durations):
@@ -428,6 +440,19 @@ class ModelEntry(_Strict):
             unpriced = [r for r in reachable if r not in table]
             if unpriced:
                 raise ValueError(f"resolutions without a price: {', '.join(unpriced)}")
+
+    def typical_latency(
+        self, resolution: str | None = None, duration: float | None = None
+    ) -> float | None:
+        """Seconds a job usually takes, or None when the catalog does not say. A video's
+        figure scales with its length: generation time grows with the frames made."""
+        wanted = resolution or self.default_resolution or ""
+        seconds = self.latency_by_resolution.get(wanted, self.latency_seconds)
+        if seconds is None:
+            return None
+        if duration and self.default_duration and self.output_kind == "video":
+            seconds *= duration / self.default_duration
+        return seconds
 
     @property
     def provider(self) -> str:

@@ -67,8 +67,3 @@ def decide(
     if error.retry_after is not None:
         delay = max(delay, min(error.retry_after, policy.max_delay * 10))
     return Decision(True, delay=delay, reason=f"transient: {error.message}")
-
-
-def next_poll_delay(current: float, *, factor: float = 1.5, maximum: float = 30.0) -> float:
-    """Polls start quick and slow down: most jobs finish early, long ones need few checks."""
-    return min(maximum, current * factor)

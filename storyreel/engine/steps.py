@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +34,7 @@ from . import jobs
 from .blips import survives_db_blips
 from .budget import reserve_and_mark_attempt
 from .failover import take_over
+from .latency import expected_latency, load_catalog
 from .outputs import store_artifact
 from .retry import CallKind, RetryPolicy, decide
 from .runtime import runtime
@@ -57,15 +59,42 @@ def _failure(error: BaseException) -> dict[str, Any]:
 @DBOS.step(name="storyreel.load_job")
 @survives_db_blips
 async def load_job(job_id: str) -> dict[str, Any]:
+    """The job and everything its poll schedule needs, so the workflow body computes its
+    waits from step results only: ``loaded_at`` (the clock when the job took its slot),
+    the model's ``expected`` latency (``learned`` from finished jobs, or the catalog's),
+    and whether a webhook will say when it is done."""
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)
+    expected = await expected_latency(
+        rt.db,
+        load_catalog(rt.settings),
+        job.model,
+        job.task,
+        resolution=job.request.get("resolution"),
+        duration=job.request.get("duration"),
+    )
     return {
         "status": job.status,
         "provider": job.provider,
+        "loaded_at": time.time(),
+        "expected": expected.seconds,
+        "learned": expected.learned,
+        "webhooks": _webhooks_expected(job.provider),
         "poll_interval": rt.settings.poll_interval,
+        "poll_interval_min": rt.settings.poll_interval_min,
         "poll_interval_max": rt.settings.poll_interval_max,
         "timeout": rt.settings.job_timeout,
     }
+
+
+def _webhooks_expected(provider_name: str) -> bool:
+    rt = runtime()
+    if not rt.settings.public_url:
+        return False
+    try:
+        return rt.provider(provider_name).supports_webhooks
+    except StoryreelError:
+        return False  # not configured here: the submit step reports it
 
 
 @DBOS.step(name="storyreel.submit")

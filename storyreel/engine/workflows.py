@@ -1,5 +1,6 @@
-"""The generation workflow: submit -> wait (webhook or poll with backoff) -> download ->
-finalize. One DBOS workflow per job, whose workflow id is the job id.
+"""The generation workflow: submit -> wait (webhook, or polls timed by the model's expected
+latency: ``engine/schedule.py``) -> download -> finalize. One DBOS workflow per job,
+whose workflow id is the job id.
 
 The body only sequences steps and DBOS primitives, so replaying it after a crash takes the
 same path: a job that had been polling for twenty minutes resumes at its next poll and is
@@ -8,6 +9,7 @@ never submitted again.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from dbos import DBOS, SetWorkflowID
@@ -15,7 +17,7 @@ from dbos import DBOS, SetWorkflowID
 from storyreel.providers.types import JobState
 
 from . import steps, waits
-from .retry import next_poll_delay
+from .schedule import poll_schedule
 from .webhooks import WEBHOOK_TOPIC
 
 WORKFLOW_NAME = "storyreel.generate"
@@ -55,23 +57,33 @@ async def _run(job_id: str) -> dict[str, Any]:
         return await steps.fail(job_id, submitted["error"], submitted["reason"], "failed")
     handle = submitted["handle"]
 
-    delay: float = job["poll_interval"]
-    waited = 0.0
+    # Every value the schedule uses comes from a step result (load_job's clock and
+    # expectation, the clock step), so a replay after a crash waits as the first run did.
+    # The clock is read before each wait: a synchronous provider's submit may already have
+    # taken the model's whole time, and steps themselves take time on a busy machine.
+    started: float = job.get("loaded_at") or await _clock()
+    polls = 0
     failures = 0
+    retry_in: float | None = None
     while True:
+        elapsed = await _clock() - started
+        if polls and elapsed >= job["timeout"]:
+            message = f"no result after {int(elapsed)} s; gave up waiting"
+            return await steps.fail(job_id, message, "timeout", "failed")
+        wait = retry_in or _next_wait(job, elapsed=elapsed, polls=polls)
+        wait = min(wait, max(0.0, job["timeout"] - elapsed))  # a last look at the deadline
+        if wait > 0:
+            # A webhook for this job cuts the wait short; the next poll confirms it.
+            woke = await DBOS.recv_async(WEBHOOK_TOPIC, timeout_seconds=wait)
+            if woke is not None and _says_still_running(woke):
+                continue
         seen = await steps.poll(job_id, handle, failures)
+        polls += 1
         state = JobState(seen["state"])
         if state.terminal:
             break
         failures = failures + 1 if seen.get("transient") else 0
-        if waited >= job["timeout"]:
-            message = f"no result after {int(waited)} s; gave up waiting"
-            return await steps.fail(job_id, message, "timeout", "failed")
-        wait = seen.get("retry_in") or delay
-        # A webhook for this job wakes the wait early; the next poll confirms it.
-        await DBOS.recv_async(WEBHOOK_TOPIC, timeout_seconds=wait)
-        waited += wait
-        delay = next_poll_delay(delay, maximum=job["poll_interval_max"])
+        retry_in = seen.get("retry_in")
 
     if state is not JobState.SUCCEEDED:
         error = seen.get("error") or f"provider reported {state.value}"
@@ -80,3 +92,33 @@ async def _run(job_id: str) -> dict[str, Any]:
     if not fetched["ok"]:
         return await steps.fail(job_id, fetched["error"], fetched["reason"], "failed")
     return await steps.finalize(job_id, fetched["assets"])
+
+
+def _next_wait(job: dict[str, Any], *, elapsed: float, polls: int) -> float:
+    return poll_schedule(
+        job.get("expected"),
+        elapsed=elapsed,
+        polls=polls,
+        minimum=job.get("poll_interval_min", job["poll_interval"]),
+        maximum=job["poll_interval_max"],
+        first=job["poll_interval"],
+        confident=bool(job.get("learned")),
+        webhooks=bool(job.get("webhooks")),
+    )
+
+
+def _says_still_running(message: Any) -> bool:
+    """A webhook that reports a non-final state (Replicate's ``start`` event): no poll."""
+    state = message.get("state") if isinstance(message, dict) else None
+    if state is None:
+        return False
+    try:
+        return not JobState(state).terminal
+    except ValueError:
+        return False
+
+
+@DBOS.step(name="storyreel.clock")
+async def _clock() -> float:
+    """The time, as a step, so that a replayed workflow sees the time the first run saw."""
+    return time.time()

@@ -11,7 +11,6 @@ from storyreel.engine.retry import (
     RetryPolicy,
     backoff,
     decide,
-    next_poll_delay,
 )
 from storyreel.errors import InputError, ProviderAPIError, ProviderJobError, QuotaError
 
@@ -75,11 +74,3 @@ def test_backoff_stays_within_cap_and_jitter_band(attempt: int, unit: float) -> 
     raw = min(POLICY.max_delay, POLICY.base_delay * POLICY.factor ** (attempt - 1))
     assert 0 <= delay <= POLICY.max_delay
     assert raw * (1 - POLICY.jitter) - 1e-9 <= delay <= raw * (1 + POLICY.jitter) + 1e-9
-
-
-def test_poll_delay_grows_to_its_maximum() -> None:
-    delay, seen = 2.0, []
-    for _ in range(10):
-        delay = next_poll_delay(delay, maximum=30.0)
-        seen.append(delay)
-    assert seen[0] == 3.0 and seen[-1] == 30.0 and seen == sorted(seen)
