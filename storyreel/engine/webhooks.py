@@ -97,7 +97,12 @@ async def accept_webhook(
         raise WebhookTooLarge("webhook body too large")
     check_token(rt, job_id, token)
     provider = rt.provider(provider_name)
-    event = await provider.parse_webhook(headers, body)
+    try:
+        event = await provider.parse_webhook(headers, body)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+        # Signed or not, a body a parser chokes on (garbage, nesting 100k deep) is the
+        # sender's fault: a 4xx, never a crashed receiver.
+        raise InputError(f"malformed {provider_name} webhook body: {type(exc).__name__}") from None
     event_id = event.event_id or hashlib.sha256(body).hexdigest()
     try:
         async with rt.db.session() as session:

@@ -159,3 +159,35 @@ async def test_a_signed_webhook_under_the_limit_is_accepted(
     assert forged.status_code == 401
     assert engine.runtime is not None
     await cancel_job(engine.runtime, job.id)
+
+
+MALFORMED = {
+    "not json": b"{this is not json",
+    "truncated": b'{"id": "pred1", "status": "succ',
+    "a list": b'["id", "pred1"]',
+    "a number": b"42",
+    "deep nesting": b"[" * 100_000 + b"]" * 100_000,
+    "bad utf-8": b'{"id": "\xff\xfe"}',
+    "no id": b'{"status": "succeeded"}',
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("body", list(MALFORMED.values()), ids=list(MALFORMED))
+async def test_a_malformed_but_signed_webhook_is_refused_without_a_server_error(
+    receiver: tuple[Engine, int], body: bytes
+) -> None:
+    """Correctly signed garbage (a provider bug, or a leaked secret) is a 4xx, changes no
+    job, and never crashes the receiver."""
+    engine, port = receiver
+    job = await submit_job(
+        GenerationRequest(task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt="an owl")
+    )
+    url = f"http://127.0.0.1:{port}{path_for(engine, job.id)}"
+    async with httpx2.AsyncClient() as client:
+        answer = await client.post(url, content=body, headers=signed(body))
+        healthy = await client.post(url, content=b"{}", headers={"content-type": "text/plain"})
+    assert 400 <= answer.status_code < 500, (answer.status_code, answer.text)
+    assert healthy.status_code == 401  # the receiver still answers
+    assert engine.runtime is not None
+    await cancel_job(engine.runtime, job.id)
