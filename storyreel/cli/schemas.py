@@ -200,6 +200,9 @@ class PlannedShotOut(Output):
     camera: str
     motion: str
     duration: float
+    clip_seconds: float | None = None
+    """The clip length the video model makes and bills (the video is trimmed back to
+    ``duration``); None when the shot cannot be bound to a model."""
     action: str
 
 

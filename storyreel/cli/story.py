@@ -12,17 +12,19 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from storyreel.catalog import Catalog
 from storyreel.catalog.pricing import format_usd
 from storyreel.story.loader import load_story
 from storyreel.story.planner import plan_story
-from storyreel.story.requests import StoryEstimate
-from storyreel.story.runner import run_story
+from storyreel.story.requests import StoryEstimate, estimate_story
+from storyreel.story.runner import run_story, story_references
 
 from .common import (
     JsonOption,
     console,
     emit_json,
     guard,
+    hint,
     out_console,
     run,
     settings,
@@ -157,6 +159,9 @@ def plan_command(
         loaded = load_story(
             story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
         )
+        shots = plan_story(loaded.story)
+        bound = estimate_story(Catalog.load(cfg), loaded.story, shots, story_references(loaded))
+    billed = {cost.number: cost.billed_seconds for cost in bound.shots}
     plan = StoryPlan(
         title=loaded.story.title,
         shots=[
@@ -168,16 +173,18 @@ def plan_command(
                 camera=shot.camera,
                 motion=shot.motion,
                 duration=shot.duration,
+                clip_seconds=billed.get(shot.number),
                 action=shot.action,
             )
-            for shot in plan_story(loaded.story)
+            for shot in shots
         ],
     )
     if as_json:
         emit_json(plan)
         return
     table = Table(title=plan.title)
-    for column in ("#", "beat", "characters", "setting", "camera", "motion", "s", "action"):
+    columns = ("#", "beat", "characters", "setting", "camera", "motion", "s", "clip s", "action")
+    for column in columns:
         # fold, never an ellipsis: a character name cut short is a different name
         table.add_column(column, overflow="fold")
     for shot in plan.shots:
@@ -189,9 +196,15 @@ def plan_command(
             shot.camera,
             shot.motion,
             f"{shot.duration:g}",
+            "" if shot.clip_seconds is None else f"{shot.clip_seconds:g}",
             shot.action,
         )
     console.print(table)
+    if any(s.clip_seconds not in (None, s.duration) for s in plan.shots):
+        hint(
+            "clip s: the length the video model makes and bills; the video trims each "
+            "clip back to the shot's length"
+        )
 
 
 def demo(out: OutOption = Path("out/demo"), as_json: JsonOption = False) -> None:
