@@ -14,7 +14,7 @@ import storyreel
 
 from . import catalog, generate, info, jobs, models, simulate, story, worker
 from .common import EXIT_DATABASE_LOST, fail_unexpected
-from .logs import setup_logging
+from .logs import setup_logging, show_on_terminal
 
 app = typer.Typer(
     name="storyreel",
@@ -49,8 +49,17 @@ def _root(
             "--version", callback=_version, is_eager=True, help="Print the version and exit."
         ),
     ] = False,
+    verbose: Annotated[
+        bool,
+        typer.Option(
+            "--verbose", "-v", help="Also show every job event and library log on stderr."
+        ),
+    ] = False,
 ) -> None:
-    """Options of the root command (``--version``); the help text is the app's."""
+    """Options of the root command (``--version``, ``--verbose``); the help text is the
+    app's."""
+    if verbose:
+        show_on_terminal()
 
 
 def main() -> None:

@@ -1,15 +1,21 @@
-"""Where the CLI's logs go: one file in the data dir, never the terminal.
+"""Where the CLI's logs go: one file in the data dir, and the terminal only if asked.
 
-The terminal belongs to the progress bars and the one-line results. DBOS's retry
-warnings, SQLAlchemy's connection tracebacks, structlog events, Python warnings and
-exceptions in background threads and tasks are all written to
-``<data dir>/logs/storyreel.log`` instead, where the one-line errors point.
+The terminal belongs to the progress bars and the one-line results. Every job's events
+(``engine.events``), DBOS's retry warnings, SQLAlchemy's connection tracebacks, Python
+warnings and exceptions in background threads and tasks are written to
+``<data dir>/logs/storyreel.log`` as JSON lines (one object per event: ``timestamp``,
+``level``, ``logger``, ``event`` and its fields), where the one-line errors point.
+``storyreel --verbose`` also shows them on stderr, in plain words.
+
+Nothing secret is logged: events carry ids and states, and httpx's request lines (which
+would carry a URL as sent) are kept at WARNING.
 """
 
 from __future__ import annotations
 
 import io
 import logging
+import sys
 import tempfile
 import threading
 import warnings
@@ -46,18 +52,38 @@ def default_log_path() -> Path:
         return Path(tempfile.gettempdir()) / f"storyreel-{LOG_NAME}"
 
 
+_SHARED: list[Any] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+def _formatter(renderer: Any) -> logging.Formatter:
+    """One format for structlog events and plain library records alike."""
+    return structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+    )
+
+
 def setup_logging(path: Path | None = None) -> Path:
-    """Send every library log of this process to ``path`` (default: the data dir's)."""
+    """Send every log of this process to ``path`` (default: the data dir's)."""
     path = path or default_log_path()
     handler = _LazyFileHandler(path, maxBytes=_MAX_BYTES, backupCount=2, encoding="utf-8")
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
-    )
+    handler.setFormatter(_formatter(structlog.processors.JSONRenderer(default=str)))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(logging.INFO)
+    for chatty in ("httpx", "httpx2", "httpcore", "uvicorn.access"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     # DBOS adds a console handler to its logger unless one is there already; a do-nothing
     # one keeps its records flowing to the file through the root logger.
     dbos = logging.getLogger("dbos")
@@ -69,16 +95,24 @@ def setup_logging(path: Path | None = None) -> Path:
     threading.excepthook = _log_thread_exception
     structlog.configure(
         processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.format_exc_info,
-            structlog.processors.KeyValueRenderer(key_order=["event"], drop_missing=True),
+            structlog.stdlib.filter_by_level,
+            *_SHARED,
+            structlog.stdlib.PositionalArgumentsFormatter(),
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.make_filtering_bound_logger(logging.INFO),
+        wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
     _state["path"] = path
     return path
+
+
+def show_on_terminal() -> None:
+    """``--verbose``: every event on stderr too, as one readable line each."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_formatter(structlog.dev.ConsoleRenderer(colors=False)))
+    logging.getLogger().addHandler(handler)
 
 
 class _LazyFileHandler(RotatingFileHandler):

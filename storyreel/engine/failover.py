@@ -19,6 +19,7 @@ from storyreel.providers.types import GenerationRequest, JobState
 from storyreel.store.models import Project
 
 from . import jobs
+from .events import job_event
 from .pricing import estimate
 from .runtime import Runtime
 
@@ -80,5 +81,14 @@ async def take_over(rt: Runtime, job_id: str) -> dict[str, Any] | None:
         )
         await jobs.update_job(rt.db, successor.id, failover_from=job.id)
         await jobs.update_job(rt.db, job.id, failover_to=successor.id)
+        job_event(
+            "job failed over",
+            job.id,
+            provider=job.provider,
+            model=job.model,
+            reason=job.error_reason,
+            to_job=successor.id,
+            to_model=model,
+        )
         return {"job_id": successor.id, "provider": successor.provider, "model": model}
     return None

@@ -19,6 +19,8 @@ from storyreel.providers.types import TERMINAL_STATES, GenerationRequest, JobSta
 from storyreel.store.db import Database
 from storyreel.store.models import CostEntry, Job, utcnow
 
+from .events import job_event
+
 ACTIVE = (JobState.QUEUED, JobState.RUNNING)
 REUSABLE = (JobState.SUCCEEDED, *ACTIVE)
 
@@ -112,6 +114,8 @@ async def create_jobs_in(
             ]
         )
         await session.flush()
+        for job, _ in new:
+            _created(job)
     return out
 
 
@@ -159,7 +163,20 @@ async def create_job(
         await session.flush()
         if estimate_usd is not None:
             session.add(CostEntry(job_id=job.id, kind="estimate", amount_usd=estimate_usd))
-        return job, True
+    _created(job)
+    return job, True
+
+
+def _created(job: Job) -> None:
+    job_event(
+        "job created",
+        job.id,
+        provider=job.provider,
+        model=job.model,
+        task=job.task,
+        estimate_usd=job.estimate_usd,
+        project_id=job.project_id,
+    )
 
 
 async def get_job(db: Database, job_id: str) -> Job:

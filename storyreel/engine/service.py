@@ -17,13 +17,14 @@ import structlog
 from dbos import DBOS, DBOSClient, SetWorkflowID, WorkflowHandleAsync
 
 from storyreel.config import Settings
-from storyreel.errors import ConfigError, InputError, StoryreelError
+from storyreel.errors import ConfigError, FailureReason, InputError, StoryreelError
 from storyreel.providers.types import GenerationRequest, Handle, JobState
 from storyreel.store.db import migrate
 from storyreel.store.models import Job
 
 from . import jobs, waits
 from .app import Engine
+from .events import job_event
 from .pricing import estimate
 from .runtime import Runtime, runtime
 from .workflows import generation_workflow, queue_name
@@ -76,7 +77,14 @@ async def cancel_job(rt: Runtime, job_id: str, *, client: DBOSClient | None = No
     job = await jobs.get_job(rt.db, job_id)
     if JobState(job.status).terminal:
         raise InputError(f"job {job_id} is already {job.status}")
-    await jobs.transition(rt.db, job_id, JobState.CANCELED, error="canceled by user")
+    await jobs.transition(
+        rt.db,
+        job_id,
+        JobState.CANCELED,
+        error="canceled by user",
+        error_reason=FailureReason.CANCELED.value,
+    )
+    job_event("job canceled by user", job_id, provider=job.provider, model=job.model)
     if client is not None:
         await client.cancel_workflow_async(job_id)
     else:

@@ -33,6 +33,7 @@ from storyreel.testing.chaos import crash_point
 from . import jobs
 from .blips import survives_db_blips
 from .budget import reserve_and_mark_attempt
+from .events import job_event
 from .failover import take_over
 from .latency import expected_latency, load_catalog
 from .outputs import store_artifact
@@ -168,12 +169,16 @@ async def _submit_once(req: GenerationRequest, job_id: str, attempts: int) -> Ha
         rt.db, job_id, attempts=attempts, monthly_cap=rt.settings.monthly_budget_usd
     )
     hook = webhook_url(rt.settings, req.provider, job_id)
+    job_event("job submitting", job_id, provider=req.provider, model=req.model, attempt=attempts)
     crash_point("before_submit")
     handle = await provider.submit(
         req, job_id=job_id, webhook_url=hook if provider.supports_webhooks else None
     )
     crash_point("after_submit_before_handle")
     await _adopt(job_id, handle)
+    job_event(
+        "job submitted", job_id, provider=req.provider, model=req.model, request=handle.request_id
+    )
     return handle
 
 
@@ -183,7 +188,7 @@ async def _waiting(job_id: str, provider: str, error: StoryreelError, delay: flo
     reason = failure_reason(error)
     what = "rate limited" if reason is FailureReason.RATE_LIMITED else str(reason).replace("_", " ")
     note = f"{provider}: {what}, retrying in {delay:.0f} s"
-    log.info("job waiting", job_id=job_id, note=note)
+    log.info("job waiting", job_id=job_id, provider=provider, reason=reason.value, note=note)
     await jobs.update_job(runtime().db, job_id, note=note)
 
 
@@ -211,7 +216,12 @@ async def _reconcile(job: Job, req: GenerationRequest) -> Handle | None:
                 reason=FailureReason.UNKNOWN,
             )
         await jobs.update_job(rt.db, job.id, possibly_billed_twice=True)
-        log.warning("submit repeated after a lost answer", job_id=job.id, provider=req.provider)
+        job_event(
+            "job resubmitting after a lost answer (possibly billed twice)",
+            job.id,
+            provider=req.provider,
+            model=req.model,
+        )
         return None
     since = job.submit_started_at.timestamp() - LOOKUP_SLACK_SECONDS
     attempt = 0
@@ -229,7 +239,13 @@ async def _reconcile(job: Job, req: GenerationRequest) -> Handle | None:
             await asyncio.sleep(verdict.delay)
     if found is not None:
         await _adopt(job.id, found)
-        log.info("adopted a submit found at the provider", job_id=job.id, request=found.request_id)
+        job_event(
+            "job adopted a lost submit",
+            job.id,
+            provider=req.provider,
+            model=req.model,
+            request=found.request_id,
+        )
     return found
 
 
@@ -253,6 +269,13 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
     if status.usage is not None:
         values["usage"] = status.usage.model_dump(mode="json", exclude_none=True)
     await jobs.update_job(rt.db, job_id, **values)
+    job_event(
+        "job polled",
+        job_id,
+        provider=handle["provider"],
+        state=status.state.value,
+        progress=status.progress,
+    )
     out: dict[str, Any] = {"state": status.state.value, "message": status.message}
     if status.state is JobState.FAILED:
         reason = status.error_reason or FailureReason.MODEL_FAILED
@@ -332,6 +355,16 @@ async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
         job.cost_usd = cost
         job.progress = 1.0
         job.finished_at = job.updated_at = utcnow()
+        provider, model, estimate = job.provider, job.model, job.estimate_usd
+    job_event(
+        "job succeeded",
+        job_id,
+        provider=provider,
+        model=model,
+        outputs=len(assets),
+        estimate_usd=estimate,
+        cost_usd=cost,
+    )
     return {
         "status": JobState.SUCCEEDED.value,
         "outputs": [a["sha256"] for a in assets],
@@ -377,6 +410,15 @@ async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[
         async with rt.db.session() as session:
             session.add(CostEntry(job_id=job_id, kind="final", amount_usd=cost))
     job = await jobs.get_job(rt.db, job_id)
+    job_event(
+        f"job {job.status}",
+        job_id,
+        provider=job.provider,
+        model=job.model,
+        reason=job.error_reason,
+        error=job.error,
+        cost_usd=job.cost_usd,
+    )
     return {
         "status": job.status,
         "error": job.error,

@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 
+import structlog
 from dbos import DBOS
 from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
@@ -24,6 +25,8 @@ from storyreel.errors import InputError, WebhookRejected
 from storyreel.store.models import WebhookEvent
 
 from .runtime import Runtime
+
+log = structlog.get_logger(__name__)
 
 WEBHOOK_TOPIC = "webhook"
 
@@ -108,11 +111,19 @@ async def accept_webhook(
         async with rt.db.session() as session:
             session.add(WebhookEvent(provider=provider_name, event_id=event_id, job_id=job_id))
     except IntegrityError:
+        log.info("webhook duplicate", job_id=job_id, provider=provider_name, event=event_id)
         return "duplicate"
     await DBOS.send_async(
         job_id,
         {"request_id": event.request_id, "state": event.state},
         topic=WEBHOOK_TOPIC,
         idempotency_key=f"{provider_name}:{event_id}",
+    )
+    log.info(
+        "webhook received",
+        job_id=job_id,
+        provider=provider_name,
+        event=event_id,
+        state=event.state.value if event.state else None,
     )
     return "accepted"
