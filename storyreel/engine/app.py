@@ -23,6 +23,7 @@ from storyreel.store.assets import sweep_partials
 from storyreel.store.db import migrate
 
 from . import executors
+from .events import route_to_stdlib_logging
 from .runtime import Runtime, set_runtime
 from .shutdown import cancel_tasks, stop_dequeuing, workflow_tasks
 from .webhook_server import BackgroundServer, webhook_app
@@ -52,6 +53,7 @@ class Engine:
         await self.stop()
 
     async def start(self) -> None:
+        route_to_stdlib_logging()
         await asyncio.to_thread(migrate, self.settings.app_database_url)
         self.runtime = Runtime.build(self.settings)
         for cls in self._extra_providers:

@@ -17,6 +17,21 @@ import structlog
 log = structlog.get_logger("storyreel.jobs")
 
 
+def route_to_stdlib_logging() -> None:
+    """Where events go when nobody configured structlog (storyreel embedded in another
+    program, a benchmark): into stdlib ``logging`` as ordinary records, so the host's
+    logging decides, instead of structlog's default of printing to stdout. The CLI
+    configures its own (``cli.logs``) first, and this leaves that alone."""
+    if structlog.is_configured():
+        return
+    structlog.configure(
+        processors=[structlog.stdlib.filter_by_level, structlog.stdlib.render_to_log_kwargs],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+
+
 def job_event(event: str, job_id: str, *, provider: str, model: str = "", **fields: Any) -> None:
     """Log ``event`` for a job; Decimal amounts become strings (exact, JSON-safe)."""
     clean = {k: str(v) if isinstance(v, Decimal) else v for k, v in fields.items()}
@@ -25,4 +40,4 @@ def job_event(event: str, job_id: str, *, provider: str, model: str = "", **fiel
     log.info(event, job_id=job_id, provider=provider, **clean)
 
 
-__all__ = ["job_event"]
+__all__ = ["job_event", "route_to_stdlib_logging"]

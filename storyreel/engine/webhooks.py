@@ -111,7 +111,7 @@ async def accept_webhook(
         async with rt.db.session() as session:
             session.add(WebhookEvent(provider=provider_name, event_id=event_id, job_id=job_id))
     except IntegrityError:
-        log.info("webhook duplicate", job_id=job_id, provider=provider_name, event=event_id)
+        log.info("webhook duplicate", job_id=job_id, provider=provider_name, event_id=event_id)
         return "duplicate"
     await DBOS.send_async(
         job_id,
@@ -123,7 +123,7 @@ async def accept_webhook(
         "webhook received",
         job_id=job_id,
         provider=provider_name,
-        event=event_id,
+        event_id=event_id,
         state=event.state.value if event.state else None,
     )
     return "accepted"
