@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import threading
 from typing import Any, TypeVar
 
@@ -56,7 +57,12 @@ class Watch:
         self.waiters.setdefault(workflow_id, []).append(future)
         self.wake.set()
         if self.task is None or self.task.done():
-            self.task = self.loop.create_task(self._run(), name="storyreel-workflow-watch")
+            # A fresh context: created from inside a workflow, the task would inherit that
+            # workflow's DBOS context, and its status queries would be recorded as steps of
+            # whichever workflow happened to start it, a different sequence on every replay.
+            self.task = self.loop.create_task(
+                self._run(), name="storyreel-workflow-watch", context=contextvars.Context()
+            )
         try:
             await future
         finally:
