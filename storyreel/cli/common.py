@@ -11,7 +11,7 @@ Exit codes, by kind of failure (the README lists them):
 1     runtime failure: a job failed, a provider or ffmpeg failed, a bug
 2     usage: unknown command or option, bad option value (Typer's own)
 3     input error: a bad story file, request or model name (``InputError``)
-4     not found: no such job or asset (``NotFound``)
+4     not found: no such job, asset or story file (``NotFound``)
 5     configuration: a missing API key, a bad setting, a busy port (``ConfigError``)
 6     budget: the estimate or spend would pass a budget (``BudgetExceeded``)
 75    the database stayed away; run the same command again (EX_TEMPFAIL)

@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from storyreel.errors import InputError
+from storyreel.errors import InputError, NotFound
 from storyreel.media.images import ImageInfo, inspect_image
 
 from .schema import StoryDef
@@ -89,7 +89,7 @@ def _reference_path(folder: Path, ref: Path, *, owner: str) -> Path:
 def load_story(path: Path, *, max_image_bytes: int, max_image_pixels: int) -> LoadedStory:
     """Read and fully validate the story file at ``path`` and its reference images."""
     if not path.is_file():
-        raise InputError(f"story file not found: {path}")
+        raise NotFound(f"story file not found: {path}")
     if path.stat().st_size > MAX_STORY_FILE_BYTES:
         raise InputError(f"{path.name}: story file is larger than {MAX_STORY_FILE_BYTES} bytes")
     try:

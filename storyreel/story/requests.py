@@ -16,7 +16,7 @@ from decimal import Decimal
 from functools import partial
 
 from storyreel.catalog import Catalog, billing
-from storyreel.errors import InputError, StoryreelError
+from storyreel.errors import ConfigError, InputError, StoryreelError
 from storyreel.providers.types import GenerationRequest, Reference, Task
 
 from .planner import PlannedShot
@@ -87,6 +87,9 @@ class StoryEstimate:
     requests: list[GenerationRequest] = field(default_factory=list)
     problems: dict[str, list[int]] = field(default_factory=dict)
     """Each distinct problem and the shots it hits (a missing key hits every shot)."""
+    configuration_only: bool = True
+    """Every problem is the machine's set-up (a missing key), not the story file: the
+    CLI then exits as a configuration error (5), not as bad input (3)."""
 
     @property
     def errors(self) -> list[str]:
@@ -113,8 +116,10 @@ class StoryEstimate:
     def raise_errors(self, source: str) -> None:
         """One line naming every problem, before anything is created or bought."""
         errors = self.errors
-        if errors:
-            raise InputError(f"{source}: " + "; ".join(errors))
+        if not errors:
+            return
+        kind = ConfigError if self.configuration_only else InputError
+        raise kind(f"{source}: " + "; ".join(errors))
 
 
 def _shots(numbers: list[int]) -> str:
@@ -145,6 +150,7 @@ def estimate_story(
             if check is not None:
                 check(req)
         except StoryreelError as exc:  # bad input, or a provider without its key
+            result.configuration_only &= isinstance(exc, ConfigError)
             numbers = result.problems.setdefault(exc.message, [])
             if number not in numbers:
                 numbers.append(number)

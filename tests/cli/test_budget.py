@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.cli.common import EXIT_BUDGET, EXIT_INPUT
+from storyreel.cli.common import EXIT_BUDGET, EXIT_CONFIG
 from tests.e2e.helpers import cli_env, query, storyreel
 
 STORY = """
@@ -38,7 +38,7 @@ def test_a_provider_without_a_key_stops_the_story_before_any_job(tmp_path: Path)
     (tmp_path / "story.yaml").write_text(STORY)
     data = tmp_path / "data"
     result = storyreel("story", "run", "story.yaml", env=cli_env(data), cwd=tmp_path)
-    assert result.returncode == EXIT_INPUT
+    assert result.returncode == EXIT_CONFIG  # the machine's set-up, not the story file
     line = one_error_line(result.stderr)
     assert "shots 1, 2: provider 'fal' has no API key here" in line
     assert "STORYREEL_PROVIDERS__FAL__API_KEY" in line

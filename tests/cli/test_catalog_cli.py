@@ -11,7 +11,7 @@ from storyreel.catalog import CATALOG_FILE_ENV, Catalog
 from storyreel.catalog.pricing import format_usd
 from storyreel.cli import common
 from storyreel.cli.app import app
-from storyreel.cli.common import EXIT_INPUT
+from storyreel.cli.common import EXIT_INPUT, EXIT_NOT_FOUND
 from storyreel.config import Settings
 from storyreel.engine.pricing import estimate as engine_estimate
 from storyreel.providers.types import Task
@@ -170,12 +170,21 @@ def test_cost_estimate_shows_job_rule_and_source() -> None:
         (["-m", "veo31", "--width", "1281", "--height", "720"], "even numbers"),
         ([], "give --model to price one job or --story to price a story"),
         (["-m", "kling", "--story", "x.yaml"], "give --model"),
-        (["--story", "missing.yaml"], "story file not found: missing.yaml"),
     ],
 )
 def test_cost_estimate_errors_are_one_red_line(args: list[str], message: str) -> None:
     code, _, err = invoke("cost", "estimate", *args)
     assert code == EXIT_INPUT
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert message in lines[0]
+
+
+def test_a_missing_story_file_is_not_found() -> None:
+    """Exit codes by kind: a file that is not there is 4 (not found), not 3 (bad input)."""
+    code, _, err = invoke("cost", "estimate", "--story", "missing.yaml")
+    assert code == EXIT_NOT_FOUND
+    message = "story file not found: missing.yaml"
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: "), err
     assert message in lines[0]

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from storyreel.errors import InputError
+from storyreel.errors import InputError, NotFound
 from storyreel.story.loader import load_story, parse_story
 
 GOOD = """
@@ -69,7 +69,7 @@ def test_json_story_files_work(tmp_path: Path) -> None:
 
 
 def test_missing_file_and_missing_reference(tmp_path: Path) -> None:
-    with pytest.raises(InputError, match="story file not found"):
+    with pytest.raises(NotFound, match="story file not found"):
         load(tmp_path / "nope.yaml")
     text = GOOD.replace(
         "description: red hair", "description: red hair\n    references: [mira.png]"

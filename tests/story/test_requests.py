@@ -10,8 +10,8 @@ import pytest
 from storyreel.catalog import Catalog
 from storyreel.config import Settings
 from storyreel.engine.pricing import estimate as engine_estimate
-from storyreel.errors import InputError
-from storyreel.providers.types import Reference, RefRole, Task
+from storyreel.errors import ConfigError, InputError
+from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
 from storyreel.story.loader import parse_story
 from storyreel.story.planner import plan_story
 from storyreel.story.requests import bound_clip, bound_panel, estimate_story
@@ -83,3 +83,25 @@ def test_every_problem_is_listed_at_once(catalog: Catalog) -> None:
     assert message.startswith("binding.yaml: ")
     assert "shots 1, 2: " in message and "cannot do image-to-video" in message
     assert result.shots == []
+
+
+def _missing_key(req: GenerationRequest) -> None:
+    raise ConfigError(f"provider {req.provider!r} has no API key here")
+
+
+def test_a_missing_key_alone_is_a_configuration_error(catalog: Catalog) -> None:
+    """The story is fine; the machine lacks a key: exit 5 (configuration), not 3."""
+    parsed = parse_story(story())
+    result = estimate_story(catalog, parsed, plan_story(parsed), {}, check=_missing_key)
+    with pytest.raises(ConfigError, match="has no API key here"):
+        result.raise_errors("binding.yaml")
+
+
+def test_a_bad_story_beside_a_missing_key_is_an_input_error(catalog: Catalog) -> None:
+    parsed = parse_story(story(video_model="flux-2-pro"))
+    result = estimate_story(catalog, parsed, plan_story(parsed), {}, check=_missing_key)
+    with pytest.raises(InputError) as caught:
+        result.raise_errors("binding.yaml")
+    assert not isinstance(caught.value, ConfigError)
+    assert "cannot do image-to-video" in caught.value.message
+    assert "has no API key here" in caught.value.message
