@@ -11,19 +11,18 @@ from typing import Annotated, Any
 
 import typer
 
-from storyreel.catalog import Catalog, ModelEntry, billing
+from storyreel.catalog import Catalog
 from storyreel.catalog.pricing import format_usd
 from storyreel.config import Settings
 from storyreel.engine import jobs as job_rows
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.errors import BudgetExceeded, InputError
-from storyreel.media.images import inspect_image
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
+from storyreel.errors import InputError
+from storyreel.providers.types import GenerationRequest
+from storyreel.services.generation import Kind, check_image, prepare
 from storyreel.store.assets import AssetStore, extension_for
 from storyreel.store.models import Job
-from storyreel.store.records import store_image
 
 from .common import (
     EXIT_FAILURE,
@@ -62,52 +61,14 @@ BudgetOption = Annotated[
 ]
 
 
-def _wanted(kind: str, refs: int) -> list[Task]:
-    """The tasks a request can be, in order of preference, from what it carries."""
-    if kind == "image":
-        if refs == 0:
-            return [Task.TEXT_TO_IMAGE]
-        return [Task.REFERENCE_TO_IMAGE, Task.IMAGE_TO_IMAGE]
-    if refs == 0:
-        return [Task.TEXT_TO_VIDEO]
-    if refs >= 2:
-        return [Task.FIRST_LAST_TO_VIDEO]
-    return [Task.IMAGE_TO_VIDEO]
-
-
-def pick_model(catalog: Catalog, name: str, kind: str, refs: int) -> tuple[ModelEntry, Task]:
-    """The model ``name`` means for this request and the task it runs: an alias such as
-    ``flux-2-pro`` is the text-to-image model without references and the edit model with
-    them."""
-    wanted = _wanted(kind, refs)
-    for task in wanted:
-        entry = catalog.resolve(name, task)
-        if task in entry.tasks:
-            return entry, task
-    entry = catalog.resolve(name)
-    raise InputError(
-        f"{entry.id} cannot do {' or '.join(wanted)}; it does: {', '.join(entry.tasks)}"
-    )
-
-
-def _roles(task: Task, count: int) -> list[RefRole]:
-    if task is Task.FIRST_LAST_TO_VIDEO:
-        return [RefRole.FIRST_FRAME, RefRole.LAST_FRAME][:count]
-    if task is Task.IMAGE_TO_VIDEO:
-        return [RefRole.FIRST_FRAME] * count
-    if task is Task.IMAGE_TO_IMAGE:
-        return [RefRole.INIT_IMAGE] + [RefRole.CHARACTER] * (count - 1)
-    return [RefRole.CHARACTER] * count
-
-
 def _read_refs(paths: list[Path], limit_bytes: int, limit_pixels: int) -> list[tuple[bytes, str]]:
     files = []
     for path in paths:
         if not path.is_file():
             raise InputError(f"reference image {path} does not exist")
         data = path.read_bytes()
-        info = inspect_image(data, max_bytes=limit_bytes, max_pixels=limit_pixels, name=str(path))
-        files.append((data, info.mime))
+        mime = check_image(data, name=str(path), max_bytes=limit_bytes, max_pixels=limit_pixels)
+        files.append((data, mime))
     return files
 
 
@@ -131,7 +92,7 @@ async def _run_watched(
 
 
 def _generate(
-    kind: str,
+    kind: Kind,
     model: str,
     prompt: str,
     refs: list[Path],
@@ -144,28 +105,17 @@ def _generate(
     with guard():
         catalog = Catalog.load(cfg)
         files = _read_refs(refs, cfg.max_upload_bytes, cfg.max_image_pixels)
-        entry, task = pick_model(catalog, model, kind, len(files))
-        roles = _roles(task, len(files))
-        known = {k: v for k, v in fields.items() if v is not None}
-        probe = GenerationRequest(task=task, model=entry.id, prompt=prompt, **known)
-        catalog.validate_request(probe)
-        estimate = billing.estimate(catalog, probe)
-        if budget is not None and (estimate is None or estimate > budget):
-            shown = "unpriced" if estimate is None else format_usd(estimate)
-            raise BudgetExceeded(
-                f"{entry.id}: this job is estimated at {shown}, over the budget of "
-                f"{format_usd(budget)}; nothing was submitted"
-            )
+        prepared = prepare(
+            catalog, kind=kind, model=model, prompt=prompt, files=files, budget=budget, **fields
+        )
 
     def build(rt: Runtime) -> GenerationRequest:
-        references = []
-        for (data, mime), role in zip(files, roles, strict=True):
-            stored = store_image(rt.assets, data, mime)
-            references.append(Reference(role=role, asset=stored["sha256"], mime=mime))
-        return probe.model_copy(update={"references": tuple(references)})
+        return prepared.with_references(rt.assets)
 
-    shown = "unpriced" if estimate is None else format_usd(estimate)
-    out_console(as_json).print(f"{entry.id}: {task}, estimate {shown} ...", highlight=False)
+    out_console(as_json).print(
+        f"{prepared.entry.id}: {prepared.task}, estimate {prepared.estimate_text} ...",
+        highlight=False,
+    )
     job, result = run(_run_watched(cfg, build))
     written: list[Path] = []  # as written (relative to --out), shown to people
     if result["status"] == "succeeded":

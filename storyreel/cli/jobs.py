@@ -1,4 +1,4 @@
-"""``storyreel jobs list|show|cancel``: read and stop jobs without running any."""
+"""``storyreel jobs list|show|cancel|retry``: read, stop and requeue jobs without running any."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ import typer
 from rich.table import Table
 
 from storyreel.catalog.pricing import format_usd
-from storyreel.engine import jobs as job_rows
-from storyreel.engine.service import cancel_job, open_client
+from storyreel.engine.service import open_client
 from storyreel.providers.types import JobState
+from storyreel.services import jobs as job_service
 from storyreel.store.assets import AssetStore
 from storyreel.store.models import Job
 
 from .common import JsonOption, console, emit_json, hint, run, settings
 from .schemas import JobDetail, JobList, JobOutputFile, JobSummary
 
-app = typer.Typer(help="Inspect and cancel generation jobs.", no_args_is_help=True)
+app = typer.Typer(help="Inspect, cancel and retry generation jobs.", no_args_is_help=True)
 
 
 def _money(job: Job) -> str:
@@ -77,8 +77,7 @@ def list_command(
 
     async def go() -> None:
         async with open_client(settings()) as (rt, _client):
-            rows = await job_rows.list_jobs(rt.db, status=status, before=before, limit=limit)
-        more = rows[-1].id if len(rows) == limit else None
+            rows, more = await job_service.list_jobs(rt, status=status, before=before, limit=limit)
         if as_json:
             emit_json(JobList(jobs=[summary(job) for job in rows], next_before=more))
         else:
@@ -113,7 +112,7 @@ def show_command(job_id: str, as_json: JsonOption = False) -> None:
 
     async def go() -> None:
         async with open_client(settings()) as (rt, _client):
-            job = await job_rows.get_job(rt.db, job_id)
+            job = await job_service.get_job(rt, job_id)
             if as_json:
                 emit_json(detail(job, rt.assets))
                 return
@@ -155,7 +154,20 @@ def cancel_command(job_id: str) -> None:
 
     async def go() -> None:
         async with open_client(settings()) as (rt, client):
-            job = await cancel_job(rt, job_id, client=client)
+            job = await job_service.cancel(rt, job_id, client=client)
         console.print(f"{job.id} {job.status}")
+
+    run(go())
+
+
+@app.command("retry")
+def retry_command(job_id: str) -> None:
+    """Run a failed or canceled job again, as a new job (queued for the next engine
+    process or worker)."""
+
+    async def go() -> None:
+        async with open_client(settings()) as (rt, client):
+            job = await job_service.retry(rt, job_id, client=client)
+        console.print(f"{job.id} {job.status} (retry of {job_id})")
 
     run(go())

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
 
 from dbos import DBOS
 from rich.console import Console
@@ -19,39 +18,12 @@ from storyreel.engine import jobs as job_rows
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.workflows import WORKFLOW_NAME
 from storyreel.providers.types import JobState
+from storyreel.services.jobs import phase
 from storyreel.store.models import Job
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.25
 WORKER_REFRESH_SECONDS = 0.5
-
-
-async def _downloading(job_id: str) -> bool:
-    """Whether the job's workflow is past its last poll, fetching the outputs: its last
-    recorded step is a poll that saw success, or a download not yet finished."""
-    steps = await DBOS.list_workflow_steps_async(job_id)
-    if not steps:
-        return False
-    last = steps[-1]
-    if last["function_name"] == "storyreel.download":
-        return last["completed_at_epoch_ms"] is None
-    output: Any = last["output"]
-    return (
-        last["function_name"] == "storyreel.poll"
-        and isinstance(output, dict)
-        and output.get("state") == JobState.SUCCEEDED.value
-    )
-
-
-async def phase(job: Job) -> str:
-    """What the job is doing, in the words the story progress uses."""
-    if job.status != JobState.RUNNING.value:
-        return job.status
-    if job.handle is None:
-        return "submitting"
-    if await _downloading(job.id):
-        return "downloading"
-    return "running" + (f" {job.progress:.0%}" if job.progress else "")
 
 
 def job_line(job: Job, what: str) -> str:

@@ -14,52 +14,15 @@ import time
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
 
 from storyreel.engine.runtime import Runtime
-from storyreel.store.models import Job, Shot
+from storyreel.services.progress import finished, story_counts, waiting_notes
 from storyreel.store.transient import delays, describe, is_transient, report_lost
 
 from .common import console as stdout_console
 
 log = logging.getLogger(__name__)
 REFRESH_SECONDS = 0.25
-
-
-async def _notes(rt: Runtime, project_id: str) -> dict[str, str]:
-    """What waiting jobs say they wait for (a rate limit), by job id."""
-    async with rt.db.sessions() as session, session.begin():
-        rows = await session.execute(
-            select(Job.id, Job.note).where(
-                Job.project_id == project_id,
-                Job.note.is_not(None),
-                Job.status.in_(["queued", "running"]),
-            )
-        )
-        return {job_id: note for job_id, note in rows.all() if note}
-
-
-async def _counts(rt: Runtime, project_id: str) -> tuple[int, dict[tuple[str, str], int]]:
-    # Straight from the session factory, without ``Database.session``'s wait for the
-    # database: the watcher does its own waiting, and tells the user it is waiting.
-    async with rt.db.sessions() as session, session.begin():
-        shots = await session.scalar(
-            select(func.count()).select_from(Shot).where(Shot.project_id == project_id)
-        )
-        rows = await session.execute(
-            select(Job.task, Job.status, func.count())
-            .where(Job.project_id == project_id)
-            .group_by(Job.task, Job.status)
-        )
-        return int(shots or 0), {(task, status): n for task, status, n in rows.all()}
-
-
-def _done(counts: dict[tuple[str, str], int], video: bool) -> int:
-    return sum(
-        n
-        for (task, status), n in counts.items()
-        if status == "succeeded" and (task.endswith("video") == video)
-    )
 
 
 def make_progress(console: Console | None = None) -> Progress:
@@ -93,8 +56,8 @@ async def _watch(rt: Runtime, project_id: str, progress: Progress) -> None:
     away_since = 0.0
     while True:
         try:
-            shots, counts = await _counts(rt, project_id)
-            notes = await _notes(rt, project_id)
+            shots, counts = await story_counts(rt, project_id)
+            notes = await waiting_notes(rt, project_id)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -121,6 +84,6 @@ async def _watch(rt: Runtime, project_id: str, progress: Progress) -> None:
             if shown.get(job_id) != note:
                 progress.console.print(f"[yellow]{note}[/]", highlight=False)
                 shown[job_id] = note
-        progress.update(panels, total=shots, completed=min(shots, _done(counts, video=False)))
-        progress.update(clips, total=shots, completed=min(shots, _done(counts, video=True)))
+        progress.update(panels, total=shots, completed=min(shots, finished(counts, video=False)))
+        progress.update(clips, total=shots, completed=min(shots, finished(counts, video=True)))
         await asyncio.sleep(REFRESH_SECONDS)

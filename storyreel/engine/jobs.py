@@ -220,6 +220,8 @@ async def list_jobs(
     *,
     status: JobState | None = None,
     project_id: str | None = None,
+    model: str | None = None,
+    task: str | None = None,
     before: str | None = None,
     limit: int = 50,
 ) -> Sequence[Job]:
@@ -227,6 +229,10 @@ async def list_jobs(
     stmt = select(Job).order_by(Job.id.desc()).limit(limit)
     if status is not None:
         stmt = stmt.where(Job.status == status.value)
+    if model is not None:
+        stmt = stmt.where(Job.model == model)
+    if task is not None:
+        stmt = stmt.where(Job.task == task)
     if project_id is not None:
         stmt = stmt.where(Job.project_id == project_id)
     if before is not None:

@@ -27,7 +27,7 @@ from .app import Engine
 from .events import job_event
 from .pricing import estimate
 from .runtime import Runtime, runtime
-from .workflows import generation_workflow, queue_name
+from .workflows import WORKFLOW_NAME, generation_workflow, queue_name
 
 log = structlog.get_logger(__name__)
 
@@ -39,30 +39,54 @@ async def enqueue_job(job_id: str, provider: str) -> WorkflowHandleAsync[dict[st
         return await DBOS.enqueue_workflow_async(queue_name(provider), generation_workflow, job_id)
 
 
-def preflight_request(rt: Runtime, req: GenerationRequest) -> None:
+async def enqueue_for_workers(client: DBOSClient, job_id: str, provider: str) -> None:
+    """``enqueue_job`` from a process that is no executor (an API-only server): the job
+    goes on its provider's queue for the worker processes to run."""
+    await client.enqueue_async(
+        {"queue_name": queue_name(provider), "workflow_name": WORKFLOW_NAME, "workflow_id": job_id},
+        job_id,
+    )
+
+
+def preflight_request(rt: Runtime, req: GenerationRequest, *, need_key: bool = True) -> None:
     """The checks only a running engine can make, before a job exists: the provider is
-    installed, can take the request, and has its key here."""
+    installed, can take the request, and (``need_key``) has its key here. A process that
+    only queues work for workers (``storyreel serve --no-jobs``) passes ``need_key=False``:
+    the key lives with the workers."""
     provider = rt.provider(req.provider)
     provider.check(req)
-    if not provider.available():
+    if need_key and not provider.available():
         env = f"STORYREEL_PROVIDERS__{req.provider.upper()}__API_KEY"
         raise ConfigError(f"provider {req.provider!r} has no API key here: set {env}")
 
 
 async def submit_job(
-    req: GenerationRequest, *, project_id: str | None = None, estimate_usd: Decimal | None = None
+    req: GenerationRequest,
+    *,
+    project_id: str | None = None,
+    estimate_usd: Decimal | None = None,
+    rt: Runtime | None = None,
+    client: DBOSClient | None = None,
+    reuse: bool = True,
 ) -> Job:
     """Create (or reuse) the job for ``req`` and queue it on its provider's queue. A
     provider that cannot take the request, or has no key here, is refused before any job
-    exists: a queued job would otherwise be bought later, whenever a key appears."""
-    rt = runtime()
-    preflight_request(rt, req)
+    exists: a queued job would otherwise be bought later, whenever a key appears.
+
+    Without ``rt``/``client`` the process's running engine does it; with a ``client`` the
+    job is queued for worker processes and no provider key is needed here.
+    ``reuse=False`` buys it again even when an identical job succeeded (a retry)."""
+    rt = rt or runtime()
+    preflight_request(rt, req, need_key=client is None)
     if estimate_usd is None:
         estimate_usd = estimate(rt.settings, req)
     job, _created = await jobs.create_job(
-        rt.db, req, project_id=project_id, estimate_usd=estimate_usd
+        rt.db, req, project_id=project_id, estimate_usd=estimate_usd, reuse=reuse
     )
-    await enqueue_job(job.id, job.provider)
+    if client is not None:
+        await enqueue_for_workers(client, job.id, job.provider)
+    else:
+        await enqueue_job(job.id, job.provider)
     return job
 
 
