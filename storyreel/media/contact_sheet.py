@@ -102,6 +102,10 @@ def _font(size: int) -> ImageFont.FreeTypeFont:
     return font
 
 
+bundled_font = _font
+"""Pillow's bundled FreeType font at ``size`` px: what every drawn text in storyreel uses."""
+
+
 def _fonts(panel_width: int) -> _Fonts:
     caption = max(10, round(panel_width / 26))
     return _Fonts(

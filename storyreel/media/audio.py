@@ -1,0 +1,106 @@
+"""Read back and write plain audio with PyAV: what a narration or music file really holds.
+
+A narration's length decides where the next line may start and how long its shot must
+last, so it is measured from the decoded samples, never trusted from a container header
+(an MP3's header duration is an estimate from its bitrate). Writing is here too because
+simulators and tests need real, decodable audio (WAV or MP3) and the project has no numpy:
+samples travel as 16-bit PCM bytes.
+"""
+
+from __future__ import annotations
+
+import array
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.error
+
+from storyreel.errors import MediaError
+
+AUDIO_MIMES = {
+    "audio/wav": "wav",
+    "audio/x-wav": "wav",
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/aac": "aac",
+    "audio/ogg": "ogg",
+    "audio/flac": "flac",
+    "audio/opus": "opus",
+}
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """Facts about a file's first audio stream; ``duration`` counts decoded samples."""
+
+    duration: float
+    sample_rate: int
+    channels: int
+    codec: str
+
+
+def probe_audio(source: Path | bytes) -> AudioInfo:
+    """Decode the first audio stream of ``source`` (a path or the file's bytes) and count
+    its samples."""
+    name = source.name if isinstance(source, Path) else "audio"
+    target: str | io.BytesIO = str(source) if isinstance(source, Path) else io.BytesIO(source)
+    try:
+        with av.open(target, mode="r") as container:
+            if not container.streams.audio:
+                raise MediaError(f"{name} has no audio stream")
+            stream = container.streams.audio[0]
+            samples = 0
+            for frame in container.decode(stream):
+                samples += frame.samples
+            rate = stream.codec_context.sample_rate or stream.rate
+            channels = stream.codec_context.channels
+            codec = stream.codec_context.name
+    except (av.error.FFmpegError, OSError) as exc:
+        raise MediaError(f"cannot read audio {name}: {exc}") from exc
+    if not rate or samples == 0:
+        raise MediaError(f"{name} contains no audio samples")
+    return AudioInfo(
+        duration=samples / rate, sample_rate=int(rate), channels=int(channels), codec=str(codec)
+    )
+
+
+def read_mono(source: Path, *, stream_index: int = 0, rate: int = 8_000) -> array.array[int]:
+    """Every sample of an audio stream, mixed to mono 16-bit at ``rate`` Hz: what level
+    checks (ducking, silence) read."""
+    resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
+    out: array.array[int] = array.array("h")
+    try:
+        with av.open(str(source)) as container:
+            stream = container.streams.audio[stream_index]
+            for frame in container.decode(stream):
+                for converted in resampler.resample(frame):
+                    out.frombytes(bytes(converted.planes[0])[: converted.samples * 2])
+            for converted in resampler.resample(None):
+                out.frombytes(bytes(converted.planes[0])[: converted.samples * 2])
+    except (av.error.FFmpegError, OSError, IndexError) as exc:
+        raise MediaError(f"cannot read audio {source.name}: {exc}") from exc
+    return out
+
+
+def encode_pcm(samples: array.array[int], *, rate: int, fmt: str = "wav") -> bytes:
+    """Mono 16-bit samples as a WAV (``fmt="wav"``) or MP3 (``"mp3"``) file."""
+    codec, layout_fmt = {"wav": ("pcm_s16le", "s16"), "mp3": ("libmp3lame", "s16p")}[fmt]
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=rate)
+        assert isinstance(stream, av.AudioStream)
+        stream.layout = "mono"
+        step = 1152
+        for start in range(0, len(samples), step):
+            chunk = samples[start : start + step]
+            frame = av.AudioFrame(format=layout_fmt, layout="mono", samples=len(chunk))
+            frame.planes[0].update(chunk.tobytes())
+            frame.sample_rate = rate
+            frame.pts = start
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+    return buffer.getvalue()
