@@ -26,8 +26,9 @@ from storyreel.engine.outputs import store_artifact
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.sketch.provider import SketchProvider
-from storyreel.providers.types import GenerationRequest, JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.store.assets import AssetStore
+from storyreel.vocabulary import GenerationRequest, Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Result, fresh_postgres_database, postgres_available

@@ -38,10 +38,10 @@ from storyreel.ids import new_id
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.fal import FalProvider
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import free_port, serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 IMAGE = "fal:fal-ai/flux-2/turbo"
 VIDEO = "fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video"

@@ -24,7 +24,8 @@ from dataclasses import replace
 from decimal import Decimal
 
 from storyreel.errors import InputError
-from storyreel.providers.types import GenerationRequest, Usage
+from storyreel.providers.types import Usage
+from storyreel.vocabulary import GenerationRequest
 
 from .catalog import Catalog, price_inputs
 from .pricing import PriceInputs, gpu_seconds_usd, per_token_usd, quantize, seconds_decimal

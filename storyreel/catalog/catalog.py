@@ -49,9 +49,9 @@ from pydantic import ValidationError
 
 from storyreel.config import Settings, load_settings
 from storyreel.errors import ConfigError, InputError
-from storyreel.providers.types import GenerationRequest, Task
+from storyreel.vocabulary import GenerationRequest, Task, parse_size
 
-from .pricing import DEFAULT_SIZE, PriceInputs, parse_size, quantize, seconds_decimal, seconds_key
+from .pricing import DEFAULT_SIZE, PriceInputs, quantize, seconds_decimal, seconds_key
 from .schema import ModelEntry, SubscriptionRule
 
 CATALOG_FILE_ENV = "STORYREEL_CATALOG_FILE"

@@ -136,28 +136,6 @@ def per_token_usd(
     return (input_tokens * input_per_million + output_tokens * output_per_million) / million
 
 
-def nearest_size(width: int, height: int, sizes: Sequence[str]) -> str:
-    """The listed ``WxH`` size whose aspect ratio is closest to ``width x height``: a model
-    with fixed sizes (gpt-image: square, portrait, landscape) renders the nearest one."""
-    if not sizes:
-        raise ValueError("no sizes to choose from")
-    wanted = math.log(width / height)
-
-    def distance(size: str) -> tuple[float, int]:
-        w, h = parse_size(size)
-        return abs(math.log(w / h) - wanted), abs(w * h - width * height)
-
-    return min(sizes, key=distance)
-
-
-def parse_size(size: str) -> tuple[int, int]:
-    """``"1024x1536"`` -> ``(1024, 1536)``."""
-    w, sep, h = size.lower().partition("x")
-    if not sep or not w.isdigit() or not h.isdigit() or int(w) == 0 or int(h) == 0:
-        raise ValueError(f"a size is written WIDTHxHEIGHT, e.g. 1024x1024; got {size!r}")
-    return int(w), int(h)
-
-
 # -- subscription vs pay per use (seed 000) ---------------------------------------------
 
 Cheaper = Literal["subscription", "pay-per-use", "same"]
@@ -234,8 +212,6 @@ __all__ = [
     "format_usd",
     "gpu_seconds_usd",
     "megapixels",
-    "nearest_size",
-    "parse_size",
     "per_megapixel_usd",
     "per_token_usd",
     "quantize",

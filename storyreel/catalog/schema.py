@@ -17,7 +17,7 @@ from typing import Annotated, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from storyreel.errors import InputError
-from storyreel.providers.types import Task
+from storyreel.vocabulary import Task, nearest_size, parse_size
 
 from . import pricing
 from .pricing import PriceInputs, format_usd, seconds_key
@@ -124,7 +124,7 @@ class PerImageByQualityRule(_Strict):
         if self.default_quality not in self.by_quality:
             raise ValueError(f"default_quality {self.default_quality!r} is not in by_quality")
         for size, table in {self.base_size: self.by_quality, **self.by_size}.items():
-            pricing.parse_size(size)
+            parse_size(size)
             if set(table) != set(self.by_quality):
                 raise ValueError(f"size {size} must price the same qualities as by_quality")
         return self
@@ -138,7 +138,7 @@ class PerImageByQualityRule(_Strict):
         if quality not in self.by_quality:
             raise InputError(f"quality {quality!r} is not one of {', '.join(self.by_quality)}")
         tables = {self.base_size: self.by_quality, **self.by_size}
-        size = pricing.nearest_size(job.width, job.height, list(tables))
+        size = nearest_size(job.width, job.height, list(tables))
         return tables[size][quality] * job.count
 
     def summary(self) -> str:
@@ -398,7 +398,7 @@ class ModelEntry(_Strict):
     @classmethod
     def _sizes(cls, value: list[str]) -> list[str]:
         for size in value:
-            pricing.parse_size(size)
+            parse_size(size)
         return value
 
     @model_validator(mode="after")
@@ -410,7 +410,7 @@ class ModelEntry(_Strict):
         if self.resolutions and self.default_resolution not in (None, *self.resolutions):
             raise ValueError(f"default_resolution {self.default_resolution} is not in resolutions")
         if self.default_size is not None:
-            pricing.parse_size(self.default_size)
+            parse_size(self.default_size)
         if isinstance(self.price, _TIMED_RULES) and self.default_duration is None:
             raise ValueError(f"a {self.price.kind} price needs a default_duration")
         self._every_resolution_priced()

@@ -21,11 +21,11 @@ from storyreel.catalog.pricing import break_even, compare_subscription, format_u
 from storyreel.engine.budget import SpendRow, spend_report
 from storyreel.engine.service import open_client
 from storyreel.errors import InputError
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.story.loader import load_story
 from storyreel.story.planner import plan_story
 from storyreel.story.requests import estimate_story
 from storyreel.story.runner import story_references
+from storyreel.vocabulary import GenerationRequest, Task
 
 from .common import JsonOption, console, emit_json, guard, run, settings
 from .schemas import (

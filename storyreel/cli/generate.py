@@ -19,10 +19,10 @@ from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.errors import InputError
-from storyreel.providers.types import GenerationRequest
 from storyreel.services.generation import Kind, check_image, prepare
 from storyreel.store.assets import AssetStore, extension_for
 from storyreel.store.models import Job
+from storyreel.vocabulary import GenerationRequest
 
 from .common import (
     EXIT_FAILURE,

@@ -14,7 +14,7 @@ from rich.table import Table
 
 from storyreel.catalog import Catalog, ModelEntry
 from storyreel.catalog.pricing import seconds_key
-from storyreel.providers.types import Task
+from storyreel.vocabulary import Task
 
 from .common import JsonOption, console, emit_json, guard, hint, settings
 from .schemas import ModelInfo, ModelList

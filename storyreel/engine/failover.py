@@ -15,8 +15,9 @@ from typing import Any, Literal
 
 from storyreel.catalog import Catalog
 from storyreel.errors import FailureReason, InputError
-from storyreel.providers.types import GenerationRequest, JobState
+from storyreel.providers.types import JobState
 from storyreel.store.models import Project
+from storyreel.vocabulary import GenerationRequest
 
 from . import jobs
 from .events import job_event

@@ -15,9 +15,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.errors import NotFound
-from storyreel.providers.types import TERMINAL_STATES, GenerationRequest, JobState
+from storyreel.providers.types import TERMINAL_STATES, JobState
 from storyreel.store.db import Database
 from storyreel.store.models import CostEntry, Job, utcnow
+from storyreel.vocabulary import GenerationRequest
 
 from .events import job_event
 

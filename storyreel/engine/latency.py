@@ -27,9 +27,10 @@ from sqlalchemy import select
 from storyreel.catalog import Catalog
 from storyreel.config import Settings
 from storyreel.errors import StoryreelError
-from storyreel.providers.types import JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.store.db import Database
 from storyreel.store.models import Job
+from storyreel.vocabulary import Task
 
 SAMPLES = 9
 """How many recent succeeded jobs of a model the median is taken over."""

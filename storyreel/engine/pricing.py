@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from storyreel.catalog import Catalog, billing
 from storyreel.config import Settings
-from storyreel.providers.types import GenerationRequest
+from storyreel.vocabulary import GenerationRequest
 
 
 def estimate(settings: Settings, req: GenerationRequest) -> Decimal | None:

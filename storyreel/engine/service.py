@@ -18,9 +18,10 @@ from dbos import DBOS, DBOSClient, SetWorkflowID, WorkflowHandleAsync
 
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, FailureReason, InputError, StoryreelError
-from storyreel.providers.types import GenerationRequest, Handle, JobState
+from storyreel.providers.types import Handle, JobState
 from storyreel.store.db import migrate
 from storyreel.store.models import Job
+from storyreel.vocabulary import GenerationRequest
 
 from . import jobs, waits
 from .app import Engine

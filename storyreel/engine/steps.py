@@ -26,9 +26,10 @@ from storyreel.errors import (
     StoryreelError,
     failure_reason,
 )
-from storyreel.providers.types import GenerationRequest, Handle, JobState, Usage
+from storyreel.providers.types import Handle, JobState, Usage
 from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
 from storyreel.testing.chaos import crash_point
+from storyreel.vocabulary import GenerationRequest
 
 from . import jobs
 from .blips import survives_db_blips

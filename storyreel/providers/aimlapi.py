@@ -34,17 +34,8 @@ from storyreel.errors import (
 )
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    RemoteArtifact,
-    Status,
-    Task,
-    Usage,
-)
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task, aspect_for
 
 CHAT_PATH = "/v1/chat/completions"
 IMAGES_PATH = "/v1/images/generations"
@@ -219,28 +210,6 @@ def _pick(value: str | None, allowed: tuple[Any, ...] | None, what: str, model: 
     raise InputError(f"aimlapi model {model!r} takes {what} {options}, not {value!r}")
 
 
-def _ratio(req: GenerationRequest, allowed: tuple[Any, ...] | None) -> str | None:
-    """The request's aspect (or the nearest allowed one for its width/height)."""
-    if req.aspect and (allowed is None or req.aspect in allowed):
-        return req.aspect
-    if allowed is None:
-        return None
-    if req.width and req.height:
-        target = req.width / req.height
-    elif req.aspect:
-        w, h = (int(p) for p in req.aspect.split(":"))
-        target = w / h
-    else:
-        return None
-    ratios = [str(a) for a in allowed if ":" in str(a)]
-
-    def distance(option: str) -> float:
-        w, h = (int(p) for p in option.split(":"))
-        return abs(w / h - target)
-
-    return min(ratios, key=distance)
-
-
 def _mime_of(item: Mapping[str, Any], url: str) -> str:
     content_type = item.get("content_type")
     if isinstance(content_type, str) and content_type in _IMAGE_SUFFIX:
@@ -364,7 +333,7 @@ class AimlApiProvider(RemoteProvider):
         enums = model.enums if model else {}
         if family in ("nano_banana", "nano_banana_edit"):
             body["num_images"] = req.count
-            if aspect := _ratio(req, enums.get("aspect_ratio")):
+            if aspect := aspect_for(req, enums.get("aspect_ratio")):
                 body["aspect_ratio"] = aspect
             if req.resolution and "resolution" in enums:
                 body["resolution"] = _pick(
@@ -413,7 +382,7 @@ class AimlApiProvider(RemoteProvider):
                 req.resolution, enums.get("resolution"), "resolution", req.model_name
             )
         if family in ("seedance", "veo", None) and (
-            aspect := _ratio(req, enums.get("aspect_ratio"))
+            aspect := aspect_for(req, enums.get("aspect_ratio"))
         ):
             body["aspect_ratio"] = aspect
         if family in ("seedance", "veo"):

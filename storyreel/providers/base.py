@@ -19,16 +19,10 @@ from typing import ClassVar
 
 from storyreel.config import ProviderSettings
 from storyreel.errors import InputError, ProviderError
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    RemoteArtifact,
-    Status,
-    Task,
-    WebhookEvent,
-)
+from storyreel.providers.types import Handle, RemoteArtifact, Status, WebhookEvent
 from storyreel.store.assets import AssetStore
 from storyreel.store.uploads import UploadCache
+from storyreel.vocabulary import GenerationRequest, Task
 
 
 @dataclass(frozen=True)

@@ -33,17 +33,8 @@ from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.origin import on_origin
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    RefRole,
-    RemoteArtifact,
-    Status,
-    Task,
-    Usage,
-    WebhookEvent,
-)
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
+from storyreel.vocabulary import GenerationRequest, RefRole, Task
 
 DEFAULT_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
 DEFAULT_PLATFORM_URL = "https://api.fal.ai"

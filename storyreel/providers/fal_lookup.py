@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from storyreel.providers import lookup
 from storyreel.providers.fal_apps import app_for
-from storyreel.providers.types import GenerationRequest, Handle
+from storyreel.providers.types import Handle
+from storyreel.vocabulary import GenerationRequest
 
 if TYPE_CHECKING:
     from storyreel.providers.fal import FalProvider

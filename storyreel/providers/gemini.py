@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import math
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -38,17 +37,8 @@ from storyreel.providers.gemini_errors import (
 )
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    RemoteArtifact,
-    Status,
-    Task,
-    Usage,
-)
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task, aspect_for
 
 #: Image models and the ``imageSize`` values each accepts (2.5 Flash Image: 1K only).
 IMAGE_MODELS: dict[str, tuple[str, ...]] = {
@@ -86,29 +76,6 @@ _RETRY_DELAY = re.compile(r"^(\d+(?:\.\d+)?)s$")
 
 def is_video_model(model: str) -> bool:
     return model.startswith("veo-")
-
-
-def nearest_aspect(width: int, height: int, choices: tuple[str, ...]) -> str:
-    wanted = math.log(width / height)
-
-    def distance(ratio: str) -> float:
-        w, h = (int(side) for side in ratio.split(":"))
-        return abs(math.log(w / h) - wanted)
-
-    return min(choices, key=distance)
-
-
-def aspect_for(req: GenerationRequest, choices: tuple[str, ...]) -> str | None:
-    """The request's aspect if the model has it, else the closest one to its shape."""
-    if req.aspect in choices:
-        return req.aspect
-    if req.width and req.height:
-        return nearest_aspect(req.width, req.height, choices)
-    if req.aspect:
-        w, h = (int(side) for side in req.aspect.split(":"))
-        if w and h:
-            return nearest_aspect(w, h, choices)
-    return None
 
 
 def image_size_for(req: GenerationRequest) -> str | None:

@@ -18,7 +18,6 @@ import base64
 import hashlib
 import hmac
 import json
-import math
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -38,17 +37,8 @@ from storyreel.errors import (
 from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none, parse_retry_after
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    RefRole,
-    RemoteArtifact,
-    Status,
-    Task,
-    Usage,
-    WebhookEvent,
-)
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
+from storyreel.vocabulary import GenerationRequest, RefRole, Task, aspect_for
 
 DEFAULT_UPLOAD_URL = "https://kieai.redpandaai.co"
 
@@ -178,24 +168,6 @@ def validate_input(model: KieModel, data: Mapping[str, Any]) -> list[str]:
         if name in data and not any(value == a and type(value) is type(a) for a in allowed):
             errors.append(f"{name} must be one of {', '.join(map(str, allowed))}")
     return errors
-
-
-def nearest_ratio(
-    width: int | None, height: int | None, aspect: str | None, allowed: tuple[str, ...]
-) -> str | None:
-    """The allowed ``W:H`` closest to the requested shape (None when nothing was asked)."""
-    if aspect in allowed:
-        return aspect
-    left, right = aspect.split(":") if aspect else ("0", "0")
-    if int(left) and int(right):
-        target = int(left) / int(right)
-    elif width and height:
-        target = width / height
-    else:
-        return None
-    # Compared on a log scale, so 2:1 and 1:2 are equally far from 1:1.
-    ratios = {r: math.log(int(r.split(":")[0]) / int(r.split(":")[1])) for r in allowed}
-    return min(ratios, key=lambda r: abs(ratios[r] - math.log(target)))
 
 
 def _mime(url: str, kind: str) -> str:
@@ -331,7 +303,7 @@ class KieProvider(RemoteProvider):
             refs = firsts[:1] + req.refs(RefRole.LAST_FRAME)[:1] if firsts else []
             if refs and req.task is not Task.TEXT_TO_VIDEO:
                 data["input_urls"] = [await self.reference_url(ref) for ref in refs]
-            ratio = nearest_ratio(req.width, req.height, req.aspect, SEEDANCE_RATIOS)
+            ratio = aspect_for(req, SEEDANCE_RATIOS)
             if ratio:
                 data["aspect_ratio"] = ratio
             if req.resolution:
@@ -349,9 +321,7 @@ class KieProvider(RemoteProvider):
             )
             if refs:
                 data["image_urls"] = [await self.reference_url(ref) for ref in refs]
-            data["aspect_ratio"] = (
-                nearest_ratio(req.width, req.height, req.aspect, SEEDREAM_RATIOS) or "1:1"
-            )
+            data["aspect_ratio"] = aspect_for(req, SEEDREAM_RATIOS) or "1:1"
             wants_4k = (req.resolution or "").lower() in ("4k", "high")
             data["quality"] = "high" if wants_4k else "basic"
         overrides: dict[str, Any] = req.extra.get("kie", {})

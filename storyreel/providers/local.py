@@ -15,7 +15,8 @@ from typing import ClassVar
 
 from storyreel.errors import FailureReason, ProviderJobError
 from storyreel.providers.base import Provider
-from storyreel.providers.types import GenerationRequest, Handle, JobState, RemoteArtifact, Status
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status
+from storyreel.vocabulary import GenerationRequest
 
 
 class LocalProvider(Provider):

@@ -39,26 +39,21 @@ from storyreel.providers.modelslab_models import (
     V6_MAX_SIDE,
     ModelsLabModel,
     RouteName,
-    aspect_size,
     fetch_path,
     model_for,
-    nearest_aspect,
     number,
 )
 from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none, parse_retry_after
-from storyreel.providers.types import (
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
+from storyreel.vocabulary import (
     GenerationRequest,
-    Handle,
-    JobState,
     Reference,
     RefRole,
-    RemoteArtifact,
-    Status,
     Task,
-    Usage,
-    WebhookEvent,
+    aspect_for,
+    aspect_size,
 )
 
 #: base64_to_url takes files up to 5 MB.
@@ -363,23 +358,12 @@ class ModelsLabProvider(RemoteProvider):
             body["strength"] = req.extra.get("strength", 0.5)
         return body
 
-    def _aspect(self, req: GenerationRequest, allowed: tuple[str, ...] | None) -> str | None:
-        if allowed is None:
-            return req.aspect
-        if req.aspect in allowed:
-            return req.aspect
-        if req.width and req.height:
-            return nearest_aspect(req.width, req.height, allowed)
-        if req.aspect:
-            return nearest_aspect(*aspect_size(req.aspect), allowed)
-        return None
-
     def _v7_image(
         self, req: GenerationRequest, model: ModelsLabModel, urls: list[str]
     ) -> dict[str, Any]:
         body: dict[str, Any] = {}
         if "aspect_ratio" in model.enums and (
-            aspect := self._aspect(req, model.enums["aspect_ratio"])
+            aspect := aspect_for(req, model.enums["aspect_ratio"])
         ):
             body["aspect_ratio"] = aspect
         if model.max_samples > 1:
@@ -424,7 +408,7 @@ class ModelsLabProvider(RemoteProvider):
                 _nearest(req.duration, allowed) if allowed else str(round(req.duration))
             )
         if model is None or "aspect_ratio" in enums:
-            aspect = self._aspect(req, enums.get("aspect_ratio"))
+            aspect = aspect_for(req, enums.get("aspect_ratio"))
             if aspect:
                 body["aspect_ratio"] = aspect
         if req.resolution:

@@ -201,29 +201,6 @@ def number(value: Any) -> float | None:
     return None
 
 
-def aspect_size(aspect: str | None, long_side: int = 1024) -> tuple[int, int]:
-    """Width and height for an ``"16:9"`` style ratio, the long side fixed."""
-    try:
-        w, h = (int(part) for part in (aspect or "1:1").split(":"))
-    except ValueError:
-        w, h = 1, 1
-    if w <= 0 or h <= 0:
-        w, h = 1, 1
-    if w >= h:
-        return long_side, max(8, round(long_side * h / w))
-    return max(8, round(long_side * w / h)), long_side
-
-
-def nearest_aspect(width: int, height: int, allowed: tuple[str, ...]) -> str:
-    target = width / height
-
-    def distance(option: str) -> float:
-        w, h = (int(part) for part in option.split(":"))
-        return abs(w / h - target)
-
-    return min(allowed, key=distance)
-
-
 def _is_url(value: Any) -> bool:
     return isinstance(value, str) and value.startswith(("http://", "https://"))
 

@@ -11,7 +11,8 @@ from storyreel.errors import InputError
 from storyreel.media.motion import MotionKind, motion_from_prompt, render_motion_clip
 from storyreel.providers.local import LocalProvider
 from storyreel.providers.registry import Register
-from storyreel.providers.types import GenerationRequest, Handle, RefRole, Task
+from storyreel.providers.types import Handle
+from storyreel.vocabulary import GenerationRequest, RefRole, Task
 
 DEFAULT_SIZE = (1024, 576)
 

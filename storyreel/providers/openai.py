@@ -24,7 +24,6 @@ from typing import Any
 import httpx2
 from PIL import ImageOps
 
-from storyreel.catalog.pricing import nearest_size, parse_size
 from storyreel.errors import (
     FailureReason,
     InputError,
@@ -42,16 +41,15 @@ from storyreel.providers.openai_errors import (
 )
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
-from storyreel.providers.types import (
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
+from storyreel.vocabulary import (
     GenerationRequest,
-    Handle,
-    JobState,
     Reference,
     RefRole,
-    RemoteArtifact,
-    Status,
     Task,
-    Usage,
+    nearest_size,
+    parse_size,
+    request_shape,
 )
 
 #: GPT image models (gpt-image-2 also takes free WxH sizes; storyreel uses the fixed three).
@@ -111,22 +109,11 @@ def parse_reset(value: str | None) -> float | None:
     return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
-def _shape(req: GenerationRequest) -> tuple[int, int] | None:
-    """The wanted width and height (or just their ratio) from size, else aspect."""
-    if req.width and req.height:
-        return req.width, req.height
-    if req.aspect:
-        w, h = (int(side) for side in req.aspect.split(":"))
-        if w and h:
-            return w, h
-    return None
-
-
 def image_size(req: GenerationRequest) -> str:
     """``extra["size"]`` as given, else the allowed size nearest the request's shape."""
     if "size" in req.extra:
         return str(req.extra["size"])
-    shape = _shape(req)
+    shape = request_shape(req)
     return nearest_size(*shape, IMAGE_SIZES) if shape else DEFAULT_IMAGE_SIZE
 
 
@@ -136,7 +123,7 @@ def video_size(req: GenerationRequest, model: str) -> str:
     if "size" in req.extra:
         return str(req.extra["size"])
     sizes = VIDEO_MODELS.get(model, SORA_SMALL)
-    shape = _shape(req)
+    shape = request_shape(req)
     large = (req.resolution or "").lower() in ("1024p", "1080p", "1792p") or (
         req.width is not None and req.height is not None and min(req.width, req.height) > 720
     )

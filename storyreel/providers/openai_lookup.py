@@ -16,7 +16,8 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from storyreel.providers import lookup
-from storyreel.providers.types import GenerationRequest, Handle
+from storyreel.providers.types import Handle
+from storyreel.vocabulary import GenerationRequest
 
 if TYPE_CHECKING:
     from storyreel.providers.openai import OpenAIProvider

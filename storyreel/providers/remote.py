@@ -37,7 +37,7 @@ from storyreel.errors import (
 from storyreel.providers.base import Provider, ProviderContext
 from storyreel.providers.guard import Guard, Resolver, URLRefused
 from storyreel.providers.origin import Origin, on_origin, origins
-from storyreel.providers.types import Reference
+from storyreel.vocabulary import Reference
 
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
 RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})

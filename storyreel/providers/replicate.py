@@ -46,17 +46,14 @@ from storyreel.providers.replicate_models import (
     model_for,
     split_ref,
 )
-from storyreel.providers.types import (
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
+from storyreel.vocabulary import (
     GenerationRequest,
-    Handle,
-    JobState,
     Reference,
     RefRole,
-    RemoteArtifact,
-    Status,
     Task,
-    Usage,
-    WebhookEvent,
+    aspect_for,
+    parse_aspect,
 )
 
 WEBHOOK_TOLERANCE = 300  # seconds; the official client checks none unless asked to
@@ -215,7 +212,7 @@ class ReplicateProvider(RemoteProvider):
         body: dict[str, Any] = {"output_format": "png"}
         if model.family in ("flux_schnell", "flux_dev"):
             body["num_outputs"] = req.count
-            if aspect := _aspect(req, FLUX_ASPECTS):
+            if aspect := aspect_for(req, FLUX_ASPECTS):
                 body["aspect_ratio"] = aspect
             if req.steps:
                 body["num_inference_steps"] = min(
@@ -235,7 +232,7 @@ class ReplicateProvider(RemoteProvider):
                     "width": _multiple(req.width, 32, 256, 1440),
                     "height": _multiple(req.height, 32, 256, 1440),
                 }
-            elif aspect := _aspect(req, FLUX_ASPECTS):
+            elif aspect := aspect_for(req, FLUX_ASPECTS):
                 body["aspect_ratio"] = aspect
         elif model.family == "z_image":
             defaults = model.defaults
@@ -264,7 +261,7 @@ class ReplicateProvider(RemoteProvider):
             body |= {"duration": max(2, min(12, seconds)), "fps": 24}
             if first is not None:
                 body["image"] = await self.reference_url(first)
-            elif aspect := _aspect(req, SEEDANCE_ASPECTS):  # ignored when image is given
+            elif aspect := aspect_for(req, SEEDANCE_ASPECTS):  # ignored when image is given
                 body["aspect_ratio"] = aspect
         elif model.family == "veo":
             audio = req.audio if req.audio is not None else defaults["generate_audio"]
@@ -609,34 +606,11 @@ def _multiple(value: int, step: int, low: int, high: int) -> int:
 def _size(req: GenerationRequest, width: int, height: int) -> tuple[int, int]:
     if req.width and req.height:
         return req.width, req.height
-    if req.aspect:
-        a, b = (int(p) for p in req.aspect.split(":"))
-        if a and b:
-            side = math.sqrt(width * height / (a * b))
-            return round(a * side), round(b * side)
+    if ratio := parse_aspect(req.aspect):
+        a, b = ratio
+        side = math.sqrt(width * height / (a * b))
+        return round(a * side), round(b * side)
     return width, height
-
-
-def _aspect(req: GenerationRequest, allowed: tuple[str, ...]) -> str | None:
-    """The request's aspect if the model offers it, else the closest offered one to the
-    requested width/height; None when the request says nothing about shape."""
-    if req.aspect in allowed:
-        return req.aspect
-    if req.width and req.height:
-        target = math.log(req.width / req.height)
-    elif req.aspect:
-        a, b = (int(p) for p in req.aspect.split(":"))
-        if not (a and b):
-            return None
-        target = math.log(a / b)
-    else:
-        return None
-
-    def distance(ratio: str) -> float:
-        a, b = (int(p) for p in ratio.split(":"))
-        return abs(math.log(a / b) - target)
-
-    return min(allowed, key=distance)
 
 
 def register_providers(register: Register) -> None:

@@ -18,7 +18,8 @@ import httpx2
 
 from storyreel.providers import lookup
 from storyreel.providers.replicate_models import model_for, split_ref
-from storyreel.providers.types import GenerationRequest, Handle
+from storyreel.providers.types import Handle
+from storyreel.vocabulary import GenerationRequest
 
 if TYPE_CHECKING:
     from storyreel.providers.replicate import ReplicateProvider

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from storyreel.providers.types import Task
+from storyreel.vocabulary import Task
 
 Family = Literal[
     "flux_schnell", "flux_dev", "flux_pro", "z_image", "lama", "hailuo", "seedance", "veo"

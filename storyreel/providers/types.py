@@ -1,9 +1,9 @@
-"""The plain data that crosses the provider boundary.
+"""What a provider reports back: the outcome side of the provider boundary.
 
 Everything here is small and JSON-serialisable on purpose: a ``Handle`` is checkpointed by
-the engine before the first poll so any process can resume the job, and a
-``GenerationRequest``'s canonical hash is the cache key that keeps storyreel from paying
-twice for the same generation.
+the engine before the first poll so any process can resume the job. The request side
+(``Task``, ``GenerationRequest``, references) is the whole system's vocabulary and lives
+in ``storyreel.vocabulary``.
 """
 
 from __future__ import annotations
@@ -12,131 +12,11 @@ import time
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from storyreel.errors import FailureReason
-from storyreel.ids import content_hash
-
-
-class Task(StrEnum):
-    TEXT_TO_IMAGE = "text-to-image"
-    IMAGE_TO_IMAGE = "image-to-image"
-    REFERENCE_TO_IMAGE = "reference-to-image"
-    INPAINT = "inpaint"
-    IMAGE_TO_VIDEO = "image-to-video"
-    FIRST_LAST_TO_VIDEO = "first-last-to-video"
-    TEXT_TO_VIDEO = "text-to-video"
-    CHAT = "chat"
-    SPEECH = "speech"
-
-    @property
-    def output_kind(self) -> Literal["image", "video", "text", "audio"]:
-        if self in _VIDEO_TASKS:
-            return "video"
-        if self is Task.CHAT:
-            return "text"
-        if self is Task.SPEECH:
-            return "audio"
-        return "image"
-
-
-_VIDEO_TASKS = {Task.IMAGE_TO_VIDEO, Task.FIRST_LAST_TO_VIDEO, Task.TEXT_TO_VIDEO}
-
-
-class RefRole(StrEnum):
-    CHARACTER = "character"
-    STYLE = "style"
-    INIT_IMAGE = "init_image"
-    FIRST_FRAME = "first_frame"
-    LAST_FRAME = "last_frame"
-    MASK = "mask"
-
-
-class Reference(BaseModel):
-    """An input image, by the SHA-256 of its bytes in the asset store."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    role: RefRole
-    asset: str = Field(pattern=r"^[0-9a-f]{64}$")
-    mime: str = "image/png"
-    name: str | None = None
-
-
-class ShotCharacter(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    name: str = Field(max_length=100)
-    description: str = Field(default="", max_length=2_000)
-
-
-class ShotInfo(BaseModel):
-    """Structured shot data beside the prompt. Remote models read the prompt; renderers
-    that draw from structure (``sketch``) read this, so the story pipeline never has to
-    know which kind of provider it talks to."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    action: str = Field(default="", max_length=2_000)
-    setting: str = Field(default="", max_length=2_000)
-    camera: str = Field(default="", max_length=200)
-    style: str = Field(default="", max_length=500)
-    label: str = Field(default="", max_length=100)
-    characters: tuple[ShotCharacter, ...] = ()
-
-
-class GenerationRequest(BaseModel):
-    """The one unified request every provider accepts.
-
-    ``model`` is written ``provider:model``; ``extra`` passes provider-specific fields
-    through untouched (and is part of the cache key, so it changes what is bought).
-    """
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    task: Task
-    model: str = Field(pattern=r"^[a-z0-9_-]+:.+$", max_length=200)
-    prompt: str = Field(default="", max_length=20_000)
-    negative_prompt: str = Field(default="", max_length=5_000)
-    references: tuple[Reference, ...] = ()
-    width: int | None = Field(default=None, ge=64, le=8192)
-    height: int | None = Field(default=None, ge=64, le=8192)
-    aspect: str | None = Field(default=None, pattern=r"^\d{1,2}:\d{1,2}$")
-    count: int = Field(default=1, ge=1, le=16)
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1)
-    steps: int | None = Field(default=None, ge=1, le=200)
-    guidance: float | None = Field(default=None, ge=0, le=50)
-    duration: float | None = Field(default=None, gt=0, le=120)
-    fps: int | None = Field(default=None, ge=1, le=120)
-    resolution: str | None = Field(default=None, max_length=16)
-    audio: bool | None = None
-    shot: ShotInfo | None = None
-    extra: dict[str, Any] = Field(default_factory=dict)
-
-    @model_validator(mode="after")
-    def _even_video_size(self) -> GenerationRequest:
-        if self.task.output_kind == "video":
-            for side in (self.width, self.height):
-                if side is not None and side % 2:
-                    raise ValueError("video width and height must be even numbers")
-        return self
-
-    @property
-    def provider(self) -> str:
-        return self.model.split(":", 1)[0]
-
-    @property
-    def model_name(self) -> str:
-        return self.model.split(":", 1)[1]
-
-    def refs(self, role: RefRole) -> list[Reference]:
-        return [ref for ref in self.references if ref.role is role]
-
-    def cache_key(self) -> str:
-        """Canonical hash: two equal requests buy one generation."""
-        return content_hash(self.model_dump(mode="json"))
 
 
 class Handle(BaseModel):

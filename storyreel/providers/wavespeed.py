@@ -37,18 +37,8 @@ from storyreel.errors import (
 from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RETRYABLE_STATUS, RemoteProvider, json_or_none
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    RemoteArtifact,
-    Status,
-    Task,
-    Usage,
-    WebhookEvent,
-)
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 WEBHOOK_TOLERANCE = 300  # seconds: WaveSpeed's documented WebhookMaxAgeSeconds
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret

@@ -13,9 +13,9 @@ from storyreel.catalog import Catalog, ModelEntry, billing
 from storyreel.catalog.pricing import format_usd
 from storyreel.errors import BudgetExceeded, InputError
 from storyreel.media.images import inspect_image
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
 from storyreel.store.assets import AssetStore
 from storyreel.store.records import store_image
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 Kind = Literal["image", "video"]
 

@@ -20,8 +20,9 @@ from storyreel.engine import jobs as job_rows
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import cancel_job, submit_job
 from storyreel.errors import InputError
-from storyreel.providers.types import GenerationRequest, JobState
+from storyreel.providers.types import JobState
 from storyreel.store.models import Job
+from storyreel.vocabulary import GenerationRequest
 
 RETRYABLE = {JobState.FAILED.value, JobState.CANCELED.value}
 

@@ -14,9 +14,9 @@ from sqlalchemy.orm import selectinload
 
 from storyreel.engine.runtime import Runtime
 from storyreel.ids import content_hash
-from storyreel.providers.types import Reference, RefRole
 from storyreel.store.models import Character, Project, Shot
 from storyreel.store.records import add_asset, store_image
+from storyreel.vocabulary import Reference, RefRole
 
 from .loader import LoadedStory
 from .planner import PlannedShot, plan_story

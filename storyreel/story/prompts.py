@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 
-from storyreel.providers.types import (
+from storyreel.vocabulary import (
     GenerationRequest,
     Reference,
     RefRole,

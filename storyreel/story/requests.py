@@ -17,7 +17,7 @@ from functools import partial
 
 from storyreel.catalog import Catalog, billing
 from storyreel.errors import ConfigError, InputError, StoryreelError
-from storyreel.providers.types import GenerationRequest, Reference, Task
+from storyreel.vocabulary import GenerationRequest, Reference, Task
 
 from .planner import PlannedShot
 from .prompts import clip_request, panel_request

@@ -27,8 +27,9 @@ from storyreel.engine.budget import project_spend
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import preflight_request
 from storyreel.errors import BudgetExceeded, InputError
-from storyreel.providers.types import JobState, Reference, RefRole
+from storyreel.providers.types import JobState
 from storyreel.store.models import Job, Project
+from storyreel.vocabulary import Reference, RefRole
 
 from .loader import LoadedStory, load_story
 from .pipeline import StoryRunError, story_workflow

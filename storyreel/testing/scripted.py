@@ -28,15 +28,8 @@ from PIL import Image
 from storyreel.errors import FailureReason, ProviderAPIError, ProviderJobError, QuotaError
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import Provider
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    RemoteArtifact,
-    Status,
-    Task,
-    Usage,
-)
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
+from storyreel.vocabulary import GenerationRequest, Task
 
 
 class ScriptedProvider(Provider):

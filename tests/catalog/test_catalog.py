@@ -12,7 +12,7 @@ from storyreel.catalog import CATALOG_FILE_ENV, Catalog, ModelEntry
 from storyreel.catalog.catalog import builtin_model_files
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, InputError
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 D = Decimal
 KLING = "fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video"

@@ -14,7 +14,7 @@ import pytest
 
 from storyreel.catalog import Catalog, ModelEntry, PriceInputs, SubscriptionRule
 from storyreel.catalog.catalog import builtin_model_files
-from storyreel.providers.types import GenerationRequest, Task
+from storyreel.vocabulary import GenerationRequest, Task
 
 D = Decimal
 

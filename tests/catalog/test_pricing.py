@@ -15,8 +15,6 @@ from storyreel.catalog.pricing import (
     format_usd,
     gpu_seconds_usd,
     megapixels,
-    nearest_size,
-    parse_size,
     per_megapixel_usd,
     per_token_usd,
     quantize,
@@ -154,13 +152,3 @@ def test_quantize_and_seconds_key() -> None:
     assert seconds_key(5.0) == "5"
     assert seconds_key(2.5) == "2.5"
     assert seconds_key(D("10")) == "10"
-
-
-def test_sizes() -> None:
-    sizes = ["1024x1024", "1536x1024", "1024x1536"]
-    assert nearest_size(576, 1024, sizes) == "1024x1536"
-    assert nearest_size(1024, 576, sizes) == "1536x1024"
-    assert nearest_size(800, 790, sizes) == "1024x1024"
-    assert parse_size("768X432") == (768, 432)
-    with pytest.raises(ValueError, match="WIDTHxHEIGHT"):
-        parse_size("big")

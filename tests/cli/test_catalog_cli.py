@@ -14,10 +14,10 @@ from storyreel.cli.app import app
 from storyreel.cli.common import EXIT_INPUT, EXIT_NOT_FOUND
 from storyreel.config import Settings
 from storyreel.engine.pricing import estimate as engine_estimate
-from storyreel.providers.types import Task
 from storyreel.story.loader import parse_story
 from storyreel.story.planner import plan_story
 from storyreel.story.prompts import clip_request
+from storyreel.vocabulary import Task
 
 runner = CliRunner()
 

@@ -14,7 +14,7 @@ from storyreel.config import Settings
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.workflows import WORKFLOW_NAME, queue_name
-from storyreel.providers.types import GenerationRequest, Task
+from storyreel.vocabulary import GenerationRequest, Task
 from tests.e2e.helpers import cli_env, query, spawn
 
 pytestmark = pytest.mark.slow

@@ -18,9 +18,10 @@ from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.media.images import image_to_png
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task, Usage
+from storyreel.providers.types import Usage
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 pytestmark = pytest.mark.slow
 

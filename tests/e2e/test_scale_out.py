@@ -20,8 +20,8 @@ from storyreel.config import Settings
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.workflows import WORKFLOW_NAME, queue_name
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.store.models import Executor
+from storyreel.vocabulary import GenerationRequest, Task
 
 from .helpers import cli_env, spawn
 

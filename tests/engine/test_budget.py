@@ -15,8 +15,8 @@ from storyreel.engine.app import Engine
 from storyreel.engine.budget import month_spend
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
 
 PRICED = """
 [[models]]

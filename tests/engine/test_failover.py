@@ -13,9 +13,9 @@ from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.store.models import Job
 from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
 
 USER_CATALOG = """
 [[models]]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
-from storyreel.providers.types import GenerationRequest, JobState, Task
+from storyreel.providers.types import JobState
+from storyreel.vocabulary import GenerationRequest, Task
 
 
 def request(n: int) -> GenerationRequest:

@@ -11,8 +11,9 @@ import pytest
 from storyreel.catalog import Catalog
 from storyreel.engine import jobs, latency
 from storyreel.engine.runtime import Runtime
-from storyreel.providers.types import GenerationRequest, JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.store.models import utcnow
+from storyreel.vocabulary import GenerationRequest, Task
 
 MODEL = "fal:fal-ai/flux-2/turbo"  # the catalog says 2 s
 

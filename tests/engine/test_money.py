@@ -15,9 +15,9 @@ from storyreel.config import Settings
 from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, Task
 
 pytestmark = pytest.mark.slow
 

@@ -12,8 +12,8 @@ from storyreel.config import Settings
 from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
 
 
 def _workflow_tasks_on_this_loop() -> list[asyncio.Task[object]]:

@@ -23,8 +23,8 @@ from storyreel.config import ProviderSettings, Settings
 from storyreel.engine.app import Engine
 from storyreel.engine.service import cancel_job, submit_job
 from storyreel.engine.webhooks import job_token, webhook_key
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.testing.serve import free_port
+from storyreel.vocabulary import GenerationRequest, Task
 
 SECRET = b"0123456789abcdef0123456789abcdef"
 BIG = 50 * 1024 * 1024

@@ -13,9 +13,10 @@ from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import cancel_job, submit_job, wait_job
-from storyreel.providers.types import GenerationRequest, JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.store.models import Asset, CostEntry
 from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
 
 
 @pytest.fixture

@@ -21,9 +21,9 @@ from storyreel.engine import jobs, latency
 from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.media.images import image_to_png
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
 from storyreel.testing.serve import free_port, serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 IMAGE = "fal:fal-ai/flux-2/turbo"
 VIDEO = "fal:fal-ai/kling-video/v2.5-turbo/pro/image-to-video"

@@ -16,19 +16,12 @@ from storyreel.errors import FailureReason, InputError, ProviderAPIError, QuotaE
 from storyreel.media.images import image_to_png
 from storyreel.providers.aimlapi import AimlApiProvider, video_state
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    Status,
-    Task,
-)
+from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.aimlapi import AimlApiSimulator
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 
 @pytest.fixture

@@ -14,11 +14,12 @@ import pytest
 from storyreel.errors import FailureReason, ProviderAPIError
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.fal import FalProvider
-from storyreel.providers.types import GenerationRequest, Handle, JobState, Status, Task
+from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.fal import FalSimulator
+from storyreel.vocabulary import GenerationRequest, Task
 
 T2I = "fal:fal-ai/flux/schnell"
 

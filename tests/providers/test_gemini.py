@@ -22,19 +22,12 @@ from storyreel.media.probe import probe_video
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.gemini import GeminiProvider, video_seconds
 from storyreel.providers.registry import load_registry
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    Status,
-    Task,
-)
+from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.gemini import GeminiSimulator
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 #: finishReason of an answer without an image -> what it means. Only content refusals are
 #: SAFETY; the model giving up is MODEL_FAILED (it used to be reported as a refusal).

@@ -30,20 +30,13 @@ from storyreel.errors import (
 )
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.kie import MODELS, KieProvider, nearest_ratio, validate_input
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    Status,
-    Task,
-)
+from storyreel.providers.kie import MODELS, KieProvider, validate_input
+from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.kie import KieSimulator
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task, aspect_for
 
 EDIT = "kie:seedream/4.5-edit"
 T2I = "kie:seedream/4.5-text-to-image"
@@ -100,12 +93,16 @@ def last_task(sim: KieSimulator) -> Any:
 # -- pure mapping ----------------------------------------------------------------------
 
 
+def _req(**shape: Any) -> GenerationRequest:
+    return GenerationRequest(task=Task.TEXT_TO_IMAGE, model=T2I, **shape)
+
+
 def test_ratios_and_validation() -> None:
     ratios = MODELS["seedream/4.5-edit"].enums["aspect_ratio"]
-    assert nearest_ratio(512, 384, None, ratios) == "4:3"
-    assert nearest_ratio(1000, 1900, None, ratios) == "9:16"
-    assert nearest_ratio(None, None, "5:4", ratios) == "4:3"
-    assert nearest_ratio(None, None, None, ratios) is None
+    assert aspect_for(_req(width=512, height=384), ratios) == "4:3"
+    assert aspect_for(_req(width=1000, height=1900), ratios) == "9:16"
+    assert aspect_for(_req(aspect="5:4"), ratios) == "4:3"
+    assert aspect_for(_req(), ratios) is None
     edit = MODELS["seedream/4.5-edit"]
     assert validate_input(edit, {"prompt": "x", "image_urls": ["u"], "quality": "basic"}) == []
     errors = validate_input(edit, {"prompt": "x" * 3001, "quality": "ultra"})

@@ -15,16 +15,16 @@ from storyreel.media.probe import probe_video
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.motion import MotionProvider
 from storyreel.providers.sketch.provider import SketchProvider
-from storyreel.providers.types import (
+from storyreel.providers.types import JobState
+from storyreel.store.assets import AssetStore
+from storyreel.vocabulary import (
     GenerationRequest,
-    JobState,
     Reference,
     RefRole,
     ShotCharacter,
     ShotInfo,
     Task,
 )
-from storyreel.store.assets import AssetStore
 
 
 def context(tmp_path: Path, latency: float = 0.0) -> ProviderContext:

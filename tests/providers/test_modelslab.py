@@ -26,19 +26,12 @@ from storyreel.errors import (
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.modelslab import ModelsLabProvider, message_of, outputs_of
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    Status,
-    Task,
-)
+from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.modelslab import ModelsLabSimulator
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 
 @pytest.fixture

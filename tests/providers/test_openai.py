@@ -30,19 +30,12 @@ from storyreel.providers.openai import (
     video_size,
 )
 from storyreel.providers.registry import load_registry
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    Status,
-    Task,
-)
+from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.openai import OpenAISimulator
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 
 @pytest.fixture

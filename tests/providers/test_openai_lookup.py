@@ -14,10 +14,11 @@ import pytest
 from storyreel.errors import ProviderAPIError
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.openai import OpenAIProvider
-from storyreel.providers.types import GenerationRequest, JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, Task
 from tests.providers.lookup_support import lose_next_answer, settle, stats
 
 

@@ -22,10 +22,11 @@ from storyreel.errors import ProviderAPIError
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.fal import FalProvider
 from storyreel.providers.gemini import GeminiProvider
-from storyreel.providers.types import GenerationRequest, Handle, JobState, Task
+from storyreel.providers.types import Handle, JobState
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import free_port, serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, Task
 
 KEY = "sim-key"
 

@@ -29,18 +29,12 @@ from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.replicate import ReplicateProvider, mime_of, status_of
 from storyreel.providers.replicate_models import LAMA_VERSION, MODELS
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    Task,
-)
+from storyreel.providers.types import Handle, JobState
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.replicate import ReplicateSimulator, parse_cancel_after
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 KEY = "sim-key"
 

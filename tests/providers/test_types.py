@@ -3,14 +3,8 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from storyreel.providers.types import (
-    GenerationRequest,
-    JobState,
-    Reference,
-    RefRole,
-    RemoteArtifact,
-    Task,
-)
+from storyreel.providers.types import JobState, RemoteArtifact
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 SHA = "ab" * 32
 

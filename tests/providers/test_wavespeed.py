@@ -27,15 +27,7 @@ from storyreel.errors import (
 )
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.types import (
-    GenerationRequest,
-    Handle,
-    JobState,
-    Reference,
-    RefRole,
-    Status,
-    Task,
-)
+from storyreel.providers.types import Handle, JobState, Status
 from storyreel.providers.wavespeed import (
     MAX_PIXELS,
     MIN_PIXELS,
@@ -49,6 +41,7 @@ from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.testing.simulators.wavespeed import WaveSpeedSimulator
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 SEQ = "wavespeed:bytedance/seedream-v4.5/edit-sequential"
 I2V = "wavespeed:bytedance/seedance-v1.5-pro/image-to-video"

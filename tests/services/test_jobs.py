@@ -8,8 +8,9 @@ from storyreel.engine import jobs as job_rows
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import wait_job
 from storyreel.errors import InputError
-from storyreel.providers.types import GenerationRequest, JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.services import jobs
+from storyreel.vocabulary import GenerationRequest, Task
 
 
 def sketch(seed: int) -> GenerationRequest:

@@ -15,11 +15,12 @@ from dbos import DBOS
 from storyreel.engine import waits
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
-from storyreel.providers.types import GenerationRequest, Handle, Status, Task
+from storyreel.providers.types import Handle, Status
 from storyreel.story.loader import load_story
 from storyreel.story.pipeline import create_panel_jobs, shot_workflow
 from storyreel.story.project import prepare_project
 from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
 
 STORY = """
 title: Pipelining

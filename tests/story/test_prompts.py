@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from storyreel.providers.types import Reference, RefRole, Task
 from storyreel.story.loader import parse_story
 from storyreel.story.planner import plan_story
 from storyreel.story.prompts import clip_request, image_prompt, panel_request, project_seed
+from storyreel.vocabulary import Reference, RefRole, Task
 
 STORY = parse_story(
     """

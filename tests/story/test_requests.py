@@ -11,10 +11,10 @@ from storyreel.catalog import Catalog
 from storyreel.config import Settings
 from storyreel.engine.pricing import estimate as engine_estimate
 from storyreel.errors import ConfigError, InputError
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
 from storyreel.story.loader import parse_story
 from storyreel.story.planner import plan_story
 from storyreel.story.requests import bound_clip, bound_panel, estimate_story
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 MIRA = Reference(role=RefRole.CHARACTER, asset="cd" * 32, name="Mira")
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from storyreel.media.images import image_to_png
 from storyreel.providers.local import LocalProvider
 from storyreel.providers.registry import Register
-from storyreel.providers.types import GenerationRequest, Handle, Task
+from storyreel.providers.types import Handle
+from storyreel.vocabulary import GenerationRequest, Task
 
 from .frame import CharacterSpec, FrameSpec, frame_spec_from_prompt
 from .render import render_frame

@@ -31,6 +31,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from storyreel.providers.aimlapi import CHAT_MODELS, MODELS, validate
+from storyreel.vocabulary import aspect_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
 from .suite import register
@@ -47,16 +48,6 @@ _FLUX_SIZES = {
     "landscape_16_9": (1024, 576),
 }
 _VIDEO_SIZES = {"768P": (1366, 768), "1080P": (1920, 1080), "480p": (854, 480)}
-
-
-def _size_for(aspect: Any, long_side: int) -> tuple[int, int]:
-    try:
-        w, h = (int(p) for p in str(aspect).split(":"))
-    except ValueError:
-        return long_side, long_side
-    if w >= h:
-        return long_side, max(64, long_side * h // w)
-    return max(64, long_side * w // h), long_side
 
 
 @register
@@ -289,7 +280,7 @@ class AimlApiSimulator(Simulator):
         prompt = str(body.get("prompt", job.model))
         if job.kind == "video":
             size = _VIDEO_SIZES.get(str(body.get("resolution")))
-            width, height = size or _size_for(body.get("aspect_ratio", "16:9"), 1280)
+            width, height = size or aspect_size(body.get("aspect_ratio", "16:9"), 1280, minimum=64)
             seconds = body.get("duration")
             duration = float(seconds) if isinstance(seconds, int | float) else 2.0
             return OutputSpec(
@@ -302,7 +293,7 @@ class AimlApiSimulator(Simulator):
             width, height = _FLUX_SIZES[image_size]
         else:
             side = _RESOLUTION_SIDE.get(str(body.get("resolution", "1K")), 1024)
-            width, height = _size_for(body.get("aspect_ratio", "1:1"), side)
+            width, height = aspect_size(body.get("aspect_ratio", "1:1"), side, minimum=64)
         count_ = body.get("num_images", 1)
         return OutputSpec(
             prompt=prompt,

@@ -43,11 +43,11 @@ from storyreel.providers.modelslab_models import (
     SUBMIT_PATHS,
     UPLOAD_PATH,
     RouteName,
-    aspect_size,
     model_for,
     number,
     validate,
 )
+from storyreel.vocabulary import aspect_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
 from .suite import register

@@ -29,7 +29,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from storyreel.catalog.pricing import parse_size
 from storyreel.providers.openai import (
     IMAGE_MODELS,
     IMAGE_SIZES,
@@ -40,6 +39,7 @@ from storyreel.providers.openai import (
     VIDEO_MODELS,
     VIDEO_SECONDS,
 )
+from storyreel.vocabulary import parse_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
 from .suite import register

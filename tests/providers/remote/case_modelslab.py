@@ -1,4 +1,4 @@
-from storyreel.providers.types import Task
+from storyreel.vocabulary import Task
 
 from .cases import ProviderCase
 

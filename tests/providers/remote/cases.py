@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from storyreel.providers.types import Task
+from storyreel.vocabulary import Task
 
 
 @dataclass(frozen=True)

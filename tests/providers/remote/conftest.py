@@ -13,9 +13,9 @@ from PIL import Image
 from storyreel.config import ProviderSettings, Settings
 from storyreel.engine.app import Engine
 from storyreel.media.images import image_to_png
-from storyreel.providers.types import Reference, RefRole
 from storyreel.testing.serve import free_port, serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import Reference, RefRole
 
 
 @pytest.fixture

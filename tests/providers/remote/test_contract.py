@@ -23,8 +23,8 @@ from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.engine.webhooks import webhook_url
 from storyreel.media.probe import probe_video
-from storyreel.providers.types import GenerationRequest, RefRole, Task
 from storyreel.testing.simulators import SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, RefRole, Task
 
 from .cases import ProviderCase
 from .conftest import EngineFactory, store_reference

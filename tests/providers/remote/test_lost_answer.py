@@ -17,12 +17,13 @@ from storyreel.errors import ProviderAPIError
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import Provider, ProviderContext
 from storyreel.providers.registry import load_registry
-from storyreel.providers.types import GenerationRequest, JobState, Reference, RefRole, Task
+from storyreel.providers.types import JobState
 from storyreel.store.assets import AssetStore
 from storyreel.store.db import Database, migrate
 from storyreel.store.uploads import UploadCache
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 from tests.providers.lookup_support import lose_next_answer, settle, stats
 
 from .cases import ProviderCase
