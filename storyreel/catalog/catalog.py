@@ -487,6 +487,7 @@ def price_inputs(entry: ModelEntry, req: GenerationRequest) -> PriceInputs:
         quality=str(quality) if quality is not None else None,
         input_tokens=_tokens(req, "input_tokens"),
         output_tokens=_tokens(req, "output_tokens"),
+        characters=len(req.prompt) if req.task is Task.SPEECH else None,
     )
 
 

@@ -79,6 +79,8 @@ class PriceInputs:
     audio: bool = False
     quality: str | None = None
     input_tokens: int | None = None
+    characters: int | None = None
+    """Length of the text a voice reads (text-to-speech)."""
     output_tokens: int | None = None
 
 

@@ -20,11 +20,11 @@ from storyreel.errors import InputError
 from storyreel.vocabulary import Task, nearest_size, parse_size
 
 from . import pricing
+from .audio_rules import PerCharacterRule
 from .pricing import PriceInputs, format_usd, seconds_key
 
 Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=8)]
-ANY = "*"
-"""A price-table key that matches every resolution (for a model with one flat rate)."""
+ANY = "*"  # a price-table key that matches every resolution (a model with one flat rate)
 
 
 class _Strict(BaseModel):
@@ -317,8 +317,7 @@ class PerTokenRule(_Strict):
 
 
 class SubscriptionRule(_Strict):
-    """Covered by a monthly plan: a job costs nothing more, the plan's fee is reported by
-    ``storyreel cost compare``."""
+    """Covered by a monthly plan: a job costs nothing more (see ``storyreel cost compare``)."""
 
     kind: Literal["subscription"] = "subscription"
     monthly_usd: Money
@@ -344,6 +343,7 @@ PriceRule = Annotated[
     | FlatByDurationRule
     | GpuSecondsRule
     | PerTokenRule
+    | PerCharacterRule
     | SubscriptionRule,
     Field(discriminator="kind"),
 ]

@@ -84,23 +84,44 @@ def read_mono(source: Path, *, stream_index: int = 0, rate: int = 8_000) -> arra
     return out
 
 
+#: file format -> (container, codec, sample rate it must run at or None for any)
+_ENCODINGS: dict[str, tuple[str, str, int | None]] = {
+    "wav": ("wav", "pcm_s16le", None),
+    "mp3": ("mp3", "libmp3lame", None),
+    "flac": ("flac", "flac", None),
+    "aac": ("adts", "aac", None),
+    "opus": ("ogg", "libopus", 48_000),
+}
+
+
 def encode_pcm(samples: array.array[int], *, rate: int, fmt: str = "wav") -> bytes:
-    """Mono 16-bit samples as a WAV (``fmt="wav"``) or MP3 (``"mp3"``) file."""
-    codec, layout_fmt = {"wav": ("pcm_s16le", "s16"), "mp3": ("libmp3lame", "s16p")}[fmt]
+    """Mono 16-bit samples as an audio file: ``wav``, ``mp3``, ``flac``, ``aac`` (ADTS)
+    or ``opus`` (Ogg)."""
+    container_format, codec, fixed_rate = _ENCODINGS[fmt]
+    out_rate = fixed_rate or rate
     buffer = io.BytesIO()
-    with av.open(buffer, mode="w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=rate)
+    with av.open(buffer, mode="w", format=container_format) as container:
+        stream = container.add_stream(codec, rate=out_rate)
         assert isinstance(stream, av.AudioStream)
         stream.layout = "mono"
-        step = 1152
+        resampler = av.AudioResampler(
+            format=stream.codec_context.format.name, layout="mono", rate=out_rate
+        )
+        step = 1024
+        frames: list[av.AudioFrame | None] = []
         for start in range(0, len(samples), step):
             chunk = samples[start : start + step]
-            frame = av.AudioFrame(format=layout_fmt, layout="mono", samples=len(chunk))
-            frame.planes[0].update(chunk.tobytes())
-            frame.sample_rate = rate
-            frame.pts = start
-            for packet in stream.encode(frame):
-                container.mux(packet)
+            made = av.AudioFrame(format="s16", layout="mono", samples=len(chunk))
+            made.planes[0].update(chunk.tobytes())
+            made.sample_rate = rate
+            made.pts = start
+            frames.append(made)
+        frames.append(None)
+        for frame in frames:
+            for converted in resampler.resample(frame):
+                converted.pts = None
+                for packet in stream.encode(converted):
+                    container.mux(packet)
         for packet in stream.encode(None):
             container.mux(packet)
     return buffer.getvalue()

@@ -39,6 +39,7 @@ from storyreel.providers.openai_errors import (
     video_failure,
     video_usage,
 )
+from storyreel.providers.openai_speech import is_speech_model, speech_body, submit_speech
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
@@ -200,6 +201,7 @@ class OpenAIProvider(RemoteProvider):
             Task.INPAINT,
             Task.TEXT_TO_VIDEO,
             Task.IMAGE_TO_VIDEO,
+            Task.SPEECH,
         }
     )
     supports_webhooks = False
@@ -209,6 +211,9 @@ class OpenAIProvider(RemoteProvider):
 
     def check(self, req: GenerationRequest) -> None:
         super().check(req)
+        if is_speech_model(req.model_name) or req.task is Task.SPEECH:
+            speech_body(req)  # raises on a speech model asked for anything else, and back
+            return
         video = is_video_model(req.model_name)
         if video != (req.task.output_kind == "video"):
             kind = "a video" if video else "an image"
@@ -304,6 +309,8 @@ class OpenAIProvider(RemoteProvider):
     ) -> Handle:
         if is_video_model(req.model_name):
             return await self._submit_video(req)
+        if req.task is Task.SPEECH:
+            return await submit_speech(self, req, job_id)
         return await self._submit_image(req, job_id)
 
     def image_fields(self, req: GenerationRequest) -> dict[str, Any]:
@@ -414,7 +421,7 @@ class OpenAIProvider(RemoteProvider):
     # -- status, result, cancel ------------------------------------------------------
 
     async def poll(self, handle: Handle) -> Status:
-        if handle.data.get("kind") == "image":
+        if handle.data.get("kind") in SYNC_KINDS:
             usage = Usage.model_validate(handle.data.get("usage") or {})
             return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
         response = await self._call("GET", f"v1/videos/{handle.request_id}")
@@ -440,7 +447,7 @@ class OpenAIProvider(RemoteProvider):
         return Status(state=state, progress=fraction)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
-        if handle.data.get("kind") == "image":
+        if handle.data.get("kind") in SYNC_KINDS:
             return [self._image_artifact(item) for item in handle.data.get("outputs", [])]
         target = self.scratch_path(handle.request_id, ".mp4")
         await self.download_to(f"v1/videos/{handle.request_id}/content", target)
@@ -460,13 +467,16 @@ class OpenAIProvider(RemoteProvider):
         return RemoteArtifact(mime=item["mime"], path=path)
 
     async def cancel(self, handle: Handle) -> None:
-        if handle.data.get("kind") == "image":
+        if handle.data.get("kind") in SYNC_KINDS:
             return  # a synchronous call: nothing is left running
         try:
             await self._call("DELETE", f"v1/videos/{handle.request_id}")
         except ProviderAPIError as exc:
             if exc.status not in (400, 404, 409):
                 raise
+
+
+SYNC_KINDS = ("image", "speech")  # calls that answered with their output: done at submit
 
 
 def _ext(mime: str) -> str:

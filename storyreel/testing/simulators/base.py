@@ -31,6 +31,7 @@ from storyreel.media.images import image_to_png
 from storyreel.media.motion import motion_from_prompt, render_motion_clip
 from storyreel.providers.sketch.frame import FrameSpec, frame_spec_from_prompt
 from storyreel.providers.sketch.render import render_frame
+from storyreel.testing.fake_speech import fake_speech
 
 Kind = Literal["image", "video", "text", "audio"]
 State = Literal["queued", "running", "succeeded", "failed", "canceled"]
@@ -289,6 +290,9 @@ class Simulator:
 
     async def _render(self, job: SimJob) -> list[str]:
         spec = self.output_spec(job)
+        if job.kind == "audio":  # text-to-speech: a voice whose length follows the text
+            audio = await asyncio.to_thread(fake_speech, spec.prompt)
+            return [self.files.add(f"{self.name}-{job.id}-0.mp3", audio)]
         width, height = _scaled(spec.width, spec.height)
         urls = []
         for index in range(spec.count):

@@ -22,6 +22,7 @@ and answer ``success`` directly, as "simple" text-to-image requests do.
 from __future__ import annotations
 
 import array
+import asyncio
 import base64
 import binascii
 import io
@@ -47,6 +48,7 @@ from storyreel.providers.modelslab_models import (
     number,
     validate,
 )
+from storyreel.testing.fake_speech import fake_speech
 from storyreel.vocabulary import aspect_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
@@ -54,6 +56,7 @@ from .suite import register
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
+MUSIC_SECONDS = 8.0  # music-gen's clip: a story loops it under a longer video
 QUEUE_LIMIT = 15  # the "Unlimited Premium" plan of seed 000 (Pay-as-you-go: 5, Standard: 10)
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 _EXT = {"image": "png", "video": "mp4", "audio": "wav"}
@@ -302,7 +305,12 @@ class ModelsLabSimulator(Simulator):
     async def _render(self, job: SimJob) -> list[str]:
         if job.kind != "audio":
             return await super()._render(job)
-        return [self.files.add(f"{self.name}-{job.id}-0.wav", _wav())]
+        model = model_for(job.model)
+        if model is not None and model.family == "music":
+            audio = _wav(seconds=MUSIC_SECONDS, tone=220.0)
+        else:  # a voice reading the prompt, as long as a voice would take
+            audio = await asyncio.to_thread(fake_speech, str(job.body.get("prompt", "")), fmt="wav")
+        return [self.files.add(f"{self.name}-{job.id}-0.wav", audio)]
 
     # -- webhooks ---------------------------------------------------------------------
 

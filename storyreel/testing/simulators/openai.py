@@ -160,7 +160,13 @@ class OpenAISimulator(Simulator):
             Route("/v1/videos/{video_id}/content", self.video_content, methods=["GET"]),
             Route("/v1/videos/{video_id}", self.get_video, methods=["GET"]),
             Route("/v1/videos/{video_id}", self.delete_video, methods=["DELETE"]),
+            Route("/v1/audio/speech", self.create_speech, methods=["POST"]),
         ]
+
+    async def create_speech(self, request: Request) -> Response:
+        from .openai_speech import create_speech
+
+        return await create_speech(self, request)
 
     # -- shared gatekeeping --------------------------------------------------------------
 
