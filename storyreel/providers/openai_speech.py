@@ -13,7 +13,8 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 from storyreel.errors import InputError
-from storyreel.providers.types import GenerationRequest, Handle, Task
+from storyreel.providers.types import Handle
+from storyreel.vocabulary import GenerationRequest, Task
 
 if TYPE_CHECKING:
     from storyreel.providers.openai import OpenAIProvider

@@ -20,11 +20,12 @@ from storyreel.media.audio import probe_audio
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.modelslab import ModelsLabProvider
 from storyreel.providers.openai import OpenAIProvider
-from storyreel.providers.types import GenerationRequest, JobState, Task, Usage
+from storyreel.providers.types import JobState, Usage
 from storyreel.store.assets import AssetStore
 from storyreel.testing.fake_speech import speech_seconds
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
+from storyreel.vocabulary import GenerationRequest, Task
 
 LINE = "At dusk a storm gathers over the harbour, and Mira runs along the wall."
 
