@@ -204,6 +204,22 @@ class PlannedShotOut(Output):
     """The clip length the video model makes and bills (the video is trimmed back to
     ``duration``); None when the shot cannot be bound to a model."""
     action: str
+    video_role: str | None = None
+    image_model: str | None = None
+    video_model: str | None = None
+    redo: list[str] | None = None
+    """What a run would make anew for this shot ("panel", "clip"); None when unknown."""
+
+
+class StageCosts(Output):
+    """``story plan --estimate``: USD per stage (None: a model has no price)."""
+
+    planner: Decimal | None
+    panels: Decimal | None
+    clips: Decimal | None
+    total: Decimal | None
+    to_redo: Decimal | None
+    """What a run would spend now: only the panels and clips it would make anew."""
 
 
 class StoryPlan(Output):
@@ -211,6 +227,10 @@ class StoryPlan(Output):
 
     title: str
     shots: list[PlannedShotOut]
+    planner: str = "rules"
+    assembly_redo: bool | None = None
+    estimate: StageCosts | None = None
+    written: Path | None = None
 
 
 class Failover(Output):

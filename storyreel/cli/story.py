@@ -10,32 +10,51 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
 
-from storyreel.catalog import Catalog
 from storyreel.catalog.pricing import format_usd
-from storyreel.story.loader import load_story
-from storyreel.story.planner import plan_story
-from storyreel.story.requests import StoryEstimate, estimate_story
-from storyreel.story.runner import run_story, story_references
+from storyreel.story.redo import Redo, Stage
+from storyreel.story.requests import StoryEstimate
+from storyreel.story.runner import RunOptions, run_story
+from storyreel.story.variants import parse_shots
 
 from .common import (
+    EXIT_INPUT,
     JsonOption,
     console,
     emit_json,
+    fail,
     guard,
-    hint,
     out_console,
     run,
     settings,
     usd_amount,
 )
 from .progress import make_progress, watch_story
-from .schemas import Failover, PlannedShotOut, StoryPlan, StoryRunSummary, VideoOut
+from .schemas import Failover, StoryRunSummary, VideoOut
+from .story_plan import PlannerOption, plan_command
 
 app = typer.Typer(help="Plan and run stories.", no_args_is_help=True)
 
 OutOption = Annotated[Path, typer.Option("--out", "-o", help="Folder for the outputs.")]
+StoryArg = Annotated[Path, typer.Argument(help="Story file (YAML or JSON).")]
+BudgetOption = Annotated[
+    Decimal | None,
+    typer.Option(
+        "--budget",
+        min=0,
+        parser=usd_amount,
+        help="Most this story may spend, USD, over all its runs (overrides the file's).",
+    ),
+]
+ImageModelOption = Annotated[
+    str | None, typer.Option("--image-model", help="Panel model, over render.image_model.")
+]
+VideoModelOption = Annotated[
+    str | None,
+    typer.Option("--video-model", help="Clip model for every shot, over the file's."),
+]
+
+app.command("plan")(plan_command)
 
 
 def summarize(manifest: dict[str, Any], out: Path, seconds: float) -> StoryRunSummary:
@@ -105,7 +124,13 @@ def _announce(estimate: StoryEstimate, *, as_json: bool = False) -> None:
 
 
 def run_with_progress(
-    story_file: Path, out: Path, budget: Decimal | None = None, *, as_json: bool = False
+    story_file: Path,
+    out: Path,
+    budget: Decimal | None = None,
+    *,
+    as_json: bool = False,
+    options: RunOptions | None = None,
+    force: Redo | None = None,
 ) -> None:
     """Run a story with the progress bars on stderr; the summary on stdout (as JSON with
     ``as_json``)."""
@@ -120,6 +145,8 @@ def run_with_progress(
                 watch=partial(watch_story, progress=progress),
                 budget_usd=budget,
                 announce=partial(_announce, as_json=as_json),
+                options=options,
+                force=force,
             )
         )
     seconds = time.perf_counter() - started
@@ -131,80 +158,60 @@ def run_with_progress(
 
 @app.command("run")
 def run_command(
-    story_file: Annotated[Path, typer.Argument(help="Story file (YAML or JSON).")],
+    story_file: StoryArg,
     out: OutOption = Path("out/story"),
-    budget: Annotated[
-        Decimal | None,
-        typer.Option(
-            "--budget",
-            min=0,
-            parser=usd_amount,
-            help="Most this story may spend, USD, over all its runs (overrides the file's).",
-        ),
+    budget: BudgetOption = None,
+    image_model: ImageModelOption = None,
+    video_model: VideoModelOption = None,
+    planner: PlannerOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Generate the storyboard, clips and video of a story file (its drafts, when it has
+    render.draft_model)."""
+    options = RunOptions(image_model=image_model, video_model=video_model, planner=planner)
+    run_with_progress(story_file, out, budget, as_json=as_json, options=options)
+
+
+@app.command("finalize")
+def finalize_command(
+    story_file: StoryArg,
+    shots: Annotated[
+        str | None, typer.Option("--shots", help="Shots to finalize, e.g. 1,3-5 (default all).")
     ] = None,
+    out: OutOption = Path("out/story"),
+    budget: BudgetOption = None,
+    image_model: ImageModelOption = None,
+    video_model: VideoModelOption = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Generate the storyboard, clips and video of a story file."""
-    run_with_progress(story_file, out, budget, as_json=as_json)
-
-
-@app.command("plan")
-def plan_command(
-    story_file: Annotated[Path, typer.Argument(help="Story file (YAML or JSON).")],
-    as_json: JsonOption = False,
-) -> None:
-    """Show the shots a story would be split into, without generating anything."""
+    """Redraw the chosen shots on the final image model and animate only those; the
+    other shots keep their drafts (reused, not bought again)."""
     with guard():
-        cfg = settings()
-        loaded = load_story(
-            story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
-        )
-        shots = plan_story(loaded.story)
-        bound = estimate_story(Catalog.load(cfg), loaded.story, shots, story_references(loaded))
-    billed = {cost.number: cost.billed_seconds for cost in bound.shots}
-    plan = StoryPlan(
-        title=loaded.story.title,
-        shots=[
-            PlannedShotOut(
-                number=shot.number,
-                beat=shot.beat,
-                characters=list(shot.characters),
-                setting=shot.setting,
-                camera=shot.camera,
-                motion=shot.motion,
-                duration=shot.duration,
-                clip_seconds=billed.get(shot.number),
-                action=shot.action,
-            )
-            for shot in shots
-        ],
+        chosen = None if shots is None else frozenset(parse_shots(shots))
+    options = RunOptions(
+        image_model=image_model, video_model=video_model, finalize=True, shots=chosen
     )
-    if as_json:
-        emit_json(plan)
-        return
-    table = Table(title=plan.title)
-    columns = ("#", "beat", "characters", "setting", "camera", "motion", "s", "clip s", "action")
-    for column in columns:
-        # fold, never an ellipsis: a character name cut short is a different name
-        table.add_column(column, overflow="fold")
-    for shot in plan.shots:
-        table.add_row(
-            str(shot.number),
-            str(shot.beat),
-            ", ".join(shot.characters),
-            shot.setting,
-            shot.camera,
-            shot.motion,
-            f"{shot.duration:g}",
-            "" if shot.clip_seconds is None else f"{shot.clip_seconds:g}",
-            shot.action,
-        )
-    console.print(table)
-    if any(s.clip_seconds not in (None, s.duration) for s in plan.shots):
-        hint(
-            "clip s: the length the video model makes and bills; the video trims each "
-            "clip back to the shot's length"
-        )
+    run_with_progress(story_file, out, budget, as_json=as_json, options=options)
+
+
+@app.command("redo")
+def redo_command(
+    story_file: StoryArg,
+    shot: Annotated[int, typer.Option("--shot", min=1, help="The shot to make again.")],
+    stage: Annotated[
+        str | None,
+        typer.Option("--stage", help="panel or clip (default: both).", show_default=False),
+    ] = None,
+    out: OutOption = Path("out/story"),
+    budget: BudgetOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Make one shot's panel and/or clip again (a new take, paid again), then re-assemble;
+    every later run uses the new take."""
+    if stage not in (None, "panel", "clip"):
+        fail(f"--stage must be panel or clip, got {stage!r}", EXIT_INPUT)
+    chosen: Stage | None = "panel" if stage == "panel" else "clip" if stage == "clip" else None
+    run_with_progress(story_file, out, budget, as_json=as_json, force=Redo(shot=shot, stage=chosen))
 
 
 def demo(out: OutOption = Path("out/demo"), as_json: JsonOption = False) -> None:

@@ -32,7 +32,7 @@ from storyreel.store.records import add_asset, store_image
 from storyreel.testing.chaos import crash_point
 
 from .export import export_story
-from .project import character_references, load_project, planned, story_of
+from .project import character_references, load_project, planned_shots, story_of
 from .requests import bound_clip, bound_panel
 from .reuse import (
     ASSEMBLY,
@@ -60,7 +60,8 @@ async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
     story = story_of(project)
     refs = character_references(project)
     catalog = Catalog.load(rt.settings)
-    reqs = [bound_panel(catalog, story, planned(shot), refs) for shot in project.shots]
+    plans = planned_shots(project)
+    reqs = [bound_panel(catalog, story, plans[shot.number], refs) for shot in project.shots]
     async with rt.db.session() as session:
         made = await jobs.create_jobs_in(
             session, [(req, estimate(rt.settings, req)) for req in reqs], project_id=project_id
@@ -84,7 +85,7 @@ async def create_clip_job(project_id: str, shot_number: int, panel_sha256: str) 
     story = story_of(project)
     catalog = Catalog.load(rt.settings)
     shot = next(s for s in project.shots if s.number == shot_number)
-    req = bound_clip(catalog, story, planned(shot), panel_sha256=panel_sha256)
+    req = bound_clip(catalog, story, planned_shots(project)[shot_number], panel_sha256=panel_sha256)
     async with rt.db.session() as session:
         ((job, _),) = await jobs.create_jobs_in(
             session, [(req, estimate(rt.settings, req))], project_id=project_id

@@ -53,6 +53,10 @@ class PlannedShot:
     camera: str
     motion: str
     duration: float
+    image_prompt: str = ""
+    video_role: str | None = None
+    image_model: str | None = None
+    video_model: str | None = None
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -122,6 +126,16 @@ def choose_motion(*, first_in_beat: bool, last_in_story: bool, sentence: str, tu
     return "static"
 
 
+def choose_role(*, motion: str, sentence: str) -> str:
+    """Seed 002's roles: movement is ``action``, a slow camera move on a still moment is
+    ``cinematic``, anything else (people acting in place) is ``motion``."""
+    if _MOVES.search(sentence):
+        return "action"
+    if motion in ("slow push in", "slow pull out"):
+        return "cinematic"
+    return "motion"
+
+
 def _duration(sentence: str, default: float) -> float:
     return default + 1.0 if len(sentence.split()) > 20 else default
 
@@ -129,11 +143,12 @@ def _duration(sentence: str, default: float) -> float:
 def plan_from_text(story: StoryDef) -> list[PlannedShot]:
     names = [c.name for c in story.characters]
     paragraphs = [p for p in re.split(r"\n\s*\n", story.story.strip()) if p.strip()]
-    beats = [split_sentences(p) for p in paragraphs]
+    # plan.beats / plan.key_actions are upper limits here: the rules never invent shots.
+    beats = [split_sentences(p)[: story.plan.key_actions] for p in paragraphs]
+    beats = beats[: story.plan.beats]
     total = sum(len(b) for b in beats)
     shots: list[PlannedShot] = []
     cast: tuple[str, ...] = ()
-    moves = 0
     setting = Setting()
     for beat_no, sentences in enumerate(beats, 1):
         for index, sentence in enumerate(sentences):
@@ -145,10 +160,11 @@ def plan_from_text(story: StoryDef) -> list[PlannedShot]:
             setting = setting.update(sentence)
             first = index == 0
             last = len(shots) + 1 == total
+            # The pan direction alternates by shot number, so editing one shot never
+            # flips the motion (and the clip) of the shots after it.
             motion = choose_motion(
-                first_in_beat=first, last_in_story=last, sentence=sentence, turn=moves
+                first_in_beat=first, last_in_story=last, sentence=sentence, turn=len(shots) + 1
             )
-            moves += motion.startswith("pan")
             shots.append(
                 PlannedShot(
                     number=len(shots) + 1,
@@ -159,6 +175,7 @@ def plan_from_text(story: StoryDef) -> list[PlannedShot]:
                     camera=choose_camera(first_in_beat=first, sentence=sentence, cast=cast),
                     motion=motion,
                     duration=_duration(sentence, story.render.duration),
+                    video_role=choose_role(motion=motion, sentence=sentence),
                 )
             )
     return shots[:MAX_SHOTS]
@@ -168,7 +185,6 @@ def plan_from_beats(story: StoryDef) -> list[PlannedShot]:
     canonical = {c.name.casefold(): c.name for c in story.characters}
     shots: list[PlannedShot] = []
     total = sum(len(b.shots) for b in story.beats)
-    moves = 0
     for beat_no, beat in enumerate(story.beats, 1):
         setting = beat.setting
         for index, shot in enumerate(beat.shots):
@@ -179,9 +195,8 @@ def plan_from_beats(story: StoryDef) -> list[PlannedShot]:
                 first_in_beat=first,
                 last_in_story=len(shots) + 1 == total,
                 sentence=shot.action,
-                turn=moves,
+                turn=len(shots) + 1,
             )
-            moves += motion.startswith("pan")
             shots.append(
                 PlannedShot(
                     number=len(shots) + 1,
@@ -193,6 +208,10 @@ def plan_from_beats(story: StoryDef) -> list[PlannedShot]:
                     or choose_camera(first_in_beat=first, sentence=shot.action, cast=cast),
                     motion=motion,
                     duration=shot.duration or story.render.duration,
+                    image_prompt=shot.image_prompt,
+                    video_role=shot.video_role or choose_role(motion=motion, sentence=shot.action),
+                    image_model=shot.image_model,
+                    video_model=shot.video_model,
                 )
             )
     return shots

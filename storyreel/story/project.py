@@ -118,6 +118,14 @@ def planned(shot: Shot) -> PlannedShot:
     )
 
 
+def planned_shots(project: Project) -> dict[int, PlannedShot]:
+    """The project's shots as planned from its stored story, by number: the rows keep what
+    a person reads, the plan also what picks models (per-shot models, video role, image
+    prompt). The rules planner is deterministic and an LLM's plan is stored as explicit
+    beats, so this is the plan the rows were written from."""
+    return {shot.number: shot for shot in plan_story(story_of(project))}
+
+
 def character_references(project: Project) -> dict[str, list[Reference]]:
     refs: dict[str, list[Reference]] = {}
     for c in project.characters:

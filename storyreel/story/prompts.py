@@ -33,7 +33,8 @@ def project_seed(story: StoryDef) -> int:
 def image_prompt(story: StoryDef, shot: PlannedShot) -> str:
     """'<camera>: <action>. <Name>: <description>. ... Setting: ... Style: ...'"""
     descriptions = {c.name: c.description for c in story.characters}
-    parts = [f"{shot.camera}: {shot.action}" if shot.camera else shot.action]
+    what = shot.image_prompt or shot.action
+    parts = [f"{shot.camera}: {what}" if shot.camera else what]
     for index, name in enumerate(shot.characters, 1):
         description = descriptions.get(name, "")
         label = f"{name} (person {index})" if len(shot.characters) > 1 else name

@@ -21,7 +21,7 @@ from storyreel.vocabulary import GenerationRequest, Reference, Task
 
 from .planner import PlannedShot
 from .prompts import clip_request, panel_request
-from .schema import StoryDef
+from .schema import BY_ROLE, ROLE_MODELS, StoryDef
 
 PLACEHOLDER_PANEL = "0" * 64
 """The panel a clip is priced and checked with before the panel exists."""
@@ -31,7 +31,7 @@ def _bind(catalog: Catalog, req: GenerationRequest) -> GenerationRequest:
     return catalog.bind(req) if req.model in catalog else req
 
 
-def _model_for(catalog: Catalog, name: str, task: Task) -> str:
+def model_for(catalog: Catalog, name: str, task: Task) -> str:
     """The full id ``name`` means for ``task``. A name the catalog does not know is taken
     as it is only when it is a ``provider:model`` id of a provider the catalog has no data
     for (a plugin's model); a typo in a catalogued provider's id is an error."""
@@ -43,6 +43,21 @@ def _model_for(catalog: Catalog, name: str, task: Task) -> str:
     return name
 
 
+def video_model_of(story: StoryDef, shot: PlannedShot) -> str:
+    """The video model a shot's clip is made on: the shot's own, else its role's
+    (``render.video_roles``, then seed 002's when ``video_model`` is ``by-role``), else
+    the story's."""
+    if shot.video_model:
+        return shot.video_model
+    render = story.render
+    role = shot.video_role or "motion"
+    if role in render.video_roles:
+        return render.video_roles[role]
+    if render.video_model == BY_ROLE:
+        return ROLE_MODELS[role]
+    return render.video_model
+
+
 def bound_panel(
     catalog: Catalog,
     story: StoryDef,
@@ -51,14 +66,14 @@ def bound_panel(
 ) -> GenerationRequest:
     has_refs = any(references.get(name) for name in shot.characters)
     task = Task.REFERENCE_TO_IMAGE if has_refs else Task.TEXT_TO_IMAGE
-    model = _model_for(catalog, story.render.image_model, task)
+    model = model_for(catalog, shot.image_model or story.render.image_model, task)
     return _bind(catalog, panel_request(story, shot, references=references, model=model))
 
 
 def bound_clip(
     catalog: Catalog, story: StoryDef, shot: PlannedShot, *, panel_sha256: str
 ) -> GenerationRequest:
-    model = _model_for(catalog, story.render.video_model, Task.IMAGE_TO_VIDEO)
+    model = model_for(catalog, video_model_of(story, shot), Task.IMAGE_TO_VIDEO)
     return _bind(catalog, clip_request(story, shot, panel_sha256=panel_sha256, model=model))
 
 
@@ -187,4 +202,6 @@ __all__ = [
     "bound_clip",
     "bound_panel",
     "estimate_story",
+    "model_for",
+    "video_model_of",
 ]

@@ -8,8 +8,9 @@ one; a run that already ended gets a fresh id, and its finished jobs are reused.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -34,12 +35,37 @@ from storyreel.vocabulary import Reference, RefRole
 from .loader import LoadedStory, load_story
 from .pipeline import StoryRunError, story_workflow
 from .planner import plan_story
+from .planning import adopt_jobs, check_planner, planner_of, resolve_plan
 from .project import load_project, prepare_project
 from .requests import Check, StoryEstimate, estimate_story
+from .schema import StoryDef
+from .variants import for_finalize, for_run, with_models
 
 ACTIVE_RUN = {"PENDING", "ENQUEUED"}
 
 Watcher = Callable[[Runtime, str], Coroutine[Any, Any, None]]
+Force = Callable[[Runtime, str, LoadedStory, Catalog], Awaitable[None]]
+"""Run before the story's workflow, with the project made: ``story redo`` makes its new
+takes here (``story.redo``)."""
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What the command line changes about a story file's run."""
+
+    image_model: str | None = None
+    video_model: str | None = None
+    planner: str | None = None
+    finalize: bool = False
+    shots: frozenset[int] | None = None
+    """With ``finalize``: the shots to finalize (None: all)."""
+
+    def shape(self, story: StoryDef) -> StoryDef:
+        """The story as this run makes it: models overridden, then drafts or finals."""
+        story = with_models(story, image_model=self.image_model, video_model=self.video_model)
+        if self.finalize:
+            return for_finalize(story, None if self.shots is None else set(self.shots))
+        return for_run(story)
 
 
 def story_references(loaded: LoadedStory) -> dict[str, list[Reference]]:
@@ -143,12 +169,15 @@ async def run_story(
     watch: Watcher | None = None,
     budget_usd: Decimal | None = None,
     announce: Callable[[StoryEstimate], None] | None = None,
+    options: RunOptions | None = None,
+    force: Force | None = None,
 ) -> dict[str, Any]:
     """Validate, plan, check and price every shot, then generate, assemble and export;
     return the manifest. Nothing is created or bought before every shot passed its checks
     and the estimate fits the budget (``budget_usd``, else the story file's). ``announce``
     is shown the estimate before the run starts; ``watch`` runs beside the run (progress
-    display) and is cancelled when it ends."""
+    display) and is cancelled when it ends. ``options`` override the file's models, choose
+    its planner, or finalize its drafts; ``force`` runs before the story's workflow."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir} is a file; give a folder (new or existing)")
     loaded = load_story(
@@ -157,14 +186,23 @@ async def run_story(
         max_image_pixels=settings.max_image_pixels,
     )
     catalog = Catalog.load(settings)
-    preflight(loaded, catalog, None)  # input errors, before even the engine starts
+    opts = options or RunOptions()
+    check_planner(catalog, loaded.story, opts.planner)
+    if planner_of(loaded.story, opts.planner) == "rules":
+        # input errors, before even the engine starts (an LLM's plan is checked once made)
+        preflight(dataclasses.replace(loaded, story=opts.shape(loaded.story)), catalog, None)
     async with Engine(settings) as engine:
         assert engine.runtime is not None
+        planned = await resolve_plan(engine.runtime, catalog, loaded.story, opts.planner)
+        loaded = dataclasses.replace(loaded, story=opts.shape(planned.story))
         estimate = preflight(loaded, catalog, partial(preflight_request, engine.runtime))
         if announce is not None:
             announce(estimate)
         project_id = await prepare_project(engine.runtime, loaded, budget_usd=budget_usd)
+        await adopt_jobs(engine.runtime, project_id, planned.job_ids)
         await check_budget(engine.runtime, project_id, estimate)
+        if force is not None:
+            await force(engine.runtime, project_id, loaded, catalog)
         run = await choose_run_id(project_id, out_dir)
         handle: WorkflowHandleAsync[dict[str, Any]]
         if run.resuming:

@@ -22,6 +22,21 @@ ASPECT_SIZES = {
 }
 
 
+VideoRole = Literal["action", "motion", "cinematic"]
+"""What a shot's clip is for (seed 002): fast action, human motion, or a cinematic moment.
+With ``render.video_model: by-role`` the role picks the video model (``ROLE_MODELS``,
+overridable per role in ``render.video_roles``)."""
+
+BY_ROLE = "by-role"
+ROLE_MODELS: dict[str, str] = {
+    "action": "aimlapi:minimax/hailuo-2.3-fast",
+    "motion": "replicate:bytedance/seedance-1-pro-fast",
+    "cinematic": "replicate:google/veo-3.1-fast",
+}
+"""Seed 002's video models by role: Hailuo for action, Seedance for motion, Veo for
+cinematic shots."""
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
@@ -39,6 +54,15 @@ class ShotDef(_Strict):
     camera: str = Field(default="", max_length=200)
     motion: str = Field(default="", max_length=500)
     duration: float | None = Field(default=None, gt=0, le=30)
+    image_prompt: str = Field(
+        default="",
+        max_length=2_000,
+        description="What the panel shows, when it should say more than the action; the "
+        "characters' descriptions, setting and style are still added.",
+    )
+    video_role: VideoRole | None = None
+    image_model: str | None = Field(default=None, min_length=1, max_length=200)
+    video_model: str | None = Field(default=None, min_length=1, max_length=200)
 
 
 class BeatDef(_Strict):
@@ -57,6 +81,20 @@ class RenderDef(_Strict):
     fps: int = Field(default=24, ge=1, le=60)
     duration: float = Field(default=3.0, gt=0, le=30)
     transition_frames: int = Field(default=12, ge=0, le=120)
+    video_roles: dict[VideoRole, str] = Field(
+        default_factory=dict,
+        description="Video model per shot role, over seed 002's (ROLE_MODELS) when "
+        "video_model is 'by-role', over video_model otherwise.",
+    )
+    draft_model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="When set, 'story run' draws every panel on this cheap model (e.g. "
+        "z-image-turbo, sketch:previz) and animates it with draft_video_model; 'story "
+        "finalize' redraws chosen shots on image_model and animates them on video_model.",
+    )
+    draft_video_model: str = Field(default="motion:kenburns", min_length=1, max_length=200)
     failover: Literal["family", "any", "off"] = Field(
         default="family",
         description="When a panel or clip fails for a reason another provider can help "
@@ -74,6 +112,15 @@ class RenderDef(_Strict):
         return self
 
 
+class PlanDef(_Strict):
+    """How story text becomes shots: the planner (``rules``, offline, or a chat model from
+    the catalog) and seed 000's shape, beats x key actions."""
+
+    planner: str = Field(default="rules", min_length=1, max_length=200)
+    beats: int | None = Field(default=None, ge=1, le=50)
+    key_actions: int | None = Field(default=None, ge=1, le=20)
+
+
 class StoryDef(_Strict):
     title: str = Field(min_length=1, max_length=300)
     style: str = Field(default="", max_length=500)
@@ -83,6 +130,7 @@ class StoryDef(_Strict):
     story: str = Field(default="", max_length=100_000)
     beats: list[BeatDef] = Field(default_factory=list, max_length=200)
     render: RenderDef = Field(default_factory=RenderDef)
+    plan: PlanDef = Field(default_factory=PlanDef)
     budget: Decimal | None = Field(
         default=None,
         ge=0,

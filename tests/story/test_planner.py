@@ -80,3 +80,17 @@ def test_helpers() -> None:
     assert find_characters("Tomas waves at mira", ["Mira", "Tomas"]) == ("Tomas", "Mira")
     assert find_characters("Miranda sings", ["Mira"]) == ()
     assert Setting().update("a snowy forest at dawn").describe() == "forest at dawn, snowy"
+
+
+def test_editing_one_shot_never_changes_another_shots_motion() -> None:
+    def motions(second: str) -> list[str]:
+        text = (
+            "title: T\nbeats:\n  - shots:\n      - {action: The sea is calm}\n"
+            f"      - {{action: {second}}}\n      - {{action: A gull runs on the sand}}\n"
+            "      - {action: A dog runs after it}\n      - {action: Night falls}\n"
+        )
+        return [s.motion for s in plan_story(parse_story(text))]
+
+    still, moving = motions("The boat rocks"), motions("The boat races away")
+    assert still[1] != moving[1]
+    assert still[2:] == moving[2:]

@@ -34,6 +34,7 @@ from storyreel.providers.aimlapi import CHAT_MODELS, MODELS, validate
 from storyreel.vocabulary import aspect_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
+from .chat import chat_answer
 from .suite import register
 
 MAX_CONCURRENT = 10
@@ -146,11 +147,7 @@ class AimlApiSimulator(Simulator):
         await self.finish_now(job)
         if job.state != "succeeded":
             return self._error(request, 500, "Internal server error")
-        question = str(messages[-1].get("content", ""))
-        answer = (
-            f"Here is a scene for you: {question.strip()[:400] or 'an empty stage'}. "
-            "The light falls low and warm; the camera holds, then pushes in slowly."
-        )
+        answer = chat_answer(self, messages)
         job.extra["answer"] = answer
         prompt_tokens = sum(len(str(m.get("content", "")).split()) for m in messages) + 3
         completion_tokens = len(answer.split())

@@ -159,6 +159,9 @@ class Simulator:
         #: What the provider reports it measured, overriding the simulator's own figures
         #: (``predict_time``, ``seconds``, ...): real runs differ from catalog assumptions.
         self.usage: dict[str, Any] = {}
+        #: Chat answers to give verbatim, in order, before the simulator's own (a test's
+        #: invalid plan for the planner's repair round).
+        self.chat_answers: deque[str] = deque()
         self.uploads = 0
         self.rng = random.Random(config.seed)
         self.http = httpx2.AsyncClient(timeout=10.0)
@@ -189,7 +192,7 @@ class Simulator:
         """``/_sim/config`` keys for this provider: ``burst_429``, ``lose_answer`` (the next
         N billed submits never get their answer), ``answer_delay`` (billed submits answered
         that many seconds late), ``fail_rate`` (with ``provider``: this provider's only),
-        ``fail_code``, ``fail_message``, ``usage``."""
+        ``fail_code``, ``fail_message``, ``usage``, ``chat_answers``."""
         if "burst_429" in body:
             self.burst_429 = int(body["burst_429"])
         if "lose_answer" in body:
@@ -203,6 +206,8 @@ class Simulator:
                 setattr(self, key, None if body[key] is None else str(body[key]))
         if "usage" in body:
             self.usage = dict(body["usage"] or {})
+        if "chat_answers" in body:
+            self.chat_answers = deque(str(answer) for answer in body["chat_answers"] or [])
 
     def fail_code_of(self, job: SimJob, default: str) -> str:
         """The provider code a failed job reports: the configured one, else ``default``."""
