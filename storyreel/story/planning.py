@@ -23,8 +23,9 @@ from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.errors import FailureReason, InputError, ProviderJobError
-from storyreel.providers.types import GenerationRequest, JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.store.models import Job
+from storyreel.vocabulary import GenerationRequest, Task
 
 from .llm_planner import SYSTEM, PlanInvalid, parse_plan, plan_prompt, repair_prompt
 from .requests import model_for

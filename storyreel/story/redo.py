@@ -23,7 +23,8 @@ from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import enqueue_job, preflight_request, wait_job
 from storyreel.errors import InputError
-from storyreel.providers.types import GenerationRequest, JobState
+from storyreel.providers.types import JobState
+from storyreel.vocabulary import GenerationRequest
 
 from .loader import LoadedStory
 from .pipeline import StoryRunError

@@ -19,8 +19,9 @@ from sqlalchemy import select
 from storyreel.catalog import Catalog
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
-from storyreel.providers.types import JobState, Reference
+from storyreel.providers.types import JobState
 from storyreel.store.models import JobOutput
+from storyreel.vocabulary import Reference
 
 from .planner import PlannedShot
 from .requests import bound_clip, bound_panel
