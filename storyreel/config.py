@@ -62,6 +62,11 @@ def _default_data_dir() -> Path:
     return locate_data_dir()[0]
 
 
+def key_variable(provider: str) -> str:
+    """The environment variable that holds ``provider``'s API key."""
+    return f"STORYREEL_PROVIDERS__{provider.upper()}__API_KEY"
+
+
 class ProviderSettings(BaseModel):
     """Per-provider knobs: ``STORYREEL_PROVIDERS__FAL__API_KEY=...`` and so on."""
 
@@ -83,6 +88,14 @@ class ProviderSettings(BaseModel):
         description="Offline providers only: seconds a job stays 'running' (for demos and "
         "crash tests that need a slow provider).",
     )
+
+    def require_key(self, provider: str) -> str:
+        """The API key, or a ConfigError naming the variable to set: the one check every
+        caller (settings, remote providers) makes before a key is used."""
+        key = self.api_key
+        if key is None or not key.get_secret_value():
+            raise ConfigError(f"no API key for provider {provider!r}: set {key_variable(provider)}")
+        return key.get_secret_value()
 
 
 class Settings(BaseSettings):
@@ -229,11 +242,7 @@ class Settings(BaseSettings):
 
     def require_key(self, provider: str) -> str:
         """The provider's API key, or a ConfigError that says which variable to set."""
-        key = self.provider(provider).api_key
-        if key is None or not key.get_secret_value():
-            env = f"STORYREEL_PROVIDERS__{provider.upper()}__API_KEY"
-            raise ConfigError(f"no API key for provider {provider!r}: set {env}")
-        return key.get_secret_value()
+        return self.provider(provider).require_key(provider)
 
 
 def _with_driver(url: str, *, sqlite: str, postgres: str) -> str:

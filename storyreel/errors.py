@@ -75,6 +75,18 @@ _NEVER_FAIL_OVER = frozenset(
 )
 
 
+#: Statuses that say "not now" rather than "no": timeout, conflict (a concurrent change),
+#: too early, rate limited. Server errors are added by ``retryable_status``.
+_RETRY_LATER = frozenset({408, 409, 425, 429})
+
+
+def retryable_status(status: int) -> bool:
+    """Whether the same HTTP call may succeed if sent again later: the one rule for
+    provider calls and downloads alike. Every 5xx counts (gateways and CDNs invent their
+    own, 520-529) except 501 and 505, which say the server will never do this."""
+    return status in _RETRY_LATER or (500 <= status <= 599 and status not in (501, 505))
+
+
 def reason_for_status(status: int | None) -> FailureReason:
     """The reason an HTTP error status means when a provider says nothing more precise.
     ``None`` is a transport failure (no answer at all)."""

@@ -30,9 +30,12 @@ def test_provider_settings_from_nested_env(monkeypatch: pytest.MonkeyPatch) -> N
     assert "secret-key" not in repr(settings)
 
 
-def test_missing_key_names_the_variable_to_set() -> None:
+def test_missing_key_names_the_variable_to_set(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(ConfigError, match="STORYREEL_PROVIDERS__REPLICATE__API_KEY"):
         Settings().require_key("replicate")
+    monkeypatch.setenv("STORYREEL_PROVIDERS__KIE__API_KEY", "")
+    with pytest.raises(ConfigError, match="STORYREEL_PROVIDERS__KIE__API_KEY"):
+        Settings().require_key("kie")
 
 
 def test_bad_settings_become_one_config_error() -> None:

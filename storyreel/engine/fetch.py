@@ -14,7 +14,7 @@ from collections.abc import Collection
 
 import httpx2
 
-from storyreel.errors import InputError, ProviderAPIError
+from storyreel.errors import InputError, ProviderAPIError, retryable_status
 from storyreel.providers.guard import Guard, Resolver
 from storyreel.providers.origin import Origin
 from storyreel.store.assets import AssetStore
@@ -46,7 +46,7 @@ async def fetch_to_store(
             raise ProviderAPIError(
                 f"download failed: HTTP {response.status_code} for {url[:120]}",
                 status=response.status_code,
-                retryable=response.status_code in {408, 429} or response.status_code >= 500,
+                retryable=retryable_status(response.status_code),
             )
         writer = store.open_writer(mime)
         try:

@@ -16,7 +16,7 @@ from typing import Any
 import structlog
 from dbos import DBOS, DBOSClient, SetWorkflowID, WorkflowHandleAsync
 
-from storyreel.config import Settings
+from storyreel.config import Settings, key_variable
 from storyreel.errors import ConfigError, FailureReason, InputError, StoryreelError
 from storyreel.providers.types import Handle, JobState
 from storyreel.store.db import migrate
@@ -57,7 +57,7 @@ def preflight_request(rt: Runtime, req: GenerationRequest, *, need_key: bool = T
     provider = rt.provider(req.provider)
     provider.check(req)
     if need_key and not provider.available():
-        env = f"STORYREEL_PROVIDERS__{req.provider.upper()}__API_KEY"
+        env = key_variable(req.provider)
         raise ConfigError(f"provider {req.provider!r} has no API key here: set {env}")
 
 

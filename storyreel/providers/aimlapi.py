@@ -32,6 +32,7 @@ from storyreel.errors import (
     ProviderJobError,
     QuotaError,
 )
+from storyreel.media.mime import IMAGE_MIMES, mime_from_url, sniff_mime, suffix_for
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
@@ -151,7 +152,6 @@ _VIDEO_STATES = {
     "error": JobState.FAILED,
     "failed": JobState.FAILED,
 }
-_IMAGE_SUFFIX = {"image/png": ".png", "image/jpeg": ".jpg", "image/webp": ".webp"}
 
 
 def model_for(model_id: str) -> AimlModel | None:
@@ -208,26 +208,6 @@ def _pick(value: str | None, allowed: tuple[Any, ...] | None, what: str, model: 
             return option
     options = ", ".join(map(str, allowed))
     raise InputError(f"aimlapi model {model!r} takes {what} {options}, not {value!r}")
-
-
-def _mime_of(item: Mapping[str, Any], url: str) -> str:
-    content_type = item.get("content_type")
-    if isinstance(content_type, str) and content_type in _IMAGE_SUFFIX:
-        return content_type
-    lowered = url.lower().split("?", 1)[0]
-    if lowered.endswith((".jpg", ".jpeg")):
-        return "image/jpeg"
-    if lowered.endswith(".webp"):
-        return "image/webp"
-    return "image/png"
-
-
-def _sniff(data: bytes) -> str:
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return "image/webp"
-    return "image/png"
 
 
 class AimlApiProvider(RemoteProvider):
@@ -433,7 +413,9 @@ class AimlApiProvider(RemoteProvider):
             if not isinstance(item, Mapping):
                 continue
             if isinstance(url := item.get("url"), str) and url:
-                images.append({"url": url, "mime": _mime_of(item, url)})
+                reported = item.get("content_type")
+                mime = reported if reported in IMAGE_MIMES else mime_from_url(url, "image/png")
+                images.append({"url": url, "mime": str(mime)})
             elif isinstance(encoded := item.get("b64_json"), str) and encoded:
                 path, mime = self._decode(f"{job_id}-{index}", encoded)
                 images.append({"path": str(path), "mime": mime})
@@ -462,8 +444,8 @@ class AimlApiProvider(RemoteProvider):
             raise ProviderJobError(
                 f"{self.name}: b64_json is not base64", provider=self.name
             ) from exc
-        mime = _sniff(raw)
-        path = self.scratch_path(name, _IMAGE_SUFFIX[mime])
+        mime = sniff_mime(raw, "image/png")
+        path = self.scratch_path(name, suffix_for(mime))
         path.write_bytes(raw)
         return path, mime
 

@@ -28,6 +28,7 @@ from storyreel.errors import (
     WebhookRejected,
     reason_for_status,
 )
+from storyreel.media.mime import mime_from_url
 from storyreel.providers.fal_apps import FalApp, app_for, image_size
 from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.origin import on_origin
@@ -448,7 +449,7 @@ def outputs_of(payload: Mapping[str, Any]) -> list[RemoteArtifact]:
     artifacts = []
     for item in files:
         url = str(item["url"])
-        mime = item.get("content_type") or ("video/mp4" if url.endswith(".mp4") else "image/png")
+        mime = item.get("content_type") or mime_from_url(url, "image/png")
         artifacts.append(RemoteArtifact(mime=mime, url=url))
     return artifacts
 

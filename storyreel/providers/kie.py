@@ -33,7 +33,9 @@ from storyreel.errors import (
     QuotaError,
     WebhookRejected,
     reason_for_status,
+    retryable_status,
 )
+from storyreel.media.mime import default_mime, mime_from_url
 from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none, parse_retry_after
@@ -59,8 +61,8 @@ SEEDANCE_RATIOS = ("1:1", "21:9", "4:3", "3:4", "16:9", "9:16")
 RESOLUTIONS = ("480p", "720p", "1080p")
 QUALITIES = ("basic", "high")
 
-# Codes Kie documents: which may succeed when tried again.
-RETRYABLE_CODES = frozenset({408, 429, 455, 500, 502, 503, 504})
+#: Kie's "service unavailable" (maintenance): worth trying again, like a retryable status.
+MAINTENANCE = 455
 #: Kie's own ``code``s where they differ from what the HTTP status would mean: 455 is
 #: "service unavailable" (maintenance), 501 "generation failed", 505 "feature disabled".
 CODE_REASONS = {
@@ -170,17 +172,6 @@ def validate_input(model: KieModel, data: Mapping[str, Any]) -> list[str]:
     return errors
 
 
-def _mime(url: str, kind: str) -> str:
-    path = url.split("?", 1)[0].lower()
-    if path.endswith((".jpg", ".jpeg")):
-        return "image/jpeg"
-    if path.endswith(".webp"):
-        return "image/webp"
-    if path.endswith(".png"):
-        return "image/png"
-    return "video/mp4" if kind == "video" else "image/png"
-
-
 _STATES = {
     "waiting": JobState.QUEUED,
     "queuing": JobState.QUEUED,
@@ -242,7 +233,7 @@ class KieProvider(RemoteProvider):
             text,
             provider=self.name,
             status=code,
-            retryable=code in RETRYABLE_CODES,
+            retryable=code == MAINTENANCE or retryable_status(code),
             retry_after=retry_after,
             reason=reason_for_code(code, message),
             code=str(code),
@@ -384,7 +375,11 @@ class KieProvider(RemoteProvider):
             ) from exc
         urls = parsed.get("resultUrls") if isinstance(parsed, dict) else None
         kind = str(handle.data.get("kind", "image"))
-        return [RemoteArtifact(mime=_mime(str(u), kind), url=str(u)) for u in urls or [] if u]
+        return [
+            RemoteArtifact(mime=mime_from_url(str(u), default_mime(kind)), url=str(u))
+            for u in urls or []
+            if u
+        ]
 
     # -- uploads --------------------------------------------------------------------
 

@@ -18,7 +18,6 @@ import json
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
-from urllib.parse import urlsplit
 
 import httpx2
 
@@ -30,6 +29,7 @@ from storyreel.errors import (
     QuotaError,
     WebhookRejected,
 )
+from storyreel.media.mime import default_mime, mime_from_url, sniff_mime, suffix_for
 from storyreel.providers.modelslab_models import (
     DEFAULT_VOICE,
     FRAMES_PER_SECOND,
@@ -59,17 +59,6 @@ from storyreel.vocabulary import (
 #: base64_to_url takes files up to 5 MB.
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 _FAILED = ("error", "failed")
-_MIMES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-    ".mp4": "video/mp4",
-    ".wav": "audio/wav",
-    ".mp3": "audio/mpeg",
-}
-_DEFAULT_MIME: dict[str, str] = {"image": "image/png", "video": "video/mp4", "audio": "audio/mpeg"}
-_SUFFIX = {mime: suffix for suffix, mime in reversed(list(_MIMES.items()))}
 
 
 def message_of(body: Mapping[str, Any]) -> str:
@@ -138,26 +127,6 @@ def state_of(status: Any) -> JobState | None:
     if status in _FAILED:
         return JobState.FAILED
     return None
-
-
-def _mime_for(location: str, kind: str) -> str:
-    path = urlsplit(location).path.lower()
-    for suffix, mime in _MIMES.items():
-        if path.endswith(suffix):
-            return mime
-    return _DEFAULT_MIME.get(kind, "application/octet-stream")
-
-
-def _sniff(data: bytes, kind: str) -> str:
-    if data.startswith(b"\x89PNG"):
-        return "image/png"
-    if data.startswith(b"\xff\xd8"):
-        return "image/jpeg"
-    if data.startswith(b"RIFF") and data[8:12] == b"WAVE":
-        return "audio/wav"
-    if data.startswith(b"RIFF") and data[8:12] == b"WEBP":
-        return "image/webp"
-    return _DEFAULT_MIME.get(kind, "application/octet-stream")
 
 
 def _fit(width: int, height: int, limit: int = V6_MAX_SIDE) -> tuple[int, int]:
@@ -513,7 +482,7 @@ class ModelsLabProvider(RemoteProvider):
 
     def _artifact(self, handle: Handle, index: int, item: str, kind: str) -> RemoteArtifact:
         if item.startswith(("http://", "https://")):
-            return RemoteArtifact(mime=_mime_for(item, kind), url=item)
+            return RemoteArtifact(mime=mime_from_url(item, default_mime(kind)), url=item)
         # ``base64: true`` outputs: decode into our scratch dir.
         encoded = item.split(",", 1)[1] if item.startswith("data:") else item
         try:
@@ -522,8 +491,8 @@ class ModelsLabProvider(RemoteProvider):
             raise ProviderJobError(
                 f"{self.name}: output {index} is neither a URL nor base64", provider=self.name
             ) from exc
-        mime = _sniff(data, kind)
-        path = self.scratch_path(f"{handle.request_id}-{index}", _SUFFIX.get(mime, ".bin"))
+        mime = sniff_mime(data, default_mime(kind))
+        path = self.scratch_path(f"{handle.request_id}-{index}", suffix_for(mime))
         path.write_bytes(data)
         return RemoteArtifact(mime=mime, path=path)
 

@@ -32,6 +32,7 @@ from storyreel.errors import (
     QuotaError,
 )
 from storyreel.media.images import decode_image, flatten_rgb, image_to_png, inspect_image
+from storyreel.media.mime import suffix_for
 from storyreel.providers.openai_errors import (
     SAFETY_CODES,
     reason_for_error,
@@ -331,11 +332,19 @@ class OpenAIProvider(RemoteProvider):
         order = (RefRole.INIT_IMAGE, RefRole.FIRST_FRAME, RefRole.CHARACTER, RefRole.STYLE)
         images: list[Reference] = [ref for role in order for ref in req.refs(role)]
         parts = [
-            ("image[]", (f"image-{i}{_ext(ref.mime)}", self.reference_bytes(ref), ref.mime))
+            (
+                "image[]",
+                (f"image-{i}{suffix_for(ref.mime, '.png')}", self.reference_bytes(ref), ref.mime),
+            )
             for i, ref in enumerate(images)
         ]
         for ref in req.refs(RefRole.MASK):
-            parts.append(("mask", (f"mask{_ext(ref.mime)}", self.reference_bytes(ref), ref.mime)))
+            parts.append(
+                (
+                    "mask",
+                    (f"mask{suffix_for(ref.mime, '.png')}", self.reference_bytes(ref), ref.mime),
+                )
+            )
         return parts
 
     async def _submit_image(self, req: GenerationRequest, job_id: str) -> Handle:
@@ -352,7 +361,7 @@ class OpenAIProvider(RemoteProvider):
         outputs: list[dict[str, str]] = []
         for index, item in enumerate(body.get("data") or []):
             if item.get("b64_json"):
-                path = self.scratch_path(f"{job_id}-{index}", _ext(mime))
+                path = self.scratch_path(f"{job_id}-{index}", suffix_for(mime, ".png"))
                 data = base64.b64decode(item["b64_json"])
                 await asyncio.to_thread(path.write_bytes, data)
                 outputs.append({"file": path.name, "mime": mime})
@@ -477,10 +486,6 @@ class OpenAIProvider(RemoteProvider):
 
 
 SYNC_KINDS = ("image", "speech")  # calls that answered with their output: done at submit
-
-
-def _ext(mime: str) -> str:
-    return {"image/jpeg": ".jpg", "image/webp": ".webp", "video/mp4": ".mp4"}.get(mime, ".png")
 
 
 def register_providers(register: Register) -> None:

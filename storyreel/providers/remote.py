@@ -28,11 +28,11 @@ from typing import Any, ClassVar
 import httpx2
 
 from storyreel.errors import (
-    ConfigError,
     FailureReason,
     ProviderAPIError,
     QuotaError,
     reason_for_status,
+    retryable_status,
 )
 from storyreel.providers.base import Provider, ProviderContext
 from storyreel.providers.guard import Guard, Resolver, URLRefused
@@ -40,7 +40,6 @@ from storyreel.providers.origin import Origin, on_origin, origins
 from storyreel.vocabulary import Reference
 
 MAX_DOWNLOAD_BYTES = 2 * 1024**3
-RETRYABLE_STATUS = frozenset({408, 409, 425, 429, 500, 502, 503, 504})
 TIMEOUT = httpx2.Timeout(30.0, connect=10.0, read=120.0)
 
 
@@ -88,11 +87,7 @@ class RemoteProvider(Provider):
 
     @property
     def api_key(self) -> str:
-        key = self.ctx.settings.api_key
-        if key is None or not key.get_secret_value():
-            env = f"STORYREEL_PROVIDERS__{self.name.upper()}__API_KEY"
-            raise ConfigError(f"no API key for provider {self.name!r}: set {env}")
-        return key.get_secret_value()
+        return self.ctx.settings.require_key(self.name)
 
     def auth_headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
@@ -206,7 +201,7 @@ class RemoteProvider(Provider):
             message,
             provider=self.name,
             status=status,
-            retryable=status in RETRYABLE_STATUS,
+            retryable=retryable_status(status),
             retry_after=retry_after,
             reason=reason_for_status(status),
         )

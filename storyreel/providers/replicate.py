@@ -24,7 +24,6 @@ import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx2
 from pydantic import Field, field_validator
@@ -36,6 +35,7 @@ from storyreel.errors import (
     ProviderAPIError,
     WebhookRejected,
 )
+from storyreel.media.mime import mime_from_url, suffix_for
 from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
@@ -67,13 +67,6 @@ _STATES = {
     "failed": JobState.FAILED,
     "canceled": JobState.CANCELED,
     "aborted": JobState.FAILED,
-}
-_MIMES = {
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".webp": "image/webp",
-    ".mp4": "video/mp4",
 }
 _PROGRESS = re.compile(r"^\s*(\d+)%\s*\|")
 _DURATION = re.compile(r"^(?:\d+h)?(?:\d+m)?(?:\d+s)?$")
@@ -359,12 +352,12 @@ class ReplicateProvider(RemoteProvider):
             if uri.startswith("data:"):
                 header, _, payload = uri.partition(",")
                 mime = header[5:].split(";", 1)[0] or "application/octet-stream"
-                suffix = next((ext for ext, m in _MIMES.items() if m == mime), ".bin")
+                suffix = suffix_for(mime)
                 path = self.scratch_path(f"{request_id}-{index}", suffix)
                 path.write_bytes(base64.b64decode(payload))
                 found.append(RemoteArtifact(mime=mime, path=path))
             else:
-                found.append(RemoteArtifact(mime=mime_of(uri, default_mime), url=uri))
+                found.append(RemoteArtifact(mime=mime_from_url(uri, default_mime), url=uri))
         return found
 
     async def cancel(self, handle: Handle) -> None:
@@ -378,7 +371,7 @@ class ReplicateProvider(RemoteProvider):
 
     async def upload(self, data: bytes, mime: str) -> str:
         """``POST /v1/files`` (multipart); the file's ``urls.get`` goes into the input."""
-        suffix = next((ext for ext, m in _MIMES.items() if m == mime), ".bin")
+        suffix = suffix_for(mime)
         name = f"{hashlib.sha256(data).hexdigest()[:16]}{suffix}"
         response = await self.call(
             "POST",
@@ -540,15 +533,6 @@ def _uris(output: Any) -> list[str]:
     if isinstance(output, list):
         return [item for item in output if isinstance(item, str)]
     return []
-
-
-def mime_of(uri: str, default: str = "image/png") -> str:
-    """The media type from the URL's file extension (query strings ignored)."""
-    path = urlsplit(uri).path.lower()
-    for ext, mime in _MIMES.items():
-        if path.endswith(ext):
-            return mime
-    return default
 
 
 def _progress(logs: tuple[str, ...]) -> float | None:

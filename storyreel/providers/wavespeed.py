@@ -33,10 +33,12 @@ from storyreel.errors import (
     ProviderAPIError,
     QuotaError,
     WebhookRejected,
+    retryable_status,
 )
+from storyreel.media.mime import default_mime, mime_from_url
 from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
-from storyreel.providers.remote import RETRYABLE_STATUS, RemoteProvider, json_or_none
+from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
 from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
@@ -208,18 +210,6 @@ def seedream_size(width: int | None, height: int | None, aspect: str | None) -> 
     return f"{out_w}*{out_h}"
 
 
-def _mime(url: str, kind: str) -> str:
-    path = url.split("?", 1)[0].lower()
-    for ext, mime in ((".png", "image/png"), (".jpg", "image/jpeg"), (".jpeg", "image/jpeg")):
-        if path.endswith(ext):
-            return mime
-    if path.endswith(".webp"):
-        return "image/webp"
-    if path.endswith(".mp4"):
-        return "video/mp4"
-    return "video/mp4" if kind == "video" else "image/png"
-
-
 _STATES = {
     "created": JobState.QUEUED,
     "processing": JobState.RUNNING,
@@ -307,7 +297,7 @@ class WaveSpeedProvider(RemoteProvider):
             text,
             provider=self.name,
             status=code,
-            retryable=code in RETRYABLE_STATUS or code >= 500,
+            retryable=retryable_status(code),
             retry_after=retry_after,
             reason=reason,
             code=str(code),
@@ -467,7 +457,7 @@ class WaveSpeedProvider(RemoteProvider):
         data = await self._prediction(handle)
         kind = str(handle.data.get("kind", "image"))
         return [
-            RemoteArtifact(mime=_mime(str(url), kind), url=str(url))
+            RemoteArtifact(mime=mime_from_url(str(url), default_mime(kind)), url=str(url))
             for url in data.get("outputs") or []
             if url
         ]

@@ -16,19 +16,9 @@ from pathlib import Path
 
 from storyreel import procinfo
 from storyreel.errors import InputError, NotFound
+from storyreel.media.mime import MIME_EXTENSIONS
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
-
-MIME_EXTENSIONS = {
-    "image/png": ".png",
-    "image/jpeg": ".jpg",
-    "image/webp": ".webp",
-    "video/mp4": ".mp4",
-    "audio/mpeg": ".mp3",
-    "audio/wav": ".wav",
-    "application/json": ".json",
-    "text/plain": ".txt",
-}
 
 
 def extension_for(mime: str) -> str:

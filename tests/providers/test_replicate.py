@@ -27,7 +27,7 @@ from storyreel.config import ProviderSettings
 from storyreel.errors import FailureReason, InputError, ProviderAPIError, WebhookRejected
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.replicate import ReplicateProvider, mime_of, status_of
+from storyreel.providers.replicate import ReplicateProvider, status_of
 from storyreel.providers.replicate_models import LAMA_VERSION, MODELS
 from storyreel.providers.types import Handle, JobState
 from storyreel.store.assets import AssetStore
@@ -644,9 +644,6 @@ def test_pure_helpers() -> None:
     assert safety.state is JobState.FAILED and safety.error_reason is FailureReason.SAFETY
     with pytest.raises(ProviderAPIError):
         status_of({"status": "exploded"})
-    assert mime_of("https://replicate.delivery/a/out-0.webp?x=1") == "image/webp"
-    assert mime_of("https://replicate.delivery/a/out.JPG") == "image/jpeg"
-    assert mime_of("https://replicate.delivery/a/output", "video/mp4") == "video/mp4"
     assert parse_cancel_after("1h30m45s") == 5445 and parse_cancel_after("90") is None
     assert parse_cancel_after("0s") is None
 

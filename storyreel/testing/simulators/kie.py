@@ -30,8 +30,8 @@ from storyreel.ids import new_id
 from storyreel.providers.kie import MODELS, validate_input
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
+from .forms import form_fields
 from .suite import register
-from .wavespeed import parse_form
 
 _STATE = {
     "queued": "waiting",
@@ -182,12 +182,12 @@ class KieSimulator(Simulator):
         )
         if not self._authorized(request):
             return self._unauthorized()
-        form = parse_form(request.headers.get("content-type", ""), data)
+        form = form_fields(request.headers.get("content-type", ""), data)
         if "file" not in form:
             return _answer(None, 400, "file is required (multipart/form-data)")
-        filename, content = form["file"]
-        name = form.get("fileName", (None, b""))[1].decode() or filename or "upload.bin"
-        folder = form.get("uploadPath", (None, b""))[1].decode() or "uploads"
+        filename, content = form["file"].filename, form["file"].data
+        name = (form["fileName"].text if "fileName" in form else "") or filename or "upload.bin"
+        folder = (form["uploadPath"].text if "uploadPath" in form else "") or "uploads"
         self.uploads += 1
         url = self.files.add(f"kie-upload-{new_id().lower()}-{name}", content)
         return JSONResponse(

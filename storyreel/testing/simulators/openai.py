@@ -17,10 +17,8 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import re
 import secrets
 import time
-from dataclasses import dataclass
 from io import BytesIO
 from typing import Any
 
@@ -42,6 +40,7 @@ from storyreel.providers.openai import (
 from storyreel.vocabulary import parse_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
+from .forms import FormPart, parse_form
 from .suite import register
 
 BLOCK_MARKER = "BLOCKME"
@@ -72,44 +71,6 @@ GENERATE_KEYS = frozenset(
 )
 EDIT_KEYS = (GENERATE_KEYS - {"moderation"}) | {"image", "images", "mask", "input_fidelity"}
 VIDEO_KEYS = frozenset({"model", "prompt", "seconds", "size", "input_reference"})
-
-
-@dataclass(frozen=True)
-class FormPart:
-    name: str
-    data: bytes
-    filename: str | None = None
-    content_type: str | None = None
-
-
-_PARAM = re.compile(r';\s*(name|filename)="([^"]*)"')
-
-
-def parse_multipart(body: bytes, content_type: str) -> list[FormPart] | None:
-    """The parts of a multipart/form-data body (None when it is not one). Written here
-    because Starlette's form parser needs python-multipart, which storyreel does not ship."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type)
-    if not content_type.startswith("multipart/form-data") or match is None:
-        return None
-    delimiter = b"--" + match.group(1).encode()
-    parts = []
-    for section in body.split(delimiter)[1:]:
-        if section.startswith(b"--"):
-            break
-        head, _, data = section.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        params: dict[str, str] = {}
-        kind = None
-        for line in head.decode("utf-8", "replace").split("\r\n"):
-            key, _, value = line.partition(":")
-            if key.strip().lower() == "content-disposition":
-                params = {k: v for k, v in _PARAM.findall(value)}
-            elif key.strip().lower() == "content-type":
-                kind = value.strip()
-        if "name" in params:
-            parts.append(
-                FormPart(params["name"], data.removesuffix(b"\r\n"), params.get("filename"), kind)
-            )
-    return parts
 
 
 def _decode_data_uri(uri: str) -> bytes | None:
@@ -256,7 +217,7 @@ class OpenAISimulator(Simulator):
         if (denied := self._auth_error(request)) is not None:
             return denied
         content_type = request.headers.get("content-type", "")
-        parts = parse_multipart(raw, content_type)
+        parts = parse_form(content_type, raw)
         if parts is not None:
             fields = {p.name: p.data.decode("utf-8", "replace") for p in parts if not p.filename}
             body: Any = fields

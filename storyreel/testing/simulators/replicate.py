@@ -24,9 +24,6 @@ import secrets
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from email import policy
-from email.message import EmailMessage
-from email.parser import BytesParser
 from typing import Any
 from urllib.parse import urlencode
 
@@ -45,6 +42,7 @@ from storyreel.providers.replicate_models import (
 )
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
+from .forms import form_fields
 from .suite import register
 
 ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -531,19 +529,22 @@ class ReplicateSimulator(Simulator):
             return self._unauthorized()
         if len(raw) > MAX_FILE_BYTES:
             return self._problem(413, "The file is larger than 100 MB", "Payload Too Large")
-        parts = _multipart(request.headers.get("content-type", ""), raw)
+        parts = form_fields(request.headers.get("content-type", ""), raw)
         content = parts.get("content")
         if content is None:
             return self._invalid(
                 [{"type": "required", "field": "content", "description": "content is required"}],
                 create=False,
             )
-        data = content.get_payload(decode=True)
-        data = data if isinstance(data, bytes) else b""
-        filename = _text(parts.get("filename")) or content.get_filename() or "file"
-        mime = _text(parts.get("type")) or content.get_content_type() or "application/octet-stream"
+        data = content.data
+
+        def text(field: str) -> str:
+            return parts[field].text if field in parts else ""
+
+        filename = text("filename") or content.filename or "file"
+        mime = text("type") or content.content_type or "application/octet-stream"
         try:
-            metadata = json.loads(_text(parts.get("metadata")) or "{}")
+            metadata = json.loads(text("metadata") or "{}")
         except json.JSONDecodeError:
             metadata = None
         if not isinstance(metadata, dict) or len(filename.encode()) > 255:
@@ -670,26 +671,3 @@ class ReplicateSimulator(Simulator):
     async def on_finished(self, job: SimJob) -> None:
         if job.webhook:
             self.send_later(self._finish_webhooks(job))
-
-
-def _multipart(content_type: str, body: bytes) -> dict[str, EmailMessage]:
-    """The parts of a multipart/form-data body by field name."""
-    if not content_type.startswith("multipart/form-data"):
-        return {}
-    head = f"Content-Type: {content_type}\r\n\r\n".encode()
-    message = BytesParser(policy=policy.HTTP).parsebytes(head + body)
-    if not isinstance(message, EmailMessage) or not message.is_multipart():
-        return {}
-    parts: dict[str, EmailMessage] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        if isinstance(part, EmailMessage) and isinstance(name, str):
-            parts[name] = part
-    return parts
-
-
-def _text(part: EmailMessage | None) -> str:
-    if part is None:
-        return ""
-    data = part.get_payload(decode=True)
-    return data.decode("utf-8", "replace").strip() if isinstance(data, bytes) else ""

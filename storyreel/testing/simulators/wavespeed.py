@@ -13,8 +13,6 @@ media upload; WaveSpeed has no cancel call, so none is simulated.
 
 from __future__ import annotations
 
-import email.parser
-import email.policy
 import hashlib
 import hmac
 import json
@@ -31,6 +29,7 @@ from storyreel.ids import new_id
 from storyreel.providers.wavespeed import MODELS, parse_size, validate_input
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
+from .forms import form_fields
 from .suite import register
 
 _STATUS = {
@@ -44,22 +43,6 @@ _STATUS = {
 
 def _envelope(data: Any, code: int = 200, message: str = "success") -> JSONResponse:
     return JSONResponse({"code": code, "message": message, "data": data}, status_code=code)
-
-
-def parse_form(content_type: str, body: bytes) -> dict[str, tuple[str | None, bytes]]:
-    """``multipart/form-data`` fields as name -> (filename, bytes), parsed with the stdlib
-    (starlette's form parser needs python-multipart, which storyreel does not depend on)."""
-    if not content_type.lower().startswith("multipart/form-data"):
-        return {}
-    head = f"Content-Type: {content_type}\r\nMIME-Version: 1.0\r\n\r\n".encode()
-    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
-    fields: dict[str, tuple[str | None, bytes]] = {}
-    for part in message.iter_parts():
-        name = part.get_param("name", header="content-disposition")
-        payload = part.get_payload(decode=True)
-        if isinstance(name, str) and isinstance(payload, bytes):
-            fields[name] = (part.get_filename(), payload)
-    return fields
 
 
 @register
@@ -174,10 +157,10 @@ class WaveSpeedSimulator(Simulator):
         )
         if not self._authorized(request):
             return self._unauthorized()
-        form = parse_form(request.headers.get("content-type", ""), data)
+        form = form_fields(request.headers.get("content-type", ""), data)
         if "file" not in form:
             return _envelope(None, 400, "file is required (multipart/form-data)")
-        filename, content = form["file"]
+        filename, content = form["file"].filename, form["file"].data
         self.uploads += 1
         ext = (filename or "upload.bin").rsplit(".", 1)[-1].lower()
         url = self.files.add(f"wavespeed-upload-{new_id().lower()}.{ext}", content)
