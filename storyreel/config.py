@@ -98,6 +98,46 @@ class ProviderSettings(BaseModel):
         return key.get_secret_value()
 
 
+class ApiSettings(BaseModel):
+    """``storyreel serve``: ``STORYREEL_API__HOST=0.0.0.0`` and so on."""
+
+    host: str = Field(default="127.0.0.1", description="Address `storyreel serve` binds.")
+    port: int = Field(default=8000, ge=1, le=65535)
+    key_hashes: list[str] = Field(
+        default_factory=list,
+        description="SHA-256 hex digests of the API keys that may call the API (bearer). "
+        "`storyreel serve --new-key` makes a key and stores its hash in the data dir "
+        "(api_keys.txt); keys are never stored in clear.",
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the API (CORS); empty: CORS off.",
+    )
+    max_body_bytes: int = Field(
+        default=25 * 1024 * 1024,
+        gt=0,
+        description="Largest request body; bigger ones get 413 before they are read "
+        "(uploads are also held to max_upload_bytes and max_image_pixels).",
+    )
+    run_jobs: bool = Field(
+        default=True,
+        description="Whether `storyreel serve` also runs jobs in its own process (the "
+        "embedded default). false: it only queues them for `storyreel worker` processes on "
+        "the same PostgreSQL, and needs no provider key.",
+    )
+    wait_seconds: float = Field(
+        default=600.0,
+        gt=0,
+        description="How long a synchronous endpoint (seed 001's /generate, the OpenAI "
+        "gateway) waits for its job before answering 504.",
+    )
+    image_model: str = Field(
+        default="sketch:previz",
+        description="Model of seed 001's /generate and /generate-video when no local model "
+        "is installed, and of the OpenAI gateway when a request names no catalog model.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything storyreel reads from its environment."""
 
@@ -164,6 +204,7 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=20 * 1024 * 1024, gt=0)
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     public_url: str | None = Field(
         default=None,
         description="Where providers can reach this installation's webhook receiver, "

@@ -12,7 +12,7 @@ import typer
 
 import storyreel
 
-from . import catalog, generate, info, jobs, models, simulate, story, worker
+from . import catalog, generate, info, jobs, models, serve, simulate, story, worker
 from .common import EXIT_DATABASE_LOST, fail_unexpected
 from .logs import setup_logging, show_on_terminal
 
@@ -29,6 +29,7 @@ app.add_typer(jobs.app, name="jobs")
 app.add_typer(generate.app, name="generate")
 app.command("demo")(story.demo)
 app.command("worker")(worker.worker)
+app.command("serve")(serve.serve)
 app.add_typer(catalog.cost_app, name="cost")
 app.command("models")(models.models_command)
 app.command("simulate")(simulate.simulate)

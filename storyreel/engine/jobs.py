@@ -7,7 +7,7 @@ final.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -222,7 +222,7 @@ async def list_jobs(
     status: JobState | None = None,
     project_id: str | None = None,
     model: str | None = None,
-    task: str | None = None,
+    task: str | Collection[str] | None = None,
     before: str | None = None,
     limit: int = 50,
 ) -> Sequence[Job]:
@@ -232,8 +232,10 @@ async def list_jobs(
         stmt = stmt.where(Job.status == status.value)
     if model is not None:
         stmt = stmt.where(Job.model == model)
-    if task is not None:
+    if isinstance(task, str):
         stmt = stmt.where(Job.task == task)
+    elif task is not None:
+        stmt = stmt.where(Job.task.in_(list(task)))
     if project_id is not None:
         stmt = stmt.where(Job.project_id == project_id)
     if before is not None:

@@ -9,6 +9,7 @@ import contextlib
 import errno
 import socket
 from collections.abc import Iterator
+from typing import Literal
 
 import uvicorn
 from starlette.applications import Starlette
@@ -56,8 +57,10 @@ class EmbeddedServer(uvicorn.Server):
 class BackgroundServer:
     """Serve an ASGI app on host:port as a task of the running loop."""
 
-    def __init__(self, app: Starlette, host: str, port: int) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="off")
+    def __init__(
+        self, app: Starlette, host: str, port: int, *, lifespan: Literal["on", "off"] = "off"
+    ) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan=lifespan)
         self.server = EmbeddedServer(config)
         self.task: asyncio.Task[None] | None = None
 

@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
 import structlog
@@ -25,6 +25,9 @@ from storyreel.errors import InputError, WebhookRejected
 from storyreel.store.models import WebhookEvent
 
 from .runtime import Runtime
+
+#: ``DBOS.send_async`` or ``DBOSClient.send_async``: (workflow id, message, topic, key).
+Send = Callable[..., Awaitable[None]]
 
 log = structlog.get_logger(__name__)
 
@@ -93,9 +96,13 @@ async def accept_webhook(
     token: str,
     headers: Mapping[str, str],
     body: bytes,
+    *,
+    send: Send | None = None,
 ) -> str:
     """Verify and deliver one webhook. Returns "accepted" or "duplicate"; raises
-    WebhookRejected for anything forged, replayed or addressed to another job."""
+    WebhookRejected for anything forged, replayed or addressed to another job. ``send``
+    delivers the message (default: this process's DBOS; an API-only server passes its
+    ``DBOSClient.send_async``)."""
     if len(body) > rt.settings.webhook_max_bytes:
         raise WebhookTooLarge("webhook body too large")
     check_token(rt, job_id, token)
@@ -113,7 +120,7 @@ async def accept_webhook(
     except IntegrityError:
         log.info("webhook duplicate", job_id=job_id, provider=provider_name, event_id=event_id)
         return "duplicate"
-    await DBOS.send_async(
+    await (send or DBOS.send_async)(
         job_id,
         {"request_id": event.request_id, "state": event.state},
         topic=WEBHOOK_TOPIC,

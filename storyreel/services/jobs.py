@@ -8,7 +8,7 @@ commands, an API-only server); without it the process's running engine is used.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -33,7 +33,7 @@ async def list_jobs(
     status: JobState | None = None,
     project_id: str | None = None,
     model: str | None = None,
-    task: str | None = None,
+    task: str | Collection[str] | None = None,
     before: str | None = None,
     limit: int = 50,
 ) -> tuple[Sequence[Job], str | None]:
@@ -68,7 +68,8 @@ async def retry(rt: Runtime, job_id: str, *, client: DBOSClient | None = None) -
     if job.status not in RETRYABLE:
         raise InputError(f"job {job_id} is {job.status}; only failed or canceled jobs are retried")
     req = GenerationRequest.model_validate(job.request)
-    return await submit_job(req, project_id=job.project_id, rt=rt, client=client, reuse=False)
+    new = await submit_job(req, project_id=job.project_id, rt=rt, client=client, reuse=False)
+    return await job_rows.get_job(rt.db, new.id)
 
 
 async def _steps(job_id: str, client: DBOSClient | None) -> list[Any]:

@@ -232,3 +232,17 @@ class DerivedAsset(Base):
     kind: Mapped[str] = mapped_column(String(40))
     asset_sha256: Mapped[str] = mapped_column(ForeignKey("assets.sha256"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class SeedJob(Base):
+    """A job as seed 004's service numbers it (``GET /jobs/1``): an integer id, the kind
+    (``video`` for ``/jobs``, ``image`` for ``/images``), the request as the seed's client
+    sent it, and the storyreel job that runs it."""
+
+    __tablename__ = "seed_jobs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(10))
+    job_id: Mapped[str] = mapped_column(String(26), index=True)
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,107 @@
+"""The FastAPI application: lifespan (store, engine or DBOS client), auth, limits, CORS,
+the error handler, and the routers.
+
+Paths (the README's API section lists them):
+
+- ``/api/v1/...``  storyreel's own resources (jobs, images, videos, stories, characters,
+  assets, models, estimates, events);
+- ``/``, ``/generate``, ``/generate-video``, ``/generate-video/info``, ``/health``: seed
+  001's service, unchanged;
+- ``/jobs``, ``/images``, ``/images/models``: seed 004's service, unchanged (its integer ids);
+- ``/v1/images/generations``, ``/v1/images/edits``, ``/v1/models``: the OpenAI gateway;
+- ``/webhooks/{provider}/{job_id}/{token}``: provider webhooks (their own per-job token).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from dbos import DBOSClient
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+import storyreel
+from storyreel.catalog import Catalog
+from storyreel.config import Settings
+from storyreel.engine.app import Engine
+from storyreel.engine.runtime import Runtime
+from storyreel.store.db import migrate
+
+from . import errors
+from .limits import BodyLimit
+from .routes import catalog, gateway, jobs, library, media, seed001, seed004, stories, system
+from .security import KeyCheck, known_hashes
+from .state import ApiState
+
+
+@asynccontextmanager
+async def _open_state(settings: Settings) -> AsyncIterator[ApiState]:
+    """Run the engine here (``api.run_jobs``), or open the store and a DBOS client only,
+    so an API-only process needs no provider key and executes nothing."""
+    catalog_ = Catalog.load(settings)
+    if settings.api.run_jobs:
+        engine = Engine(settings)
+        await engine.start()
+        try:
+            assert engine.runtime is not None
+            state = ApiState(settings, engine.runtime, catalog_, engine=engine)
+            yield state
+        finally:
+            await state.http.aclose()
+            await engine.stop()
+        return
+    await asyncio.to_thread(migrate, settings.app_database_url)
+    rt = Runtime.build(settings)
+    client = await asyncio.to_thread(DBOSClient, system_database_url=settings.system_database_url)
+    state = ApiState(settings, rt, catalog_, client=client)
+    try:
+        yield state
+    finally:
+        await state.http.aclose()
+        await asyncio.to_thread(client.destroy)
+        await rt.close()
+
+
+def create_app(settings: Settings, *, state: ApiState | None = None) -> FastAPI:
+    """The app for ``settings``. ``state``: an already opened state (tests, embedding);
+    otherwise the lifespan opens one."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if state is not None:
+            app.state.api = state
+            yield
+            return
+        async with _open_state(settings) as opened:
+            app.state.api = opened
+            yield
+
+    app = FastAPI(
+        title="storyreel",
+        version=storyreel.__version__,
+        description="Story-driven image and video generation on a durable job engine. "
+        'Errors are JSON {"detail": "..."}; protected routes take '
+        "'Authorization: Bearer <key>' when keys are configured.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    auth = [Depends(KeyCheck(known_hashes(settings)))]
+    for module in (jobs, media, library, catalog, stories):
+        app.include_router(module.router, prefix="/api/v1", dependencies=auth)
+    app.include_router(system.api_router, prefix="/api/v1")
+    app.include_router(seed004.router, dependencies=auth)
+    app.include_router(gateway.router, prefix="/v1", dependencies=auth)
+    app.include_router(seed001.open_router)
+    app.include_router(seed001.router, dependencies=auth)
+    app.include_router(system.webhook_router)
+    if settings.api.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.api.cors_origins,
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.api.max_body_bytes)
+    return app

@@ -1,0 +1,98 @@
+"""``/api/v1/stories``: a story from a JSON body or an uploaded YAML file, its plan and
+estimate (the same functions as ``storyreel story plan`` and ``storyreel cost``), and its
+progress (stage, per-shot state, errors, spent vs budget) as JSON or server-sent events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, Body, Depends, File, UploadFile
+from sse_starlette import EventSourceResponse
+
+from storyreel.errors import InputError
+from storyreel.services.progress import story_progress
+from storyreel.story.loader import parse_story
+from storyreel.story.planner import plan_story
+from storyreel.story.requests import estimate_story
+
+from ..state import ApiState, api_state
+
+router = APIRouter(tags=["stories"])
+State = Annotated[ApiState, Depends(api_state)]
+MAX_STORY_BYTES = 512 * 1024
+
+
+def _plan_and_estimate(state: ApiState, text: str, name: str) -> dict[str, Any]:
+    story = parse_story(text, name=name)
+    shots = plan_story(story)
+    estimate = estimate_story(state.catalog, story, shots, {})
+    return {
+        "title": story.title,
+        "shots": [
+            {
+                "number": s.number,
+                "beat": s.beat,
+                "action": s.action,
+                "setting": s.setting,
+                "camera": s.camera,
+                "motion": s.motion,
+                "duration": s.duration,
+                "characters": list(s.characters),
+            }
+            for s in shots
+        ],
+        "estimate_usd": None if estimate.total_usd is None else str(estimate.total_usd),
+        "errors": estimate.errors,
+    }
+
+
+@router.post("/stories/plan")
+async def plan_json(state: State, story: Annotated[dict[str, Any], Body()]) -> dict[str, Any]:
+    """Plan and price a story given as JSON (the story file's fields); generates nothing.
+    Character reference images are not part of a JSON story."""
+    return _plan_and_estimate(state, json.dumps(story), "story.json")
+
+
+@router.post("/stories/plan/upload")
+async def plan_upload(state: State, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    """The same for an uploaded story file (YAML)."""
+    data = await file.read(MAX_STORY_BYTES + 1)
+    if len(data) > MAX_STORY_BYTES:
+        raise InputError(f"story file larger than {MAX_STORY_BYTES} bytes")
+    try:
+        text = data.decode("utf-8")
+        yaml.safe_load(text)
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"{file.filename or 'story'} is not a UTF-8 YAML file: {exc}") from None
+    return _plan_and_estimate(state, text, file.filename or "story.yaml")
+
+
+@router.get("/stories/{project_id}/status")
+async def status(project_id: str, state: State) -> dict[str, Any]:
+    """Stage, per-shot state, errors, and spent vs budget of a story's project."""
+    return await story_progress(state.rt, project_id)
+
+
+async def _events(state: ApiState, project_id: str) -> AsyncIterator[dict[str, str]]:
+    last = ""
+    while True:
+        snapshot = await story_progress(state.rt, project_id)
+        data = json.dumps(snapshot)
+        if data != last:
+            yield {"event": "progress", "data": data}
+            last = data
+        if snapshot["stage"] in ("failed", "assembling") and snapshot["shots"]:
+            yield {"event": "end", "data": data}
+            return
+        await asyncio.sleep(0.5)
+
+
+@router.get("/stories/{project_id}/events", response_class=EventSourceResponse)
+async def events(project_id: str, state: State) -> EventSourceResponse:
+    """Server-sent events of a story run's progress."""
+    await story_progress(state.rt, project_id)  # 404 before the stream starts
+    return EventSourceResponse(_events(state, project_id))

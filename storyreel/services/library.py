@@ -1,0 +1,126 @@
+"""The library: every generated file, newest first, keyset-paginated.
+
+A page is read in the order of the ``job_outputs`` primary key (job id, position) and
+job ids are ULIDs, so "newer than" and "older than" are index ranges: page 1,000 of
+100,000 assets costs what page 1 costs. A date filter is an id range too (a ULID starts
+with its creation time), so it needs no index of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import and_, or_, select
+from ulid import ULID
+
+from storyreel.engine.runtime import Runtime
+from storyreel.errors import InputError, NotFound
+from storyreel.store.models import Asset, Job, JobOutput
+
+Kind = Literal["image", "video"]
+
+
+@dataclass(frozen=True)
+class LibraryItem:
+    job_id: str
+    position: int
+    sha256: str
+    mime: str
+    model: str
+    task: str
+    project_id: str | None
+    created_at: datetime
+    width: int | None
+    height: int | None
+    duration: float | None
+    size: int
+    thumbnail_sha256: str | None
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.job_id}.{self.position}"
+
+
+def _ulid_bound(moment: datetime, *, end: bool) -> str:
+    """The smallest (or largest) ULID of ``moment``'s millisecond."""
+    prefix = str(ULID.from_datetime(moment))[:10]
+    return prefix + ("Z" * 16 if end else "0" * 16)
+
+
+def _parse_cursor(cursor: str) -> tuple[str, int]:
+    job_id, _, position = cursor.partition(".")
+    if len(job_id) != 26 or not position.isdigit():
+        raise InputError(f"bad page cursor {cursor[:60]!r}: pass a next_before you were given")
+    return job_id, int(position)
+
+
+async def list_assets(
+    rt: Runtime,
+    *,
+    kind: Kind | None = None,
+    model: str | None = None,
+    project_id: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before: str | None = None,
+    limit: int = 100,
+) -> tuple[Sequence[LibraryItem], str | None]:
+    """A page of the library and the cursor of the next one (None on the last page)."""
+    stmt = (
+        select(JobOutput, Job.model, Job.task, Job.project_id, Job.created_at, Asset)
+        .join(Job, Job.id == JobOutput.job_id)
+        .join(Asset, Asset.sha256 == JobOutput.asset_sha256)
+        .order_by(JobOutput.job_id.desc(), JobOutput.position.desc())
+        .limit(limit)
+    )
+    if kind is not None:
+        stmt = stmt.where(JobOutput.mime.like(f"{kind}/%"))
+    if model is not None:
+        stmt = stmt.where(Job.model == model)
+    if project_id is not None:
+        stmt = stmt.where(Job.project_id == project_id)
+    if since is not None:
+        stmt = stmt.where(JobOutput.job_id >= _ulid_bound(since, end=False))
+    if until is not None:
+        stmt = stmt.where(JobOutput.job_id < _ulid_bound(until, end=False))
+    if before is not None:
+        job_id, position = _parse_cursor(before)
+        stmt = stmt.where(
+            or_(
+                JobOutput.job_id < job_id,
+                and_(JobOutput.job_id == job_id, JobOutput.position < position),
+            )
+        )
+    async with rt.db.session() as session:
+        rows = (await session.execute(stmt)).all()
+    items = [
+        LibraryItem(
+            job_id=out.job_id,
+            position=out.position,
+            sha256=out.asset_sha256,
+            mime=out.mime,
+            model=model_,
+            task=task,
+            project_id=project,
+            created_at=created,
+            width=asset.width,
+            height=asset.height,
+            duration=asset.duration,
+            size=asset.size,
+            thumbnail_sha256=asset.thumbnail_sha256,
+        )
+        for out, model_, task, project, created, asset in rows
+    ]
+    more = items[-1].cursor if len(items) == limit else None
+    return items, more
+
+
+async def get_asset(rt: Runtime, sha256: str) -> Asset:
+    async with rt.db.session() as session:
+        asset = await session.get(Asset, sha256)
+    if asset is None:
+        raise NotFound(f"no asset {sha256[:64]!r}")
+    return asset
