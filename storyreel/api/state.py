@@ -20,10 +20,11 @@ from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job
 from storyreel.errors import InputError, StoryreelError
 from storyreel.providers.guard import Guard, Resolver
-from storyreel.providers.types import GenerationRequest, JobState
+from storyreel.providers.types import JobState
 from storyreel.services import jobs as job_service
 from storyreel.services.generation import check_image
 from storyreel.store.models import Job
+from storyreel.vocabulary import GenerationRequest
 
 #: A device report for seed 001's ``/health`` and ``/``: the local-model engineer's
 #: provider sets ``ApiState.device_report`` to a function returning e.g.

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from storyreel.catalog.schema import ModelEntry
-from storyreel.providers.types import Task
 from storyreel.services.generation import prepare
+from storyreel.vocabulary import Task
 
 from ..schemas import EstimateOut, GenerateIn, ModelOut, ModelPage
 from ..state import ApiState, api_state

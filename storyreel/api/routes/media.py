@@ -8,10 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from storyreel.errors import InputError, NotFound
-from storyreel.providers.types import Task
 from storyreel.services import jobs as job_service
 from storyreel.services.generation import check_image
 from storyreel.store.records import add_asset, store_image
+from storyreel.vocabulary import Task
 
 from ..generation import create_generation
 from ..schemas import ASSETS, GenerateIn, JobOut, JobPage, UploadOut

@@ -19,10 +19,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from storyreel.errors import NotFound
-from storyreel.providers.types import JobState, Task
+from storyreel.providers.types import JobState
 from storyreel.services import jobs as job_service
 from storyreel.services.generation import pick_model, prepare
 from storyreel.store.models import Job, SeedJob
+from storyreel.vocabulary import Task
 
 from ..schemas import ASSETS
 from ..state import ApiState, api_state
