@@ -502,11 +502,17 @@ async def test_webhooks_verify_with_the_fetched_secret(
     good = headers["webhook-signature"]
     several = headers | {"webhook-signature": f"v1,{base64.b64encode(b'x' * 32).decode()} {good}"}
     assert (await provider.parse_webhook(several, body)).request_id == handle.request_id
+    # Malformed entries beside a good one are dropped, never a crash in the verifier.
+    garbled = headers | {"webhook-signature": f"v1 v1,a,b v1,*** {good}"}
+    assert (await provider.parse_webhook(garbled, body)).request_id == handle.request_id
 
     refused = [
         (headers, body + b" "),
         ({k: v for k, v in headers.items() if k != "webhook-signature"}, body),
         (headers | {"webhook-signature": "v1,bm90LWEtc2lnbmF0dXJl"}, body),
+        (headers | {"webhook-signature": "v1,***"}, body),
+        (headers | {"webhook-signature": "v1,a,b"}, body),
+        (headers, b"\xff\xfe" + body),
         sims.signed_webhook(handle.request_id, timestamp=int(time.time()) - 3600),
         sims.signed_webhook(handle.request_id, timestamp=int(time.time()) + 3600),
     ]
