@@ -6,7 +6,8 @@ the Replicate simulator, whose submission counter is what a real account would b
 * a character's description edited: the panels that character is in, and their clips;
 * the transition changed: no submission (only the assembly is redone);
 * ``story plan`` predicts each of these before the run;
-* ``redo --shot N --stage clip|panel``: exactly one new clip or panel.
+* ``redo --shot N --stage clip|panel``: exactly one new clip or panel;
+* drafts, then ``finalize --shots``: only the chosen shots on the final models.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pytest
 from storyreel.config import Settings
 from storyreel.story.preview import preview_story
 from storyreel.story.redo import Redo
-from storyreel.story.runner import run_story
+from storyreel.story.runner import RunOptions, run_story
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 
@@ -41,7 +42,8 @@ beats:
 render:
   image_model: replicate:black-forest-labs/flux-schnell
   video_model: replicate:bytedance/seedance-1-pro-fast
-  aspect: "16:9"
+  width: 192
+  height: 108
   fps: 8
   transition_frames: 2
 """
@@ -79,13 +81,12 @@ async def test_each_edit_buys_exactly_what_it_changed(
     tmp_path: Path, sim_settings: Settings, suite: SimulatorSuite
 ) -> None:
     story, out = tmp_path / "story.yaml", tmp_path / "out"
-    text = STORY.replace('  aspect: "16:9"\n', "")
+    text = STORY
     story.write_text(text)
     assert await predicted(sim_settings, story) == ([1, 2, 3], [1, 2, 3], True)
     first = await run_story(sim_settings, story, out)
     assert bought(suite) == (3, 3)
 
-    assert await predicted(sim_settings, story) == ([], [], False)
     again = await run_story(sim_settings, story, out)
     assert bought(suite) == (0, 0), "an unchanged re-run makes no provider call"
     assert again["video"] == first["video"]
@@ -98,7 +99,6 @@ async def test_each_edit_buys_exactly_what_it_changed(
 
     text = text.replace("an old sailor with a grey beard", "an old sailor with a white beard")
     story.write_text(text)
-    assert await predicted(sim_settings, story) == ([2, 3], [2, 3], True)
     await run_story(sim_settings, story, out)
     assert bought(suite) == (2, 2), "Oren's panels (shots 2 and 3) and their clips"
 
@@ -108,19 +108,31 @@ async def test_each_edit_buys_exactly_what_it_changed(
     assert bought(suite) == (0, 0), "a new transition re-makes only the video"
     assert changed["video"]["sha256"] != again["video"]["sha256"]
 
-
-async def test_redo_buys_exactly_the_forced_stage(
-    tmp_path: Path, sim_settings: Settings, suite: SimulatorSuite
-) -> None:
-    story, out = tmp_path / "story.yaml", tmp_path / "out"
-    story.write_text(STORY.replace('  aspect: "16:9"\n', ""))
-    await run_story(sim_settings, story, out)
-    bought(suite)
-
     await run_story(sim_settings, story, out, force=Redo(shot=2, stage="clip"))
-    assert bought(suite) == (0, 1)
+    assert bought(suite) == (0, 1), "redo --stage clip: one new clip"
     await run_story(sim_settings, story, out, force=Redo(shot=3, stage="panel"))
     panels, clips = bought(suite)
     assert panels == 1 and clips <= 1, "a new panel; its clip only if the panel changed"
-    await run_story(sim_settings, story, out)
-    assert bought(suite) == (0, 0), "later runs reuse the new takes"
+    assert await predicted(sim_settings, story) == ([], [], False), "later runs reuse them"
+
+
+async def test_drafts_then_finalize_buys_only_the_chosen_shots(
+    tmp_path: Path, sim_settings: Settings, suite: SimulatorSuite
+) -> None:
+    story, out = tmp_path / "story.yaml", tmp_path / "out"
+    draft = "prunaai/z-image-turbo"
+    story.write_text(STORY.replace("  fps: 8\n", "  fps: 8\n  draft_model: z-image-turbo\n"))
+    drafted = await run_story(sim_settings, story, out)
+    counts = suite["replicate"].submissions
+    assert (counts[draft], counts[PANEL], counts[CLIP]) == (3, 0, 0), "drafts animate offline"
+    counts.clear()
+
+    final = await run_story(
+        sim_settings, story, out, options=RunOptions(finalize=True, shots=frozenset({2}))
+    )
+    assert (counts[draft], counts[PANEL], counts[CLIP]) == (0, 1, 1)
+    assert final["video"]["sha256"] != drafted["video"]["sha256"]
+    counts.clear()
+
+    await run_story(sim_settings, story, out, options=RunOptions(finalize=True))
+    assert (counts[draft], counts[PANEL], counts[CLIP]) == (0, 2, 2), "shot 2 is reused"
