@@ -12,7 +12,7 @@ import typer
 
 import storyreel
 
-from . import catalog, generate, info, jobs, models, serve, simulate, story, worker
+from . import bulk, catalog, generate, info, jobs, models, serve, simulate, story, worker
 from .common import EXIT_DATABASE_LOST, fail_unexpected
 from .logs import setup_logging, show_on_terminal
 
@@ -34,6 +34,7 @@ app.add_typer(catalog.cost_app, name="cost")
 app.command("models")(models.models_command)
 app.command("simulate")(simulate.simulate)
 app.command("info")(info.info_command)
+app.command("bulk")(bulk.bulk)
 
 
 def _version(value: bool) -> None:

@@ -285,6 +285,50 @@ class GenerateResult(Output):
     files: list[Path]
 
 
+# -- storyreel bulk -----------------------------------------------------------------------
+
+
+class BulkItemOut(Output):
+    position: int
+    image: str
+    prompt_number: int
+    prompt: str
+    estimate_usd: Decimal | None
+
+
+class BulkPlanOut(Output):
+    """``bulk --dry-run``: the matrix and its price; nothing was created or submitted."""
+
+    key: str
+    """Hash of the inputs: the same command later resumes the same bulk."""
+    model: str
+    resolution: str | None
+    duration: float | None
+    one_to_one: bool
+    images: int
+    prompts: int
+    jobs: int
+    total_usd: Decimal | None
+    items: list[BulkItemOut]
+
+
+class BulkRunSummary(Output):
+    """``bulk``: the finished (or stopped) bulk and its downloads folder."""
+
+    bulk_id: str
+    key: str
+    jobs: int
+    created: int
+    reused: int
+    """Jobs found finished or running from an earlier run of the same bulk (not bought)."""
+    states: dict[str, int]
+    spent_usd: Decimal
+    out_dir: Path
+    index: Path
+    files: list[Path]
+    failed: list[dict[str, str]]
+
+
 # -- storyreel info -----------------------------------------------------------------------
 
 

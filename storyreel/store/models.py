@@ -48,6 +48,8 @@ class Project(Base):
     story: Mapped[dict[str, Any]] = mapped_column(JSON)
     seed: Mapped[int] = mapped_column(Integer)
     budget_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
+    kind: Mapped[str] = mapped_column(String(20), default="story", server_default="story")
+    """``story``, or ``bulk`` for a bulk run's project (its budget scope, not a story)."""
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     characters: Mapped[list[Character]] = relationship(
@@ -246,3 +248,44 @@ class SeedJob(Base):
     job_id: Mapped[str] = mapped_column(String(26), index=True)
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Bulk(Base):
+    """One bulk generation (seed 004): every image of a folder times every prompt of a
+    file, or paired one to one. ``key`` is the hash of its inputs, so running the same
+    command again finds this row (and its jobs) instead of buying anything twice."""
+
+    __tablename__ = "bulks"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(300))
+    model: Mapped[str] = mapped_column(String(200))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    duration: Mapped[float | None] = mapped_column()
+    one_to_one: Mapped[bool] = mapped_column(Boolean, default=False)
+    out_dir: Mapped[str | None] = mapped_column(Text)
+    """The downloads folder it was last exported to: that folder's ``index.csv`` lists it."""
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    items: Mapped[list[BulkItem]] = relationship(
+        cascade="all, delete-orphan", order_by="BulkItem.position", lazy="selectin"
+    )
+
+
+class BulkItem(Base):
+    """One image and prompt of a bulk, and the job that makes (or made) its video."""
+
+    __tablename__ = "bulk_items"
+
+    bulk_id: Mapped[str] = mapped_column(
+        ForeignKey("bulks.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_name: Mapped[str] = mapped_column(Text)
+    image_sha256: Mapped[str] = mapped_column(String(64))
+    image_mime: Mapped[str] = mapped_column(String(50))
+    prompt_number: Mapped[int] = mapped_column(Integer)
+    prompt: Mapped[str] = mapped_column(Text)
+    job_id: Mapped[str | None] = mapped_column(String(26), index=True)

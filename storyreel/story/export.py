@@ -8,9 +8,6 @@ manifest is complete. A folder that already holds this very export is left untou
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,30 +15,12 @@ from typing import Any
 from sqlalchemy import func, select
 
 from storyreel.engine.runtime import Runtime
+from storyreel.store.exports import copy_atomic, holds, write_text_atomic
 from storyreel.store.models import Job, Shot
 from storyreel.testing.chaos import crash_point
 
 from .project import load_project, shot_summary
-from .reuse import export_is_current, holds
-
-
-def _copy(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    os.close(fd)
-    try:
-        shutil.copyfile(source, tmp)
-        Path(tmp).replace(target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _write_text(target: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    Path(tmp).replace(target)
+from .reuse import export_is_current
 
 
 async def _total_cost(rt: Runtime, project_id: str) -> Decimal:
@@ -115,7 +94,7 @@ async def export_story(
     _place(
         rt.assets.path(outputs["contact_sheet"], "image/png"), out_dir, manifest["contact_sheet"]
     )
-    _write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
@@ -123,7 +102,7 @@ def _place(source: Path, out_dir: Path, entry: dict[str, Any]) -> None:
     """Copy ``source`` to the entry's file unless that file already holds its sha."""
     target = out_dir / entry["file"]
     if not holds(target, entry["sha256"]):
-        _copy(source, target)
+        copy_atomic(source, target)
 
 
 def _shot_entry(shot: Shot, outputs: dict[str, Any]) -> dict[str, Any]:

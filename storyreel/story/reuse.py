@@ -16,7 +16,6 @@ making different frames from the same inputs, and old entries stop matching.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from collections.abc import Iterator, Sequence
@@ -28,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.ids import content_hash
 from storyreel.store.assets import AssetStore
+from storyreel.store.exports import holds
 from storyreel.store.models import Asset, DerivedAsset, utcnow
 
 log = logging.getLogger(__name__)
@@ -119,18 +119,6 @@ def listed_files(node: Any) -> Iterator[tuple[str, str]]:
         return
     for child in children:
         yield from listed_files(child)
-
-
-def file_sha256(path: Path) -> str | None:
-    """The file's SHA-256, or None when it is not a regular file."""
-    if not path.is_file():
-        return None
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-def holds(path: Path, sha256: str) -> bool:
-    return file_sha256(path) == sha256
 
 
 def export_is_current(out_dir: Path, manifest: dict[str, Any]) -> bool:
