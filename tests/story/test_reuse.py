@@ -18,9 +18,10 @@ from sqlalchemy import func, select
 from storyreel.config import Settings
 from storyreel.engine.app import Engine
 from storyreel.media.probe import probe_video
+from storyreel.store.exports import file_sha256
 from storyreel.store.models import Job
 from storyreel.story import pipeline
-from storyreel.story.reuse import export_is_current, file_sha256, listed_files
+from storyreel.story.reuse import export_is_current, listed_files
 from storyreel.story.runner import run_story
 
 STORY = """
