@@ -26,6 +26,7 @@ FORBIDDEN: dict[str, set[str]] = {
     "catalog": {"engine", "story", "store", "media", "testing"} | TOP,
     "engine": {"story"} | TOP,
     "story": TOP,
+    "bulk": {"story"} | TOP,
 }
 
 #: the only provider modules the catalog may read: the outcome types it bills from.

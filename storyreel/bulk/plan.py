@@ -21,7 +21,7 @@ from storyreel.catalog import Catalog, billing
 from storyreel.config import Settings
 from storyreel.errors import InputError
 from storyreel.ids import content_hash
-from storyreel.providers.types import GenerationRequest, Reference, RefRole, Task
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 from .inputs import BulkImage, read_images, read_prompts
 from .matrix import MatrixItem, build_matrix

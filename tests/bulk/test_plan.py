@@ -13,7 +13,7 @@ from storyreel.bulk.plan import BulkOptions, load_plan
 from storyreel.cli.app import app
 from storyreel.config import Settings
 from storyreel.errors import InputError
-from storyreel.providers.types import RefRole, Task
+from storyreel.vocabulary import RefRole, Task
 
 from .helpers import make_images, make_prompts
 

@@ -8,7 +8,6 @@ import asyncio
 import csv
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,25 +19,10 @@ from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig
 from tests.bulk.helpers import make_images, make_prompts
 from tests.e2e.helpers import cli_env, query
+from tests.e2e.helpers import storyreel_async as storyreel
 
 PROMPTS = ["Camera slowly zooms in on the subject", "The subject turns and smiles"]
 SEED_NAME = re.compile(r"^job_[0-9A-Z]{26}_kling_[a-z0-9_]+\.mp4$")
-
-
-async def storyreel(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
-    """Run the CLI without blocking the loop that serves the simulators."""
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "storyreel",
-        *args,
-        env=env,
-        cwd=cwd,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), 180)
-    return proc.returncode or 0, out.decode(), err.decode()
 
 
 def read_index(folder: Path) -> list[dict[str, str]]:

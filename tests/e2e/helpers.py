@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sqlite3
 import subprocess
@@ -34,6 +35,23 @@ def storyreel(
         timeout=timeout,
         check=False,
     )
+
+
+async def storyreel_async(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, str, str]:
+    """``storyreel`` without blocking the event loop (one that serves the simulators):
+    (exit code, stdout, stderr)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "storyreel",
+        *args,
+        env=env,
+        cwd=cwd,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 180)
+    return proc.returncode or 0, out.decode(), err.decode()
 
 
 def spawn(*args: str, env: dict[str, str], cwd: Path) -> subprocess.Popen[str]:

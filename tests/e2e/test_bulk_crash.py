@@ -51,7 +51,7 @@ async def kill_midway(tmp_path: Path, env: dict[str, str]) -> int:
     finally:
         output, _ = await asyncio.to_thread(run.communicate, timeout=30)
     assert run.returncode == KILLED, output
-    assert 1 <= done < JOBS
+    assert 1 <= done < JOBS, f"killed with {done} of {JOBS} done:\n{output}"
     assert not (tmp_path / "dl" / "index.csv").exists(), "the index is written at the end"
     return done
 
@@ -76,12 +76,12 @@ async def test_a_killed_bulk_resumes_with_nothing_bought_twice(tmp_path: Path) -
     assert billed == len(accepted) == JOBS, sent
     assert all(n == 1 for n in sent.values()), f"sent twice: {sent}"
     rows = query(data, "SELECT id, status, submit_attempts, possibly_billed_twice FROM jobs")
-    assert len(rows) == JOBS
-    assert {r[1] for r in rows} == {"succeeded"}
-    assert not any(r[3] for r in rows)
+    assert len(rows) == JOBS, rows
+    assert {r[1] for r in rows} == {"succeeded"}, rows
+    assert not any(r[3] for r in rows), rows
 
     files = sorted(p.name for p in (tmp_path / "dl").iterdir() if p.suffix == ".mp4")
-    assert len(files) == JOBS
+    assert len(files) == JOBS, (files, output)
     named = [SEED_NAME.match(f) for f in files]
     assert all(named), files
     assert {m.group(1) for m in named if m} == {r[0] for r in rows}
