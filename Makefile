@@ -3,13 +3,16 @@ PYTHON ?= python3.11
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
+# The local (diffusers) extra's torch is the CPU build: see .ci/torch-cpu.txt.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: install demo lint format test test-fast bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml .ci/torch-cpu.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,local]" -c .ci/torch-cpu.txt \
+		$$($(PYTHON) .ci/cpu_index.py $(TORCH_CPU_INDEX))
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import platformdirs
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from storyreel.errors import ConfigError
@@ -138,6 +138,66 @@ class ApiSettings(BaseModel):
     )
 
 
+class LocalSettings(BaseModel):
+    """Local generation with diffusers (``pip install storyreel[local]``):
+    ``STORYREEL_LOCAL__DEVICE=cpu`` and so on. Models are ``local:<hub id or folder>``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    model: str = Field(
+        default="segmind/tiny-sd",
+        description="The model 'local' means: a hub id or a folder in diffusers format.",
+    )
+    models_dir: Path | None = Field(
+        default=None,
+        description="A folder of diffusers-format model folders, each listed as "
+        "local:<folder name>. Default: models/ in the data dir.",
+    )
+    hub_cache: Path | None = Field(
+        default=None,
+        description="The Hugging Face hub cache to look in for downloaded models. "
+        "Default: huggingface_hub's (HF_HUB_CACHE, else ~/.cache/huggingface/hub).",
+    )
+    device: Literal["auto", "cuda", "mps", "cpu"] = Field(
+        default="auto", description="auto: CUDA, then Apple MPS, then the CPU."
+    )
+    dtype: Literal["auto", "float32", "float16", "bfloat16"] = Field(
+        default="auto", description="auto: float16 on CUDA and MPS, float32 on the CPU."
+    )
+    attention_slicing: bool = Field(
+        default=False, description="Compute attention in slices: less memory, a bit slower."
+    )
+    cpu_offload: Literal["none", "model", "sequential"] = Field(
+        default="none",
+        description="CUDA only: keep weights in RAM and move each part to the GPU when it "
+        "runs ('model': whole sub-models, 'sequential': layer by layer, least memory).",
+    )
+    allow_download: bool = Field(
+        default=False,
+        description="Download a hub model that is not on this machine yet (needs network).",
+    )
+    allow_pickle: bool = Field(
+        default=False,
+        description="Also load pickle (.bin/.ckpt) weights. Unpickling runs code from the "
+        "file: only for files you trust. Default: safetensors only.",
+    )
+    worker: bool = Field(
+        default=False,
+        description="This process takes local jobs (same as 'storyreel worker --local'). "
+        "Processes without it never dequeue them, so one GPU host serves many API hosts.",
+    )
+    video_model: str | None = Field(
+        default=None,
+        description="A diffusers image-to-video model (Stable Video Diffusion, Wan), a hub id "
+        "or folder; unset: no local image-to-video.",
+    )
+    ip_adapter: str | None = Field(
+        default=None,
+        description="IP-Adapter weights for reference images, as 'repo_or_folder:subfolder:"
+        "weight file', e.g. 'h94/IP-Adapter:models:ip-adapter_sd15.safetensors'.",
+    )
+
+
 class Settings(BaseSettings):
     """Everything storyreel reads from its environment."""
 
@@ -205,6 +265,7 @@ class Settings(BaseSettings):
     max_image_pixels: int = Field(default=40_000_000, gt=0)
     providers: dict[str, ProviderSettings] = Field(default_factory=dict)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    local: LocalSettings = Field(default_factory=LocalSettings)
     public_url: str | None = Field(
         default=None,
         description="Where providers can reach this installation's webhook receiver, "
@@ -277,6 +338,14 @@ class Settings(BaseSettings):
         if self.database_url is None or not self.is_postgres:
             return f"sqlite:///{self.data_path / 'dbos.db'}"
         return _with_driver(self.database_url, sqlite="pysqlite", postgres="psycopg")
+
+    @property
+    def local_resolved(self) -> LocalSettings:
+        """``local`` with its folder defaults filled in (models/ in the data dir)."""
+        if self.local.models_dir is not None:
+            return self.local
+        folder = self.data_dir.expanduser().resolve() / "models"
+        return self.local.model_copy(update={"models_dir": folder})
 
     def provider(self, name: str) -> ProviderSettings:
         return self.providers.get(name, ProviderSettings())

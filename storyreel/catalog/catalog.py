@@ -47,10 +47,12 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from storyreel.config import Settings, load_settings
+from storyreel import localmodels
+from storyreel.config import LocalSettings, Settings, load_settings
 from storyreel.errors import ConfigError, InputError
 from storyreel.vocabulary import GenerationRequest, Task, parse_size
 
+from .local import local_entries
 from .pricing import DEFAULT_SIZE, PriceInputs, quantize, seconds_decimal, seconds_key
 from .schema import ModelEntry, SubscriptionRule
 
@@ -257,11 +259,23 @@ class Catalog:
     @classmethod
     def load(cls, settings: Settings | None = None) -> Catalog:
         """Built-in data merged with the user's catalog file, cached per file version."""
-        path = user_catalog_path(settings)
+        cfg = settings if settings is not None else load_settings()
+        path = user_catalog_path(cfg)
         if path is None:
-            return _cached(None, 0, 0)
-        stat = path.stat()
-        return _cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+            base = _cached(None, 0, 0)
+        else:
+            stat = path.stat()
+            base = _cached(str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+        local = cfg.local_resolved
+        return _with_local(base, local, localmodels.cache_key(local))
+
+    def with_models(self, entries: Iterable[ModelEntry]) -> Catalog:
+        """This catalog plus ``entries`` (the local models found on disk)."""
+        extra = list(entries)
+        if not extra:
+            return self
+        chains = {str(task): ids for task, ids in self._chains.items()}
+        return Catalog([*self._models.values(), *extra], chains=chains, fallbacks=self._fallbacks)
 
     def _check_chains(self, chains: Mapping[str, Sequence[str]]) -> dict[Task, list[str]]:
         checked: dict[Task, list[str]] = {}
@@ -529,9 +543,16 @@ def _cached(override: str | None, mtime_ns: int, size: int) -> Catalog:
     )
 
 
+@lru_cache(maxsize=8)
+def _with_local(base: Catalog, local: LocalSettings, key: tuple[object, ...]) -> Catalog:
+    """``base`` plus the local models on disk; ``key`` changes when a model folder does."""
+    return base.with_models(local_entries(local, (m.id for m in base.models())))
+
+
 def clear_cache() -> None:
     """Forget loaded catalogs (tests; a long-lived process after editing package data)."""
     _cached.cache_clear()
+    _with_local.cache_clear()
 
 
 __all__ = [

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import Annotated
+
+import typer
 
 from storyreel.engine.app import Engine
 
@@ -15,14 +18,18 @@ from .common import console, run, settings
 from .jobwatch import log_worker_jobs
 
 
-async def serve_forever() -> None:
+async def serve_forever(*, local: bool = False) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    async with Engine(settings()) as engine:
+    cfg = settings()
+    if local:
+        cfg = cfg.model_copy(update={"local": cfg.local.model_copy(update={"worker": True})})
+    async with Engine(cfg) as engine:
         assert engine.runtime is not None
-        console.print(f"worker {engine.executor_id} listening on every provider queue")
+        queues = "every provider queue" if cfg.local.worker else "every queue but local"
+        console.print(f"worker {engine.executor_id} listening on {queues}")
         jobs = asyncio.create_task(
             log_worker_jobs(engine.runtime, engine.executor_id, console=console)
         )
@@ -34,6 +41,15 @@ async def serve_forever() -> None:
     console.print("worker stopped; unfinished jobs resume in the next engine process")
 
 
-def worker() -> None:
+def worker(
+    local: Annotated[
+        bool,
+        typer.Option(
+            "--local",
+            help="Also take local (diffusers) jobs: this host loads the model and renders "
+            "them (same as STORYREEL_LOCAL__WORKER=true).",
+        ),
+    ] = False,
+) -> None:
     """Run queued jobs until stopped (Ctrl-C or SIGTERM), one line per job."""
-    run(serve_forever())
+    run(serve_forever(local=local))

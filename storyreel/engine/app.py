@@ -32,6 +32,17 @@ from .workflows import queue_name
 log = structlog.get_logger(__name__)
 
 
+def _listened_queues() -> list[str] | None:
+    """The live list of queues this process dequeues from (None: all of them). DBOS 3.4
+    re-reads it every second and offers no call to extend it after launch, so a provider
+    added at run time is appended to it."""
+    import dbos._dbos as dbos_internals
+
+    instance = dbos_internals._dbos_global_instance
+    listening: list[str] | None = getattr(instance, "_listening_queues", None)
+    return listening
+
+
 class Engine:
     """One per process. ``async with Engine(settings) as engine:`` runs it."""
 
@@ -73,6 +84,7 @@ class Engine:
             "notification_listener_polling_interval_sec": 0.1,
         }
         DBOS(config=config)
+        self._listen_to_hosted_queues()
         # Launched on this thread so DBOS adopts this loop: queued workflows then run
         # here, where ``stop`` can cancel them and let their connections close, instead
         # of on DBOS's private loop, which closes under connections still shutting down.
@@ -87,16 +99,32 @@ class Engine:
             self._webhooks = BackgroundServer(webhook_app(), host or "127.0.0.1", int(port))
             await self._webhooks.start()
 
+    def _takes(self, cls: type[Provider]) -> bool:
+        """Whether this process dequeues ``cls``'s jobs: every provider's, except a
+        host-bound one's (a local model) unless this process hosts it."""
+        return not cls.host_bound or self.settings.local.worker
+
+    def _listen_to_hosted_queues(self) -> None:
+        """Leave the queues of host-bound providers to the processes that host them, so a
+        GPU host serves the local jobs of every API host sharing the database."""
+        assert self.runtime is not None
+        classes = [self.runtime.registry.get(name) for name in self.runtime.registry.names()]
+        if all(self._takes(cls) for cls in classes):
+            return
+        DBOS.listen_queues([queue_name(cls.name) for cls in classes if self._takes(cls)])
+
     async def _register_queue(self, provider: str) -> None:
         assert self.runtime is not None
+        cls = self.runtime.registry.get(provider)
         knobs = self.settings.provider(provider)
         options: dict[str, Any] = {
             "global_concurrency": knobs.concurrency,
             "polling_interval_sec": self.settings.queue_poll_interval,
             "on_conflict": "always_update",
         }
-        if knobs.worker_concurrency:
-            options["worker_concurrency"] = knobs.worker_concurrency
+        worker_concurrency = knobs.worker_concurrency or cls.default_worker_concurrency
+        if worker_concurrency:
+            options["worker_concurrency"] = worker_concurrency
         if knobs.rate_limit_per_minute:
             options["limiter"] = {"limit": knobs.rate_limit_per_minute, "period": 60.0}
         await DBOS.register_queue_async(queue_name(provider), **options)
@@ -107,6 +135,9 @@ class Engine:
         jobs of this provider may be pending."""
         assert self.runtime is not None
         self.runtime.registry.register(cls)
+        listening = _listened_queues()
+        if listening is not None and self._takes(cls):
+            listening.append(queue_name(cls.name))
         await self._register_queue(cls.name)
 
     async def recover_dead_executors(self) -> list[str]:

@@ -50,6 +50,7 @@ class Runtime:
                 assets=self.assets,
                 scratch_dir=self.scratch_dir,
                 uploads=UploadCache(self.db),
+                local=self.settings.local_resolved,
             )
             self._providers[name] = cls(ctx)
         return self._providers[name]

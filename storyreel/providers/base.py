@@ -13,11 +13,11 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import ClassVar
 
-from storyreel.config import ProviderSettings
+from storyreel.config import LocalSettings, ProviderSettings
 from storyreel.errors import InputError, ProviderError
 from storyreel.providers.types import Handle, RemoteArtifact, Status, WebhookEvent
 from storyreel.store.assets import AssetStore
@@ -28,12 +28,14 @@ from storyreel.vocabulary import GenerationRequest, Task
 @dataclass(frozen=True)
 class ProviderContext:
     """What a provider may use: its settings, the asset store (to read references) and a
-    scratch dir inside the data dir for outputs it renders itself."""
+    scratch dir inside the data dir for outputs it renders itself. ``local`` holds the
+    settings of renderers on this machine's accelerator (device, models, weights policy)."""
 
     settings: ProviderSettings
     assets: AssetStore
     scratch_dir: Path
     uploads: UploadCache | None = None
+    local: LocalSettings = field(default_factory=LocalSettings)
 
 
 class Provider(ABC):
@@ -44,6 +46,11 @@ class Provider(ABC):
     tasks: ClassVar[frozenset[Task]]
     supports_webhooks: ClassVar[bool] = False
     max_references: ClassVar[int] = 0
+    host_bound: ClassVar[bool] = False
+    """Its jobs need something only some processes hold (a model loaded on a GPU): only
+    processes started to host it (``storyreel worker --local``) take them from its queue."""
+    default_worker_concurrency: ClassVar[int | None] = None
+    """Jobs per process when the settings say nothing (1: one model, one render at a time)."""
 
     def __init__(self, ctx: ProviderContext) -> None:
         self.ctx = ctx

@@ -39,6 +39,7 @@ BUILTIN_MODULES = {
     "wavespeed": "storyreel.providers.wavespeed",
     "kie": "storyreel.providers.kie",
     "replicate": "storyreel.providers.replicate",
+    "local": "storyreel.providers.diffusion.provider",
 }
 """Built-in providers by entry-point name (the names ``load_plugins`` filters on)."""
 

@@ -1,0 +1,176 @@
+"""One render on the warm pipeline: inputs in, files out, progress and cancel in between.
+
+Renders run one at a time on this process's single render thread (one pipeline per
+process; the GPU does one thing at a time anyway). The pipeline's per-step callback writes
+the step count into the ``Render`` (what ``poll`` reports as progress) and, once a cancel
+was asked for, sets the pipeline's interrupt flag: the remaining steps are skipped and the
+half-finished output is thrown away.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from storyreel.config import LocalSettings
+from storyreel.errors import InputError
+from storyreel.media.frames import write_frames_mp4
+from storyreel.vocabulary import GenerationRequest, Task
+
+from .device import require_torch
+from .loader import pipeline_for
+
+DEFAULT_STEPS = 25
+"""Seed 001's ``num_inference_steps`` default."""
+DEFAULT_SIZE = 512
+DEFAULT_STRENGTH = 0.75
+_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyreel-local-render")
+
+
+class RenderCanceled(Exception):
+    """The render was interrupted on request; its output was discarded."""
+
+
+@dataclass
+class Inputs:
+    """The images a request brings, decoded (RGB; the mask as L)."""
+
+    init: Image.Image | None = None
+    mask: Image.Image | None = None
+    references: list[Image.Image] = field(default_factory=list)
+
+
+@dataclass
+class Render:
+    """A render in flight or done, as ``poll`` and ``cancel`` see it."""
+
+    request_id: str
+    total_steps: int
+    outputs: list[Path]
+    step: int = 0
+    cancel: threading.Event = field(default_factory=threading.Event)
+    future: Future[list[Path]] | None = None
+
+    @property
+    def progress(self) -> float:
+        return min(1.0, self.step / max(1, self.total_steps))
+
+
+def effective_steps(req: GenerationRequest) -> int:
+    """The denoising steps the pipeline will really run: image-to-image and inpainting
+    run ``strength`` of them (diffusers skips the rest)."""
+    steps = req.steps or DEFAULT_STEPS
+    if req.task in (Task.IMAGE_TO_IMAGE, Task.INPAINT):
+        return max(1, int(steps * strength(req)))
+    return steps
+
+
+def strength(req: GenerationRequest) -> float:
+    value = req.extra.get("strength", DEFAULT_STRENGTH)
+    if not isinstance(value, int | float) or not 0 < float(value) <= 1:
+        raise InputError(f"local: strength must be a number in (0, 1], got {value!r}")
+    return float(value)
+
+
+def _size(req: GenerationRequest) -> tuple[int, int]:
+    width, height = req.width or DEFAULT_SIZE, req.height or DEFAULT_SIZE
+    if width % 8 or height % 8:
+        raise InputError(f"local: width and height must be multiples of 8, got {width}x{height}")
+    return width, height
+
+
+def _call_args(req: GenerationRequest, inputs: Inputs, loaded: Any) -> dict[str, Any]:
+    torch = require_torch()
+    width, height = _size(req)
+    generator = torch.Generator(device="cpu")
+    generator.manual_seed(req.seed if req.seed is not None else 0)
+    args: dict[str, Any] = {
+        "generator": generator,
+        "num_inference_steps": req.steps or DEFAULT_STEPS,
+    }
+    if req.task is Task.IMAGE_TO_VIDEO:
+        assert inputs.init is not None
+        args.update(
+            image=inputs.init.resize((width, height)),
+            width=width,
+            height=height,
+            num_frames=_frames(req),
+        )
+        return args
+    args.update(
+        prompt=req.prompt,
+        negative_prompt=req.negative_prompt or None,
+        num_images_per_prompt=req.count,
+        width=width,
+        height=height,
+    )
+    if req.guidance is not None:
+        args["guidance_scale"] = req.guidance
+    if req.task in (Task.IMAGE_TO_IMAGE, Task.INPAINT):
+        assert inputs.init is not None
+        args["image"] = inputs.init.resize((width, height))
+        args["strength"] = strength(req)
+        if req.task is Task.IMAGE_TO_IMAGE:
+            # Image-to-image pipelines take their size from the image.
+            args.pop("width")
+            args.pop("height")
+    if req.task is Task.INPAINT:
+        assert inputs.mask is not None
+        args["mask_image"] = inputs.mask.resize((width, height))
+    if inputs.references:
+        if not loaded.settings.ip_adapter:
+            raise InputError(
+                "local: reference images need an IP-Adapter: set STORYREEL_LOCAL__IP_ADAPTER"
+            )
+        args["ip_adapter_image"] = inputs.references[0]
+    return args
+
+
+def _frames(req: GenerationRequest) -> int:
+    fps = req.fps or 7
+    return max(2, min(81, round((req.duration or 2.0) * fps)))
+
+
+def run_render(
+    render: Render, req: GenerationRequest, inputs: Inputs, local: LocalSettings
+) -> list[Path]:
+    """Render ``req`` on the warm pipeline into ``render.outputs`` (blocking)."""
+    loaded = pipeline_for(req.model_name, local, req.task)
+    pipe = loaded.for_task(req.task)
+
+    def on_step_end(
+        pipeline: Any, step: int, timestep: Any, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        render.step = step + 1
+        if render.cancel.is_set():
+            pipeline._interrupt = True
+        return kwargs
+
+    if render.cancel.is_set():
+        raise RenderCanceled(render.request_id)
+    args = _call_args(req, inputs, loaded)
+    out = pipe(**args, callback_on_step_end=on_step_end)
+    if render.cancel.is_set():
+        raise RenderCanceled(render.request_id)
+    if req.task is Task.IMAGE_TO_VIDEO:
+        frames: Sequence[Image.Image] = out.frames[0]
+        write_frames_mp4(frames, render.outputs[0], fps=req.fps or 7)
+        return render.outputs
+    for image, path in zip(out.images, render.outputs, strict=True):
+        tmp = path.with_suffix(".part.png")
+        image.save(tmp, format="PNG")
+        tmp.replace(path)
+    render.step = render.total_steps
+    return render.outputs
+
+
+def start(render: Render, req: GenerationRequest, inputs: Inputs, local: LocalSettings) -> Render:
+    """Queue ``render`` on the render thread; returns at once."""
+    render.future = _executor.submit(run_render, render, req, inputs, local)
+    return render

@@ -1,0 +1,58 @@
+"""Host-bound providers (a local GPU model): only processes that host them take their jobs."""
+
+from __future__ import annotations
+
+import asyncio
+
+from storyreel.config import LocalSettings, Settings
+from storyreel.engine import jobs
+from storyreel.engine.app import Engine
+from storyreel.engine.service import submit_job, wait_job
+from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
+
+
+class HostedProvider(ScriptedProvider):
+    """A scripted provider whose jobs need something only some hosts have."""
+
+    name = "hosted"
+    host_bound = True
+
+
+def hosted_request() -> GenerationRequest:
+    return GenerationRequest(task=Task.TEXT_TO_IMAGE, model="hosted:gpu-model", prompt="p")
+
+
+async def test_only_a_hosting_process_takes_host_bound_jobs(settings: Settings) -> None:
+    ScriptedProvider.reset()
+    async with Engine(settings, providers=[HostedProvider]) as api_host:
+        assert api_host.runtime is not None
+        hosted = await submit_job(hosted_request())
+        # Ordinary queues still run in this process.
+        sketch = await submit_job(
+            GenerationRequest(task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt="a hill")
+        )
+        assert (await wait_job(sketch.id))["status"] == "succeeded"
+        await asyncio.sleep(1.5)  # many queue polls: nobody here may dequeue it
+        assert ScriptedProvider.submissions[hosted.id] == 0
+        assert (await jobs.get_job(api_host.runtime.db, hosted.id)).status == "queued"
+
+    gpu_settings = settings.model_copy(update={"local": LocalSettings(worker=True)})
+    async with Engine(gpu_settings, providers=[HostedProvider]):
+        result = await wait_job(hosted.id)
+    assert result["status"] == "succeeded"
+    assert ScriptedProvider.submissions[hosted.id] == 1
+
+
+async def test_a_provider_added_at_run_time_is_listened_to_beside_a_left_out_one(
+    settings: Settings,
+) -> None:
+    """This process leaves the local queue alone, so it names the queues it takes: one
+    added later must join them."""
+    ScriptedProvider.reset()
+    async with Engine(settings) as engine:
+        await engine.add_provider(ScriptedProvider)
+        job = await submit_job(
+            GenerationRequest(task=Task.TEXT_TO_IMAGE, model="scripted:test", prompt="p")
+        )
+        assert (await wait_job(job.id))["status"] == "succeeded"

@@ -1,0 +1,84 @@
+"""Loading: safetensors only unless opted in, the warm slot, device and precision."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storyreel.config import LocalSettings
+from storyreel.errors import ConfigError, InputError
+from storyreel.providers.diffusion import device, loader
+from storyreel.vocabulary import Task
+
+
+def test_a_pickle_checkpoint_is_refused_before_anything_is_unpickled(
+    models_dir: Path, local: LocalSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    def no_unpickling(*args: object, **kwargs: object) -> None:
+        raise AssertionError("torch.load was called on a pickle file")
+
+    monkeypatch.setattr(torch, "load", no_unpickling)
+    assert loader.pickle_files(models_dir / "tiny-pickle")
+    assert loader.pickle_files(models_dir / "tiny") == []
+    with pytest.raises(InputError, match=r"pickle weights .*ALLOW_PICKLE"):
+        loader.resolve_source("tiny-pickle", local)
+    with pytest.raises(InputError, match="pickle"):
+        loader.pipeline_for("tiny-pickle", local, Task.TEXT_TO_IMAGE)
+
+
+def test_a_pickle_checkpoint_loads_when_the_user_opts_in(local: LocalSettings) -> None:
+    trusting = local.model_copy(update={"allow_pickle": True})
+    try:
+        loaded = loader.pipeline_for("tiny-pickle", trusting, Task.TEXT_TO_IMAGE)
+        assert loaded.name == "tiny-pickle"
+        image = loaded.pipe("a cat", num_inference_steps=1, width=64, height=64).images[0]
+        assert image.size == (64, 64)
+    finally:
+        loader.unload()
+    assert loader.warm_model() is None
+
+
+def test_models_are_found_by_path_folder_and_hub_cache_only(
+    models_dir: Path, local: LocalSettings, tmp_path: Path
+) -> None:
+    assert loader.resolve_source("tiny", local) == str(models_dir / "tiny")
+    assert loader.resolve_source(str(models_dir / "tiny"), local) == str(models_dir / "tiny")
+    for bad in ("../tiny", "tiny/../../etc", str(tmp_path)):
+        with pytest.raises(InputError):
+            loader.resolve_source(bad, local)
+    with pytest.raises(InputError, match="ALLOW_DOWNLOAD"):
+        loader.resolve_source("segmind/tiny-sd", local)
+    online = local.model_copy(update={"allow_download": True})
+    assert loader.resolve_source("segmind/tiny-sd", online) == "segmind/tiny-sd"
+
+
+def test_device_order_is_cuda_then_mps_then_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    auto = LocalSettings()
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert device.placement(auto) == device.Placement("cuda", "float16")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert device.placement(auto) == device.Placement("mps", "float16")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert device.placement(auto) == device.Placement("cpu", "float32")
+    assert device.placement(LocalSettings(dtype="bfloat16")).dtype is torch.bfloat16
+    with pytest.raises(ConfigError, match="no cuda device"):
+        device.placement(LocalSettings(device="cuda"))
+
+
+def test_the_device_report_says_what_is_loaded(local: LocalSettings) -> None:
+    loader.unload()
+    report = device.device_report(local)
+    assert report["installed"] is True
+    assert (report["device"], report["dtype"]) == ("cpu", "float32")
+    assert report["model_loaded"] is False
+    loader.pipeline_for("tiny", local, Task.TEXT_TO_IMAGE)
+    report = device.device_report(local)
+    assert (report["model_loaded"], report["loaded_model"]) == (True, "tiny")
+    bad = device.device_report(LocalSettings(device="cuda"))
+    assert bad["device"] is None and "cuda" in bad["error"]
