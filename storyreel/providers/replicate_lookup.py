@@ -18,6 +18,7 @@ import httpx2
 
 from storyreel.providers import lookup
 from storyreel.providers.replicate_models import model_for, split_ref
+from storyreel.providers.replicate_predictions import early_outcome
 from storyreel.providers.types import Handle
 from storyreel.vocabulary import GenerationRequest
 
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
 async def find_prediction(
     provider: ReplicateProvider, req: GenerationRequest, *, job_id: str, since: float
 ) -> Handle | None:
-    from storyreel.providers.replicate import _early_outcome  # one module owns the shape
-
     ref, version = split_ref(req.model_name)
     model = model_for(ref)
     version = version or (model.version if model else None)
@@ -58,7 +57,7 @@ async def find_prediction(
         provider=provider.name,
         request_id=str(found["id"]),
         urls={k: str(urls[k]) for k in ("get", "cancel", "web") if urls.get(k)},
-        data={"model": ref, **_early_outcome(found, blocking=False)},
+        data={"model": ref, **early_outcome(found, blocking=False)},
         submitted_at=lookup.parse_time(found.get("created_at")) or since,
     )
 

@@ -14,7 +14,8 @@ from PIL import Image
 
 from storyreel.errors import FailureReason, InputError, ProviderAPIError, QuotaError
 from storyreel.media.images import image_to_png
-from storyreel.providers.aimlapi import AimlApiProvider, video_state
+from storyreel.providers.aimlapi import AimlApiProvider
+from storyreel.providers.aimlapi_models import video_state
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore

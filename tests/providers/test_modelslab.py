@@ -25,7 +25,8 @@ from storyreel.errors import (
 )
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.modelslab import ModelsLabProvider, message_of, outputs_of
+from storyreel.providers.modelslab import ModelsLabProvider
+from storyreel.providers.modelslab_responses import message_of, outputs_of
 from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators

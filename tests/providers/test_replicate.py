@@ -27,8 +27,9 @@ from storyreel.config import ProviderSettings
 from storyreel.errors import FailureReason, InputError, ProviderAPIError, WebhookRejected
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.replicate import ReplicateProvider, status_of
+from storyreel.providers.replicate import ReplicateProvider
 from storyreel.providers.replicate_models import LAMA_VERSION, MODELS
+from storyreel.providers.replicate_predictions import status_of
 from storyreel.providers.types import Handle, JobState
 from storyreel.store.assets import AssetStore
 from storyreel.testing.serve import serve_simulators

@@ -28,11 +28,11 @@ from storyreel.errors import (
 from storyreel.media.images import image_to_png
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.types import Handle, JobState, Status
-from storyreel.providers.wavespeed import (
+from storyreel.providers.wavespeed import WaveSpeedProvider
+from storyreel.providers.wavespeed_models import (
     MAX_PIXELS,
     MIN_PIXELS,
     MODELS,
-    WaveSpeedProvider,
     parse_size,
     seedream_size,
     validate_input,

@@ -30,7 +30,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from storyreel.providers.aimlapi import CHAT_MODELS, MODELS, validate
+from storyreel.providers.aimlapi_models import CHAT_MODELS, MODELS, validate
 from storyreel.vocabulary import aspect_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator

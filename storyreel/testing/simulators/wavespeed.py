@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from storyreel.ids import new_id
-from storyreel.providers.wavespeed import MODELS, parse_size, validate_input
+from storyreel.providers.wavespeed_models import MODELS, parse_size, validate_input
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
 from .forms import form_fields
