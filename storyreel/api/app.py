@@ -14,11 +14,9 @@ Paths (the README's API section lists them):
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from dbos import DBOSClient
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
@@ -26,8 +24,8 @@ import storyreel
 from storyreel.catalog import Catalog
 from storyreel.config import Settings
 from storyreel.engine.app import Engine
-from storyreel.engine.runtime import Runtime
-from storyreel.store.db import migrate
+from storyreel.engine.events import route_to_stdlib_logging
+from storyreel.engine.service import open_client
 
 from . import errors
 from .limits import BodyLimit
@@ -52,16 +50,13 @@ async def _open_state(settings: Settings) -> AsyncIterator[ApiState]:
             await state.http.aclose()
             await engine.stop()
         return
-    await asyncio.to_thread(migrate, settings.app_database_url)
-    rt = Runtime.build(settings)
-    client = await asyncio.to_thread(DBOSClient, system_database_url=settings.system_database_url)
-    state = ApiState(settings, rt, catalog_, client=client)
-    try:
-        yield state
-    finally:
-        await state.http.aclose()
-        await asyncio.to_thread(client.destroy)
-        await rt.close()
+    route_to_stdlib_logging()  # job events go to the log, as in an engine process
+    async with open_client(settings) as (rt, client):
+        state = ApiState(settings, rt, catalog_, client=client)
+        try:
+            yield state
+        finally:
+            await state.http.aclose()
 
 
 def create_app(settings: Settings, *, state: ApiState | None = None) -> FastAPI:
@@ -86,6 +81,8 @@ def create_app(settings: Settings, *, state: ApiState | None = None) -> FastAPI:
         "'Authorization: Bearer <key>' when keys are configured.",
         lifespan=lifespan,
     )
+    if state is not None:
+        app.state.api = state
     errors.install(app)
     auth = [Depends(KeyCheck(known_hashes(settings)))]
     for module in (jobs, media, library, catalog, stories):

@@ -96,6 +96,7 @@ class ApiState:
         return bytes(data), mime
 
 
-def api_state(request: Request) -> ApiState:
+async def api_state(request: Request) -> ApiState:
+    """The dependency (async: FastAPI would run a plain function on a thread)."""
     state: ApiState = request.app.state.api
     return state

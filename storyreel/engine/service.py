@@ -14,7 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 import structlog
-from dbos import DBOS, DBOSClient, SetWorkflowID, WorkflowHandleAsync
+from dbos import (
+    DBOS,
+    DBOSClient,
+    SetWorkflowID,
+    WorkflowHandleAsync,
+    run_dbos_database_migrations,
+)
 
 from storyreel.config import Settings, key_variable
 from storyreel.errors import ConfigError, FailureReason, InputError, StoryreelError
@@ -138,8 +144,11 @@ async def run_job(
 
 @asynccontextmanager
 async def open_client(settings: Settings) -> AsyncIterator[tuple[Runtime, DBOSClient]]:
-    """The store plus a DBOS client, without becoming an executor."""
+    """The store plus a DBOS client, without becoming an executor. DBOS's own tables are
+    created here too: a client never creates them, and an API-only server may start
+    before any worker has."""
     await asyncio.to_thread(migrate, settings.app_database_url)
+    await asyncio.to_thread(run_dbos_database_migrations, settings.system_database_url)
     rt = Runtime.build(settings)
     client = await asyncio.to_thread(DBOSClient, system_database_url=settings.system_database_url)
     try:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Literal
 
 from sqlalchemy import and_, or_, select
@@ -44,10 +44,17 @@ class LibraryItem:
         return f"{self.job_id}.{self.position}"
 
 
-def _ulid_bound(moment: datetime, *, end: bool) -> str:
-    """The smallest (or largest) ULID of ``moment``'s millisecond."""
-    prefix = str(ULID.from_datetime(moment))[:10]
-    return prefix + ("Z" * 16 if end else "0" * 16)
+def _ulid_bound(moment: datetime) -> str:
+    """The smallest ULID of ``moment``'s millisecond; moments before 1970 or past the
+    ULID epoch's end (year 10889) are the ends of the range."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    if moment.timestamp() <= 0:
+        return "0" * 26
+    try:
+        return str(ULID.from_datetime(moment))[:10] + "0" * 16
+    except (OverflowError, ValueError):
+        return "Z" * 26
 
 
 def _parse_cursor(cursor: str) -> tuple[str, int]:
@@ -83,9 +90,9 @@ async def list_assets(
     if project_id is not None:
         stmt = stmt.where(Job.project_id == project_id)
     if since is not None:
-        stmt = stmt.where(JobOutput.job_id >= _ulid_bound(since, end=False))
+        stmt = stmt.where(JobOutput.job_id >= _ulid_bound(since))
     if until is not None:
-        stmt = stmt.where(JobOutput.job_id < _ulid_bound(until, end=False))
+        stmt = stmt.where(JobOutput.job_id < _ulid_bound(until))
     if before is not None:
         job_id, position = _parse_cursor(before)
         stmt = stmt.where(

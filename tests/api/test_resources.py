@@ -122,6 +122,8 @@ async def test_bad_inputs_are_one_line_4xx(api: httpx.AsyncClient) -> None:
     ).status_code == 422
     assert (await api.post("/api/v1/jobs", json={**SKETCH, "surprise": 1})).status_code == 422
     assert (await api.get("/api/v1/assets?before=garbage")).status_code == 422
+    for moment in ("9999-12-31T00:00:00Z", "0001-01-01T00:00:00"):
+        assert (await api.get(f"/api/v1/assets?since={moment}&until={moment}")).status_code == 200
     for path in ("../../etc/passwd", "..%2F..%2Fstoryreel.db", "a" * 64):
         assert (await api.get(f"/api/v1/assets/{path}")).status_code in (404, 422)
     health = (await api.get("/api/v1/health")).json()

@@ -121,3 +121,4 @@ async def test_bad_seed_inputs(api: httpx.AsyncClient) -> None:
     assert (await api.post("/images", json={"prompt": "x"})).status_code == 422
     assert (await api.get("/jobs?status=weird")).status_code == 422
     assert (await api.get("/images/abc")).status_code == 422
+    assert (await api.get("/jobs/31100371297425580032")).status_code == 422

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
@@ -30,6 +30,7 @@ from ..state import ApiState, api_state
 
 router = APIRouter(tags=["seed 004 service"])
 State = Annotated[ApiState, Depends(api_state)]
+SeedId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 SeedStatus = Literal["pending", "submitted", "running", "completed", "failed"]
 IMAGE_MODELS = ("gpt-image-1.5", "kling-image", "nano-banana", "nano-banana-pro")
 
@@ -184,7 +185,7 @@ async def create_video_job(body: VideoJobIn, state: State) -> VideoJobOut:
 
 
 @router.get("/jobs/{seed_id}", response_model=VideoJobOut)
-async def get_video_job(seed_id: int, state: State) -> VideoJobOut:
+async def get_video_job(seed_id: SeedId, state: State) -> VideoJobOut:
     return await _video_out(state, await _row(state, "video", seed_id))
 
 
@@ -235,7 +236,7 @@ async def create_image_job(body: ImageJobIn, state: State) -> ImageJobOut:
 
 
 @router.get("/images/{seed_id}", response_model=ImageJobOut)
-async def get_image_job(seed_id: int, state: State) -> ImageJobOut:
+async def get_image_job(seed_id: SeedId, state: State) -> ImageJobOut:
     return await _image_out(state, await _row(state, "image", seed_id))
 
 
