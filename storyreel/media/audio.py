@@ -31,6 +31,19 @@ AUDIO_MIMES = {
 }
 
 
+WORDS_PER_SECOND = 2.5
+"""An unhurried narrator: 150 words a minute."""
+LEAD_SECONDS = 0.15
+MIN_SECONDS = 0.6
+
+
+def spoken_seconds(text: str, *, speed: float = 1.0) -> float:
+    """How long a voice takes to say ``text`` at ``speed`` (1.0 = 150 words a minute):
+    the estimate a narration is planned and priced with before its audio exists."""
+    words = max(1, len(text.split()))
+    return max(MIN_SECONDS, LEAD_SECONDS * 2 + words / (WORDS_PER_SECOND * max(speed, 0.25)))
+
+
 @dataclass(frozen=True)
 class AudioInfo:
     """Facts about a file's first audio stream; ``duration`` counts decoded samples."""

@@ -11,14 +11,15 @@ before its first job, and to create its jobs, so the three can never disagree.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from functools import partial
 
 from storyreel.catalog import Catalog, billing
 from storyreel.errors import ConfigError, InputError, StoryreelError
-from storyreel.vocabulary import GenerationRequest, Reference, Task
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
+from .narration import ShotNotes, shot_notes
 from .planner import PlannedShot
 from .prompts import clip_request, panel_request
 from .schema import BY_ROLE, ROLE_MODELS, StoryDef
@@ -71,10 +72,26 @@ def bound_panel(
 
 
 def bound_clip(
-    catalog: Catalog, story: StoryDef, shot: PlannedShot, *, panel_sha256: str
+    catalog: Catalog,
+    story: StoryDef,
+    shot: PlannedShot,
+    *,
+    panel_sha256: str,
+    last_panel_sha256: str | None = None,
+    duration: float | None = None,
 ) -> GenerationRequest:
-    model = model_for(catalog, video_model_of(story, shot), Task.IMAGE_TO_VIDEO)
-    return _bind(catalog, clip_request(story, shot, panel_sha256=panel_sha256, model=model))
+    """The shot's clip. With ``last_panel_sha256`` (a shot that ends on the next one's
+    panel) it is a first-last-frame video on the model the video model's name means for
+    that task; ``duration`` replaces the planned length (a shot stretched to its line)."""
+    task = Task.IMAGE_TO_VIDEO if last_panel_sha256 is None else Task.FIRST_LAST_TO_VIDEO
+    model = model_for(catalog, video_model_of(story, shot), task)
+    if duration is not None:
+        shot = replace(shot, duration=duration)
+    req = clip_request(story, shot, panel_sha256=panel_sha256, model=model)
+    if last_panel_sha256 is not None:
+        last = Reference(role=RefRole.LAST_FRAME, asset=last_panel_sha256, mime="image/png")
+        req = req.model_copy(update={"task": task, "references": (*req.references, last)})
+    return _bind(catalog, req)
 
 
 @dataclass(frozen=True)
@@ -172,11 +189,20 @@ def estimate_story(
             return None
         return req
 
+    notes = shot_notes(story)
     for shot in shots:
         panel = checked(shot.number, partial(bound_panel, catalog, story, shot, references))
+        ends_on_next = notes.get(shot.number, ShotNotes()).end_on_next
         clip = checked(
             shot.number,
-            partial(bound_clip, catalog, story, shot, panel_sha256=PLACEHOLDER_PANEL),
+            partial(
+                bound_clip,
+                catalog,
+                story,
+                shot,
+                panel_sha256=PLACEHOLDER_PANEL,
+                last_panel_sha256=PLACEHOLDER_PANEL if ends_on_next else None,
+            ),
         )
         if panel is None or clip is None:
             continue

@@ -12,6 +12,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .schema_sound import ExportsDef, SoundDef
+
 ASPECT_SIZES = {
     "16:9": (1024, 576),
     "9:16": (576, 1024),
@@ -63,12 +65,26 @@ class ShotDef(_Strict):
     video_role: VideoRole | None = None
     image_model: str | None = Field(default=None, min_length=1, max_length=200)
     video_model: str | None = Field(default=None, min_length=1, max_length=200)
+    narration: str = Field(default="", max_length=4_000)
+    dialogue: str = Field(default="", max_length=2_000)
+    end_on_next: bool = Field(
+        default=False,
+        description="Animate from this shot's panel to the next one's (a first-last-frame "
+        "video model); the clip waits for the next panel.",
+    )
 
 
 class BeatDef(_Strict):
     title: str = Field(default="", max_length=300)
     setting: str = Field(default="", max_length=2_000)
+    narration: str = Field(default="", max_length=4_000)
     shots: list[ShotDef] = Field(min_length=1, max_length=50)
+
+    @model_validator(mode="after")
+    def _one_narrator(self) -> BeatDef:
+        if self.narration and any(shot.narration for shot in self.shots):
+            raise ValueError("give narration for the beat or for its shots, not both")
+        return self
 
 
 class RenderDef(_Strict):
@@ -131,6 +147,8 @@ class StoryDef(_Strict):
     beats: list[BeatDef] = Field(default_factory=list, max_length=200)
     render: RenderDef = Field(default_factory=RenderDef)
     plan: PlanDef = Field(default_factory=PlanDef)
+    sound: SoundDef = Field(default_factory=SoundDef)
+    exports: ExportsDef = Field(default_factory=ExportsDef)
     budget: Decimal | None = Field(
         default=None,
         ge=0,
@@ -163,6 +181,9 @@ class StoryDef(_Strict):
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"character names must be unique; repeated: {', '.join(duplicates)}")
+        shots = [shot for beat in self.beats for shot in beat.shots]
+        if shots and shots[-1].end_on_next:
+            raise ValueError(f"shot {len(shots)} is the last: it has no next panel to end on")
         known = {c.name.casefold(): c.name for c in self.characters}
         number = 0
         for beat_no, beat in enumerate(self.beats, 1):

@@ -7,7 +7,7 @@ import pytest
 
 from storyreel.errors import MediaError
 from storyreel.media.audio import encode_pcm, probe_audio, read_mono
-from storyreel.testing.fake_speech import fake_speech, speech_seconds
+from storyreel.media.scratch_voice import fake_speech, speech_seconds
 
 
 @pytest.mark.parametrize("fmt", ["wav", "mp3"])

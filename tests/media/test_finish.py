@@ -11,7 +11,7 @@ from storyreel.media.captions import caption_image
 from storyreel.media.finish import finish_video
 from storyreel.media.soundtrack import Cue, mix_soundtrack
 from storyreel.media.subtitles import Caption
-from storyreel.testing.fake_speech import fake_speech
+from storyreel.media.scratch_voice import fake_speech
 from tests.media.helpers import color_clip, frame_image, mean_rgb
 
 

@@ -22,7 +22,7 @@ from storyreel.providers.modelslab import ModelsLabProvider
 from storyreel.providers.openai import OpenAIProvider
 from storyreel.providers.types import JobState, Usage
 from storyreel.store.assets import AssetStore
-from storyreel.testing.fake_speech import speech_seconds
+from storyreel.media.scratch_voice import speech_seconds
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.vocabulary import GenerationRequest, Task

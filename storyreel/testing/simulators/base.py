@@ -29,9 +29,9 @@ from starlette.routing import BaseRoute
 from storyreel.ids import new_id
 from storyreel.media.images import image_to_png
 from storyreel.media.motion import motion_from_prompt, render_motion_clip
+from storyreel.media.scratch_voice import fake_speech
 from storyreel.providers.sketch.frame import FrameSpec, frame_spec_from_prompt
 from storyreel.providers.sketch.render import render_frame
-from storyreel.testing.fake_speech import fake_speech
 
 Kind = Literal["image", "video", "text", "audio"]
 State = Literal["queued", "running", "succeeded", "failed", "canceled"]

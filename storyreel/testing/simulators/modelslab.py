@@ -39,6 +39,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from storyreel.media.scratch_voice import fake_speech
 from storyreel.providers.modelslab_models import (
     FRAMES_PER_SECOND,
     SUBMIT_PATHS,
@@ -48,7 +49,6 @@ from storyreel.providers.modelslab_models import (
     number,
     validate,
 )
-from storyreel.testing.fake_speech import fake_speech
 from storyreel.vocabulary import aspect_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from storyreel.media.scratch_voice import fake_speech, speech_samples
 from storyreel.providers.openai_speech import (
     FORMATS,
     INSTRUCTION_MODELS,
@@ -18,7 +19,6 @@ from storyreel.providers.openai_speech import (
     SPEED_RANGE,
     VOICES,
 )
-from storyreel.testing.fake_speech import fake_speech, speech_samples
 
 if TYPE_CHECKING:
     from .openai import OpenAISimulator

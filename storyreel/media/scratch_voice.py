@@ -1,8 +1,9 @@
-"""Real, decodable "speech" for the simulators: one pitched syllable per word.
+"""A scratch voice: real, decodable "speech" with one pitched syllable per word.
 
-A text-to-speech simulator must return audio whose length follows its text, so that the
-story pipeline's timing (narration placement, shots stretched to fit, subtitles) is
-exercised against something a real voice would produce: about 150 words a minute. The
+Film editors cut to a scratch track before the real voice is recorded; storyreel's offline
+``voice:scratch`` model and every text-to-speech simulator answer with this, so the story
+pipeline's timing (narration placement, shots stretched to fit, subtitles) runs against
+audio as long as a real voice would take: about 150 words a minute. The
 sound itself is a tone per word between 480 and 960 Hz with soft edges and short pauses;
 it is deterministic (the same text always gives the same bytes).
 """
@@ -13,18 +14,12 @@ import array
 import hashlib
 import math
 
-from storyreel.media.audio import encode_pcm
+from storyreel.media.audio import LEAD_SECONDS, encode_pcm
+from storyreel.media.audio import spoken_seconds as speech_seconds
 
-WORDS_PER_SECOND = 2.5
-LEAD_SECONDS = 0.15
-MIN_SECONDS = 0.6
+__all__ = ["fake_speech", "speech_samples", "speech_seconds", "tone_samples"]
+
 AMPLITUDE = 9_000
-
-
-def speech_seconds(text: str, *, speed: float = 1.0) -> float:
-    """How long a voice takes to say ``text`` at ``speed`` (1.0 = 150 words a minute)."""
-    words = max(1, len(text.split()))
-    return max(MIN_SECONDS, LEAD_SECONDS * 2 + words / (WORDS_PER_SECOND * max(speed, 0.25)))
 
 
 def _pitch(word: str) -> float:
