@@ -14,6 +14,7 @@ from typing import Any
 import httpx2
 
 from storyreel.errors import MediaError, ProviderJobError
+from storyreel.media.audio import probe_audio
 from storyreel.media.images import inspect_image, make_thumbnail
 from storyreel.media.probe import probe_video
 from storyreel.media.thumbs import video_thumbnail
@@ -72,6 +73,8 @@ async def store_artifact(
             "duration": video.duration,
         }
         thumb = video_thumbnail(target)
+    elif mime.startswith("audio/"):  # decoded once: undecodable "audio" fails the job here
+        return info | {"duration": probe_audio(target).duration}
     else:
         return info
     if not thumb:

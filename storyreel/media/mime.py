@@ -15,7 +15,12 @@ MIME_EXTENSIONS = {
     "video/mp4": ".mp4",
     "audio/mpeg": ".mp3",
     "audio/wav": ".wav",
+    "audio/flac": ".flac",
+    "audio/aac": ".aac",
+    "audio/ogg": ".ogg",
+    "audio/mp4": ".m4a",
     "application/json": ".json",
+    "application/pdf": ".pdf",
     "text/plain": ".txt",
 }
 

@@ -19,8 +19,10 @@ from storyreel.store.exports import copy_atomic, holds, write_text_atomic
 from storyreel.store.models import Job, Shot
 from storyreel.testing.chaos import crash_point
 
-from .project import load_project, shot_summary
+from .export_media import job_facts, sound_and_boards
+from .project import load_project, shot_summary, story_of
 from .reuse import export_is_current
+
 
 
 async def _total_cost(rt: Runtime, project_id: str) -> Decimal:
@@ -63,7 +65,13 @@ async def export_story(
     manifest goes first and the new one comes last, so a manifest never describes a
     half-updated folder."""
     project = await load_project(rt, project_id)
-    shots = [_shot_entry(shot, outputs) for shot in project.shots]
+    jobs = [job_id for shot in project.shots for job_id in (shot.panel_job_id, shot.clip_job_id)]
+    jobs += [line["job_id"] for line in (outputs.get("sound") or {}).get("lines", [])]
+    if (music := (outputs.get("sound") or {}).get("music")) is not None:
+        jobs.append(music["job_id"])
+    facts = await job_facts(rt, jobs)
+    shots = [_shot_entry(shot, outputs, facts) for shot in project.shots]
+    media, copies = sound_and_boards(rt, story_of(project), outputs, facts)
     video = outputs["video"]
     manifest = {
         "title": project.title,
@@ -77,7 +85,9 @@ async def export_story(
             "duration": video["duration"],
             "width": video["width"],
             "height": video["height"],
+            "sound": bool(media["narration"] or media["music"]),
         },
+        **media,
         "contact_sheet": {"file": "contact_sheet.png", "sha256": outputs["contact_sheet"]},
         "cost_usd": str(await _total_cost(rt, project_id)),
         **(await _money_notes(rt, project_id)),
@@ -94,28 +104,42 @@ async def export_story(
     _place(
         rt.assets.path(outputs["contact_sheet"], "image/png"), out_dir, manifest["contact_sheet"]
     )
-    write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    for source, entry in copies:
+        _place(source, out_dir, entry)
+    write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "
+")
     return manifest
 
 
-def _place(source: Path, out_dir: Path, entry: dict[str, Any]) -> None:
-    """Copy ``source`` to the entry's file unless that file already holds its sha."""
+def _place(source: Path | bytes, out_dir: Path, entry: dict[str, Any]) -> None:
+    """Copy ``source`` (a file, or the bytes themselves) to the entry's file unless that
+    file already holds its sha."""
     target = out_dir / entry["file"]
-    if not holds(target, entry["sha256"]):
+    if holds(target, entry["sha256"]):
+        return
+    if isinstance(source, bytes):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(target, source.decode("utf-8"))
+    else:
         copy_atomic(source, target)
 
 
-def _shot_entry(shot: Shot, outputs: dict[str, Any]) -> dict[str, Any]:
+def _shot_entry(
+    shot: Shot, outputs: dict[str, Any], facts: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
+    """A shot, its panel and clip, each linked to its job (model, seed, cost); ``scores``
+    holds the panel's consistency scores once the scoring stage has run (null before)."""
     key = str(shot.number)
     return shot_summary(shot) | {
         "panel": {
             "file": f"panels/shot_{shot.number:03d}.png",
             "sha256": outputs["panels"][key],
-            "job_id": shot.panel_job_id,
+            **facts.get(shot.panel_job_id or "", {"job_id": shot.panel_job_id}),
+            "scores": None,
         },
         "clip": {
             "file": f"clips/shot_{shot.number:03d}.mp4",
             "sha256": outputs["clips"][key],
-            "job_id": shot.clip_job_id,
+            **facts.get(shot.clip_job_id or "", {"job_id": shot.clip_job_id}),
         },
     }

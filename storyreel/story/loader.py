@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from storyreel.errors import InputError, NotFound
+from storyreel.errors import InputError, MediaError, NotFound
+from storyreel.media.audio import probe_audio
 from storyreel.media.images import ImageInfo, inspect_image
 
 from .schema import StoryDef
@@ -111,4 +112,21 @@ def load_story(path: Path, *, max_image_bytes: int, max_image_pixels: int) -> Lo
                 name=f"{owner}: reference {_shown(ref)}",
             )
             references.append(LoadedReference(character.name, ref_path, data, info))
+    if story.sound.music is not None:
+        story = story.model_copy(
+            update={"sound": story.sound.model_copy(update={"music": _music(path, story)})}
+        )
     return LoadedStory(source=path.resolve(), story=story, references=tuple(references))
+
+
+def _music(story_file: Path, story: StoryDef) -> Path:
+    """The music bed's file, absolute, after checking it really is audio."""
+    assert story.sound.music is not None
+    music = (story_file.parent / story.sound.music).resolve()
+    if not music.is_file():
+        raise InputError(f"{story_file.name}: music file {story.sound.music} not found")
+    try:
+        probe_audio(music)
+    except MediaError as exc:
+        raise InputError(f"{story_file.name}: music {story.sound.music}: {exc.message}") from None
+    return music

@@ -11,6 +11,7 @@ an unchanged story, buys nothing twice.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,10 @@ from storyreel.store.models import Shot
 from storyreel.store.records import add_asset, store_image
 from storyreel.testing.chaos import crash_point
 
+from .boards import make_boards
 from .export import export_story
+from .finishing import finish
+from .narration import shot_notes
 from .project import character_references, load_project, planned_shots, story_of
 from .requests import bound_clip, bound_panel
 from .reuse import (
@@ -42,6 +46,7 @@ from .reuse import (
     find_derived,
     remember_derived,
 )
+from .sound_jobs import audio_assets, create_sound_jobs, fitted_shot_duration, shot_extras
 
 WORKFLOW_NAME = "storyreel.story"
 SHOT_WORKFLOW_NAME = "storyreel.story.shot"
@@ -78,14 +83,28 @@ async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
 
 @DBOS.step(name="storyreel.story.clip_job")
 @survives_db_blips
-async def create_clip_job(project_id: str, shot_number: int, panel_sha256: str) -> dict[str, Any]:
-    """One shot's clip job, made as soon as its own panel exists."""
+async def create_clip_job(
+    project_id: str,
+    shot_number: int,
+    panel_sha256: str,
+    last_panel_sha256: str | None = None,
+    duration: float | None = None,
+) -> dict[str, Any]:
+    """One shot's clip job, made as soon as its own panel exists (and, for a shot that
+    ends on the next one's panel, that panel too; ``duration``: a shot fitted to its line)."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
     catalog = Catalog.load(rt.settings)
     shot = next(s for s in project.shots if s.number == shot_number)
-    req = bound_clip(catalog, story, planned_shots(project)[shot_number], panel_sha256=panel_sha256)
+    req = bound_clip(
+        catalog,
+        story,
+        planned_shots(project)[shot_number],
+        panel_sha256=panel_sha256,
+        last_panel_sha256=last_panel_sha256,
+        duration=duration,
+    )
     async with rt.db.session() as session:
         ((job, _),) = await jobs.create_jobs_in(
             session, [(req, estimate(rt.settings, req))], project_id=project_id
@@ -105,7 +124,9 @@ async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
 
 @DBOS.step(name="storyreel.story.assemble")
 @survives_db_blips
-async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
+async def assemble(
+    project_id: str, clips: list[str], fitted: list[float | None] | None = None
+) -> dict[str, Any]:
     """Join the clips with crossfades into one MP4 in the asset store, unless these clips
     were already joined with these settings (an unchanged re-run): then that video."""
     rt = runtime()
@@ -113,8 +134,9 @@ async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
     story = story_of(project)
     width, height = story.size
     # ``clips`` are in shot-number order, like ``project.shots``: each clip is conformed to
-    # its shot's planned length, whatever length the model returned.
-    durations = [shot.duration for shot in project.shots]
+    # its shot's planned length (or the length fitted to its narration), whatever length
+    # the model returned.
+    durations = final_durations(project.shots, fitted)
     recipe = assembly_recipe(
         clips,
         fps=story.render.fps,
@@ -154,6 +176,27 @@ async def assemble(project_id: str, clips: list[str]) -> dict[str, Any]:
         await add_asset(session, row)
         await remember_derived(session, recipe, ASSEMBLY, sha)
     return row
+
+
+def final_durations(shots: Sequence[Shot], fitted: Sequence[float | None] | None) -> list[float]:
+    """Each shot's length in the video: fitted to its narration where it was, else planned."""
+    chosen = list(fitted) if fitted is not None else [None] * len(shots)
+    return [f if f is not None else shot.duration for shot, f in zip(shots, chosen, strict=True)]
+
+
+@DBOS.step(name="storyreel.story.durations")
+@survives_db_blips
+async def shot_durations(project_id: str, fitted: list[float | None]) -> list[float]:
+    project = await load_project(runtime(), project_id)
+    return final_durations(project.shots, fitted)
+
+
+@DBOS.step(name="storyreel.story.ends_on_next")
+@survives_db_blips
+async def shots_ending_on_next(project_id: str) -> list[int]:
+    """The shots that animate into the next shot's panel (first-last-frame clips)."""
+    story = story_of(await load_project(runtime(), project_id))
+    return sorted(number for number, notes in shot_notes(story).items() if notes.end_on_next)
 
 
 @DBOS.step(name="storyreel.story.contact_sheet")
@@ -217,18 +260,30 @@ async def _run_child(child: dict[str, Any], what: str) -> str:
 
 
 @DBOS.workflow(name=SHOT_WORKFLOW_NAME)
-async def shot_workflow(project_id: str, panel: dict[str, Any]) -> dict[str, Any]:
+async def shot_workflow(
+    project_id: str, panel: dict[str, Any], extras: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """One shot: its panel, then at once its clip. Each shot is its own child workflow
     so shots advance independently (and replay deterministically): a clip never waits
-    for another shot's panel. An expected stop is returned as ``{"stopped": ...}``."""
+    for another shot's panel, except the next one's when it ends on it
+    (``extras["next_panel"]``), nor for narration, except its own line when shots fit
+    their lines (``extras["voice"]``). An expected stop is returned as ``{"stopped": ...}``."""
     waits.notify_when_done()
+    extras = extras or {}
+    duration: float | None = None
     try:
         panel_sha = await _run_child(panel, "panel")
-        clip = await create_clip_job(project_id, panel["shot"], panel_sha)
+        last_sha = None
+        if "next_panel" in extras:
+            last_sha = await _run_child(extras["next_panel"], "panel")
+        if "voice" in extras:
+            voice_sha = await _run_child(extras["voice"], "narration")
+            duration = await fitted_shot_duration(project_id, panel["shot"], voice_sha)
+        clip = await create_clip_job(project_id, panel["shot"], panel_sha, last_sha, duration)
         clip_sha = await _run_child(clip, "clip")
     except (StoryRunError, BudgetExceeded) as exc:
         return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
-    return {"panel": panel_sha, "clip": clip_sha}
+    return {"panel": panel_sha, "clip": clip_sha, "duration": duration}
 
 
 @DBOS.step(name="storyreel.story.relink")
@@ -249,14 +304,48 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     first stop, in shot order, is reported once all have ended."""
     waits.notify_when_done()
     panel_jobs = await create_panel_jobs(project_id)
-    handles = [await DBOS.start_workflow_async(shot_workflow, project_id, p) for p in panel_jobs]
+    sound = await create_sound_jobs(project_id)
+    extras = shot_extras(panel_jobs, sound, await shots_ending_on_next(project_id))
+    handles = [
+        await DBOS.start_workflow_async(shot_workflow, project_id, p, e)
+        for p, e in zip(panel_jobs, extras, strict=True)
+    ]
     shots = [await waits.result(handle) for handle in handles]
     for shot in shots:
         if "stopped" in shot:
             return {"stopped": shot["stopped"]}
+    try:
+        spoken = [await _run_child(line, "narration") for line in sound["lines"]]
+        music = [await _run_child(sound["music"], "music")] if sound["music"] else []
+    except (StoryRunError, BudgetExceeded) as exc:
+        return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
     panels = {str(p["shot"]): s["panel"] for p, s in zip(panel_jobs, shots, strict=True)}
     clips = {str(p["shot"]): s["clip"] for p, s in zip(panel_jobs, shots, strict=True)}
-    video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)])
+    fitted = [s.get("duration") for s in shots]
+    video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)], fitted)
     sheet = await contact_sheet(project_id, panels)
-    outputs = {"panels": panels, "clips": clips, "video": video, "contact_sheet": sheet}
+    audio = await audio_assets(spoken + music)
+    lines = [
+        entry | {"line": child["line"], "job_id": child["job_id"]}
+        for child, entry in zip(sound["lines"], audio, strict=False)
+    ]
+    finished = await finish(
+        project_id,
+        video,
+        {
+            "lines": lines,
+            "music": audio[-1] if music else None,
+            "durations": await shot_durations(project_id, fitted),
+        },
+    )
+    boards = await make_boards(project_id, panels)
+    outputs = {
+        "panels": panels,
+        "clips": clips,
+        "video": finished["video"],
+        "silent_video": video,
+        "contact_sheet": sheet,
+        "sound": finished | {"lines": lines, "music": sound["music"]},
+        "boards": boards,
+    }
     return await export(project_id, out_dir, outputs)

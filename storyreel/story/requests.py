@@ -44,6 +44,26 @@ def model_for(catalog: Catalog, name: str, task: Task) -> str:
     return name
 
 
+def first_last_model_for(catalog: Catalog, name: str) -> str:
+    """The first-last-frame model ``name`` means: itself when it can, else its family's
+    first-last endpoint at the same provider (``veo31-fast`` on fal is Veo 3.1 Fast's
+    image-to-video endpoint; its first-last-frame one is a sibling), else the error
+    naming what to do."""
+    try:
+        return model_for(catalog, name, Task.FIRST_LAST_TO_VIDEO)
+    except InputError as exc:
+        if name not in catalog:
+            raise
+        entry = catalog.resolve(name)
+        for sibling in catalog.models(Task.FIRST_LAST_TO_VIDEO):
+            if sibling.provider == entry.provider and sibling.family_name == entry.family_name:
+                return sibling.id
+        raise InputError(
+            f"{exc.message}; a shot that ends on the next panel needs a first-last-frame "
+            "video model (storyreel models --task first-last-to-video)"
+        ) from None
+
+
 def video_model_of(story: StoryDef, shot: PlannedShot) -> str:
     """The video model a shot's clip is made on: the shot's own, else its role's
     (``render.video_roles``, then seed 002's when ``video_model`` is ``by-role``), else
@@ -84,7 +104,11 @@ def bound_clip(
     panel) it is a first-last-frame video on the model the video model's name means for
     that task; ``duration`` replaces the planned length (a shot stretched to its line)."""
     task = Task.IMAGE_TO_VIDEO if last_panel_sha256 is None else Task.FIRST_LAST_TO_VIDEO
-    model = model_for(catalog, video_model_of(story, shot), task)
+    name = video_model_of(story, shot)
+    if last_panel_sha256 is None:
+        model = model_for(catalog, name, task)
+    else:
+        model = first_last_model_for(catalog, name)
     if duration is not None:
         shot = replace(shot, duration=duration)
     req = clip_request(story, shot, panel_sha256=panel_sha256, model=model)

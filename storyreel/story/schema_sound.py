@@ -11,8 +11,19 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-EXPORT_ASPECTS = {"16:9": (1280, 720), "9:16": (720, 1280), "1:1": (1080, 1080)}
-"""Frame sizes of the extra renders (720p-class, as the short-video platforms take)."""
+EXPORT_ASPECTS = {"16:9": (16, 9), "9:16": (9, 16), "1:1": (1, 1)}
+"""The extra renders a story can ask for."""
+
+
+def aspect_frame(size: tuple[int, int], aspect: str) -> tuple[int, int]:
+    """The frame of an extra render: the story's shorter side kept, the other side set by
+    the aspect (a 1024x576 story gives 576x1024 at 9:16 and 576x576 at 1:1), so a render
+    is cropped from the story's pixels and never upscaled past them."""
+    a, b = EXPORT_ASPECTS[aspect]
+    short = min(size)
+    long = short * max(a, b) // min(a, b)
+    long -= long % 2
+    return (long, short) if a > b else (short, long) if a < b else (short, short)
 
 
 class _Strict(BaseModel):

@@ -9,9 +9,9 @@ from PIL import Image
 from storyreel.media.audio import probe_audio
 from storyreel.media.captions import caption_image
 from storyreel.media.finish import finish_video
+from storyreel.media.scratch_voice import fake_speech
 from storyreel.media.soundtrack import Cue, mix_soundtrack
 from storyreel.media.subtitles import Caption
-from storyreel.media.scratch_voice import fake_speech
 from tests.media.helpers import color_clip, frame_image, mean_rgb
 
 

@@ -6,8 +6,8 @@ import pytest
 
 from storyreel.errors import InputError
 from storyreel.media.audio import encode_pcm, probe_audio, read_mono
-from storyreel.media.soundtrack import Cue, Ducking, mix_soundtrack
 from storyreel.media.scratch_voice import fake_speech, speech_seconds, tone_samples
+from storyreel.media.soundtrack import Cue, Ducking, mix_soundtrack
 from tests.media.audio_helpers import rms, tone_level, window
 
 LINE = "Mira runs along the harbour wall as the storm breaks."

@@ -17,12 +17,12 @@ from storyreel.catalog import Catalog, billing
 from storyreel.config import ProviderSettings, Settings
 from storyreel.errors import InputError
 from storyreel.media.audio import probe_audio
+from storyreel.media.scratch_voice import speech_seconds
 from storyreel.providers.base import ProviderContext
 from storyreel.providers.modelslab import ModelsLabProvider
 from storyreel.providers.openai import OpenAIProvider
 from storyreel.providers.types import JobState, Usage
 from storyreel.store.assets import AssetStore
-from storyreel.media.scratch_voice import speech_seconds
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.vocabulary import GenerationRequest, Task

@@ -93,7 +93,8 @@ async def test_an_unchanged_rerun_assembles_and_writes_nothing(
     first = await run_story(backend_settings, story, out)
     assert (assemblies.calls, sheets.calls) == (1, 1)
     before = mtimes(out)
-    assert len(before) == 2 + 2 + 2 + 1  # panels, clips, video, sheet, manifest
+    # panels, clips, video, sheet, manifest, storyboard PDF, one webtoon part
+    assert len(before) == 2 + 2 + 2 + 1 + 2
 
     again = await run_story(backend_settings, story, out)
 
