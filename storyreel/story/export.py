@@ -24,7 +24,6 @@ from .project import load_project, shot_summary, story_of
 from .reuse import export_is_current
 
 
-
 async def _total_cost(rt: Runtime, project_id: str) -> Decimal:
     async with rt.db.session() as session:
         total = await session.scalar(
@@ -106,8 +105,7 @@ async def export_story(
     )
     for source, entry in copies:
         _place(source, out_dir, entry)
-    write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "
-")
+    write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
