@@ -18,6 +18,7 @@ from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.ids import content_hash
 from storyreel.media.finish import finish_video
+from storyreel.media.probe import VideoInfo
 from storyreel.media.soundtrack import Cue, Ducking, mix_soundtrack
 from storyreel.media.subtitles import Caption
 from storyreel.media.thumbs import video_thumbnail
@@ -73,10 +74,19 @@ async def _render(
             return made
     out = rt.scratch_dir / "finish" / f"{recipe[:16]}.mp4"
     info = await finish_video(video, out, size=size, audio=track, captions=captions)
-    thumb_sha, _ = rt.assets.put(video_thumbnail(out), "image/jpeg")
-    sha, stored = rt.assets.put_file(out, "video/mp4")
+    row = video_row(rt, out, info)
     out.unlink(missing_ok=True)
-    row = {
+    async with rt.db.session() as session:
+        await add_asset(session, row)
+        await remember_derived(session, recipe, RENDER, row["sha256"])
+    return row
+
+
+def video_row(rt: Runtime, path: Path, info: VideoInfo) -> dict[str, Any]:
+    """Put a finished MP4 and its thumbnail in the asset store; return its asset row."""
+    thumb_sha, _ = rt.assets.put(video_thumbnail(path), "image/jpeg")
+    sha, stored = rt.assets.put_file(path, "video/mp4")
+    return {
         "sha256": sha,
         "mime": "video/mp4",
         "size": stored.stat().st_size,
@@ -86,10 +96,6 @@ async def _render(
         "duration": info.duration,
         "thumbnail_sha256": thumb_sha,
     }
-    async with rt.db.session() as session:
-        await add_asset(session, row)
-        await remember_derived(session, recipe, RENDER, sha)
-    return row
 
 
 @DBOS.step(name="storyreel.story.finish")

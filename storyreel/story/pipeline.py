@@ -27,14 +27,13 @@ from storyreel.engine.service import enqueue_job
 from storyreel.errors import BudgetExceeded, FailureReason, StoryreelError
 from storyreel.media.assemble import assemble_video
 from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
-from storyreel.media.thumbs import video_thumbnail
 from storyreel.store.models import Shot
 from storyreel.store.records import add_asset, store_image
 from storyreel.testing.chaos import crash_point
 
 from .boards import make_boards
 from .export import export_story
-from .finishing import finish
+from .finishing import finish, video_row
 from .narration import shot_notes
 from .project import character_references, load_project, planned_shots, story_of
 from .requests import bound_clip, bound_panel
@@ -160,21 +159,10 @@ async def assemble(
         durations=durations,
     )
     crash_point("during_assembly")
-    thumb_sha, _ = rt.assets.put(video_thumbnail(out), "image/jpeg")
-    sha, stored = rt.assets.put_file(out, "video/mp4")
-    row = {
-        "sha256": sha,
-        "mime": "video/mp4",
-        "size": stored.stat().st_size,
-        "width": info.width,
-        "height": info.height,
-        "frames": info.frames,
-        "duration": info.duration,
-        "thumbnail_sha256": thumb_sha,
-    }
+    row = video_row(rt, out, info)
     async with rt.db.session() as session:
         await add_asset(session, row)
-        await remember_derived(session, recipe, ASSEMBLY, sha)
+        await remember_derived(session, recipe, ASSEMBLY, row["sha256"])
     return row
 
 

@@ -25,7 +25,7 @@ from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 pytestmark = pytest.mark.slow
 
-LOCAL = {"sketch", "motion", "voice"}
+LOCAL = {"sketch", "motion", "voice", "local"}
 
 ROLES = {
     Task.TEXT_TO_IMAGE: (),
