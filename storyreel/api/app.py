@@ -29,7 +29,18 @@ from storyreel.engine.service import open_client
 
 from . import errors
 from .limits import BodyLimit
-from .routes import catalog, gateway, jobs, library, media, seed001, seed004, stories, system
+from .routes import (
+    bulk,
+    catalog,
+    gateway,
+    jobs,
+    library,
+    media,
+    seed001,
+    seed004,
+    stories,
+    system,
+)
 from .security import KeyCheck, known_hashes
 from .state import ApiState
 
@@ -85,7 +96,7 @@ def create_app(settings: Settings, *, state: ApiState | None = None) -> FastAPI:
         app.state.api = state
     errors.install(app)
     auth = [Depends(KeyCheck(known_hashes(settings)))]
-    for module in (jobs, media, library, catalog, stories):
+    for module in (jobs, media, library, catalog, stories, bulk):
         app.include_router(module.router, prefix="/api/v1", dependencies=auth)
     app.include_router(system.api_router, prefix="/api/v1")
     app.include_router(seed004.router, dependencies=auth)

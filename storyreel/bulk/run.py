@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from dbos import WorkflowHandleAsync
+from dbos import DBOSClient, WorkflowHandleAsync
 from dbos import error as dbos_errors
 from sqlalchemy import func, select
 
@@ -27,7 +27,7 @@ from storyreel.engine import jobs, waits
 from storyreel.engine.app import Engine
 from storyreel.engine.budget import project_spend
 from storyreel.engine.runtime import Runtime
-from storyreel.engine.service import enqueue_job, preflight_request
+from storyreel.engine.service import enqueue_for_workers, enqueue_job, preflight_request
 from storyreel.errors import FailureReason, InputError, NotFound
 from storyreel.store.models import Bulk, BulkItem, Job, Project
 
@@ -100,6 +100,18 @@ async def start_bulk(
     created = await create_bulk(rt, plan, budget_usd=budget_usd)
     handles = [await enqueue_job(job_id, provider) for job_id, provider in created.jobs]
     return created, handles
+
+
+async def queue_bulk(
+    rt: Runtime, plan: BulkPlan, *, budget_usd: Decimal | None = None, client: DBOSClient
+) -> CreatedBulk:
+    """``start_bulk`` from a process that runs no jobs (an API-only server): the jobs go
+    on their providers' queues for the workers, which hold the keys."""
+    preflight_request(rt, plan.items[0].request, need_key=False)
+    created = await create_bulk(rt, plan, budget_usd=budget_usd)
+    for job_id, provider in created.jobs:
+        await enqueue_for_workers(client, job_id, provider)
+    return created
 
 
 @dataclass
