@@ -13,14 +13,8 @@ that a budget check and a bill agree to the cent.
 
 from __future__ import annotations
 
-from .catalog import (
-    CATALOG_FILE_ENV,
-    USER_FILE_NAME,
-    Catalog,
-    clear_cache,
-    price_inputs,
-    user_catalog_path,
-)
+from .catalog import Catalog, clear_cache, price_inputs
+from .files import CATALOG_FILE_ENV, USER_FILE_NAME, user_catalog_path
 from .pricing import (
     REPLICATE_HARDWARE_USD_PER_SECOND,
     PriceInputs,

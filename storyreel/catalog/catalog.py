@@ -1,202 +1,39 @@
 """The model catalog: every model storyreel knows, its limits, its price, its failover.
 
-Built-in data ships as one TOML file per provider in ``storyreel/catalog/data``; a user file
-(``$STORYREEL_CATALOG_FILE``, else ``<data_dir>/catalog.toml``) may replace any field of any
-entry by id (a new price after a provider changes theirs), add models, and replace failover
-chains. The catalog is loaded once per user file version, so asking it is free.
+Built-in data and the user's file are read and merged in ``files``; the catalog is
+loaded once per user file version, so asking it is free.
 
 It answers four questions before anything is bought: *which model is this name*
 (``resolve``), *may I send this request* (``validate_request``), *what will it cost*
 (``estimate``) and *what do I try when it fails* (``chain``).
-
-A user file looks like this (every key optional)::
-
-    [[models]]                      # a known id: only the fields given are replaced
-    id = "fal:fal-ai/flux-2-pro/edit"
-    price = { kind = "per_megapixel", first_mp_usd = "0.025", extra_mp_usd = "0.0125" }
-    price_source = "fal pricing page, 2026-12-01"
-
-    [[models]]                      # a new id: a complete entry (see schema.ModelEntry)
-    id = "fal:fal-ai/some-new-model"
-    title = "Some new model"
-    tasks = ["image-to-video"]
-    default_duration = 5
-    price = { kind = "per_second", by_resolution = { "*" = "0.05" } }
-    price_source = "fal model page, 2026-12-01"
-
-    [chains]                        # replaces the built-in chain of that task
-    image-to-video = ["kling", "replicate:google/veo-3.1-fast"]
-
-    [fallbacks]                     # a model's own failover list
-    "veo31-fast" = ["replicate:google/veo-3.1-fast"]
 """
 
 from __future__ import annotations
 
 import difflib
 import math
-import tomllib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
-from importlib.resources import files
-from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
-
-from pydantic import ValidationError
 
 from storyreel import localmodels
 from storyreel.config import LocalSettings, Settings, load_settings
 from storyreel.errors import ConfigError, InputError
 from storyreel.vocabulary import GenerationRequest, Task, parse_size
 
+from .files import (
+    CHAINS_FILE_NAME,
+    USER_FILE_NAME,
+    RawCatalog,
+    Source,
+    builtin_data,
+    builtin_model_files,
+    user_catalog_path,
+)
 from .local import local_entries
 from .pricing import DEFAULT_SIZE, PriceInputs, quantize, seconds_decimal, seconds_key
 from .schema import ModelEntry, SubscriptionRule
-
-CATALOG_FILE_ENV = "STORYREEL_CATALOG_FILE"
-USER_FILE_NAME = "catalog.toml"
-CHAINS_FILE_NAME = "chains.toml"
-
-_MODEL_FILE_KEYS = {"provider", "models"}
-_CHAIN_FILE_KEYS = {"chains", "fallbacks"}
-_USER_FILE_KEYS = {"models", "chains", "fallbacks"}
-
-Source = Path | Traversable
-
-
-# -- reading the files --------------------------------------------------------------------
-
-
-def builtin_data() -> Traversable:
-    """The folder of built-in catalog files inside the installed package."""
-    return files("storyreel.catalog").joinpath("data")
-
-
-def builtin_model_files() -> list[Traversable]:
-    data = builtin_data()
-    return sorted(
-        (f for f in data.iterdir() if f.name.endswith(".toml") and f.name != CHAINS_FILE_NAME),
-        key=lambda f: f.name,
-    )
-
-
-def user_catalog_path(settings: Settings | None = None) -> Path | None:
-    """The user's catalog file: ``$STORYREEL_CATALOG_FILE`` (which must exist), else
-    ``<data_dir>/catalog.toml`` if there is one. Never creates the data dir."""
-    cfg = settings if settings is not None else load_settings()
-    named = cfg.catalog_file
-    if named is not None:
-        path = named.expanduser()
-        if not path.is_file():
-            raise ConfigError(f"{CATALOG_FILE_ENV}={named}: no such file")
-        return path
-    path = cfg.data_dir.expanduser() / USER_FILE_NAME
-    return path if path.is_file() else None
-
-
-def _read_toml(source: Source, allowed: set[str]) -> dict[str, Any]:
-    try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source.name}: not valid TOML: {exc}") from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{source.name}: cannot read it: {exc}") from exc
-    unknown = sorted(set(data) - allowed)
-    if unknown:
-        allowed_keys = ", ".join(sorted(allowed))
-        raise ConfigError(
-            f"{source.name}: unknown top-level key {unknown[0]!r}; allowed: {allowed_keys}"
-        )
-    return data
-
-
-def _describe(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"])
-    message = first["msg"].removeprefix("Value error, ")
-    return f"{where}: {message}" if where else message
-
-
-def _model_tables(data: dict[str, Any], source: Source) -> list[dict[str, Any]]:
-    tables = data.get("models", [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise ConfigError(f"{source.name}: 'models' must be an array of tables ([[models]])")
-    for table in tables:
-        if not isinstance(table.get("id"), str):
-            raise ConfigError(f"{source.name}: every [[models]] entry needs an id")
-    return tables
-
-
-def _string_lists(data: dict[str, Any], key: str, source: Source) -> dict[str, list[str]]:
-    table = data.get(key, {})
-    if not isinstance(table, dict) or not all(
-        isinstance(v, list) and all(isinstance(s, str) for s in v) for v in table.values()
-    ):
-        raise ConfigError(f"{source.name}: [{key}] maps names to lists of model names")
-    return {str(k): list(v) for k, v in table.items()}
-
-
-@dataclass
-class _Raw:
-    """Catalog data before validation: entries by id, with the file each came from."""
-
-    models: dict[str, dict[str, Any]] = field(default_factory=dict)
-    origin: dict[str, str] = field(default_factory=dict)
-    chains: dict[str, list[str]] = field(default_factory=dict)
-    fallbacks: dict[str, list[str]] = field(default_factory=dict)
-
-    def add_file(self, source: Source) -> None:
-        data = _read_toml(source, _MODEL_FILE_KEYS)
-        provider = data.get("provider")
-        for table in _model_tables(data, source):
-            model_id = table["id"]
-            if provider is not None and not model_id.startswith(f"{provider}:"):
-                raise ConfigError(f"{source.name}: {model_id} is not a {provider}: model")
-            if model_id in self.models:
-                raise ConfigError(
-                    f"{source.name}: model {model_id} is also defined in {self.origin[model_id]}"
-                )
-            self.models[model_id] = dict(table)
-            self.origin[model_id] = source.name
-
-    def add_chains(self, source: Source) -> None:
-        data = _read_toml(source, _CHAIN_FILE_KEYS)
-        self.chains |= _string_lists(data, "chains", source)
-        self.fallbacks |= _string_lists(data, "fallbacks", source)
-
-    def apply_user(self, source: Source) -> None:
-        """A user entry with a known id replaces just the fields it names; a new id must be
-        a complete entry. User chains replace built-in chains of the same name."""
-        data = _read_toml(source, _USER_FILE_KEYS)
-        seen: set[str] = set()
-        for table in _model_tables(data, source):
-            model_id = table["id"]
-            if model_id in seen:
-                raise ConfigError(f"{source.name}: model {model_id} is listed twice")
-            seen.add(model_id)
-            if model_id not in self.models and ":" not in model_id:
-                raise ConfigError(
-                    f"{source.name}: override models by full id (provider:model), "
-                    f"not {model_id!r}; 'storyreel models' shows the ids"
-                )
-            self.models[model_id] = {**self.models.get(model_id, {}), **table}
-            self.origin[model_id] = source.name
-        self.chains |= _string_lists(data, "chains", source)
-        self.fallbacks |= _string_lists(data, "fallbacks", source)
-
-    def entries(self) -> list[ModelEntry]:
-        entries = []
-        for model_id, raw in self.models.items():
-            try:
-                entries.append(ModelEntry.model_validate(raw))
-            except ValidationError as exc:
-                origin = self.origin[model_id]
-                raise ConfigError(f"{origin}: model {model_id}: {_describe(exc)}") from exc
-        return entries
-
 
 # -- the catalog --------------------------------------------------------------------------
 
@@ -242,7 +79,7 @@ class Catalog:
         chains_file: Source | None = None,
         override: Source | None = None,
     ) -> Catalog:
-        raw = _Raw()
+        raw = RawCatalog()
         for source in model_files:
             raw.add_file(source)
         if chains_file is not None:
@@ -556,12 +393,8 @@ def clear_cache() -> None:
 
 
 __all__ = [
-    "CATALOG_FILE_ENV",
-    "USER_FILE_NAME",
     "Catalog",
     "billed_duration",
-    "builtin_model_files",
     "clear_cache",
     "price_inputs",
-    "user_catalog_path",
 ]

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from storyreel.catalog import CATALOG_FILE_ENV, Catalog, ModelEntry
-from storyreel.catalog.catalog import builtin_model_files
+from storyreel.catalog.files import builtin_model_files
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, InputError
 from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task

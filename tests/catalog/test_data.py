@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from storyreel.catalog import Catalog, ModelEntry, PriceInputs, SubscriptionRule
-from storyreel.catalog.catalog import builtin_model_files
+from storyreel.catalog.files import builtin_model_files
 from storyreel.vocabulary import GenerationRequest, Task
 
 D = Decimal

@@ -13,8 +13,6 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from PIL import ImageDraw
-
 from storyreel.providers.sketch.frame import CharacterSpec, FrameSpec, Framing, framing_from_camera
 from storyreel.providers.sketch.layout import (
     RGB,
@@ -22,7 +20,6 @@ from storyreel.providers.sketch.layout import (
     digest_int,
     font,
     mix,
-    rounded,
     scale,
     stage_for,
 )
@@ -284,9 +281,9 @@ class FigureLayout:
     label_box: tuple[int, int, int, int]
 
 
-# Proportions as shares of the figure height.
-_HEAD_R, _NECK, _TORSO, _SHOULDER, _WAIST = 0.068, 0.03, 0.27, 0.112, 0.09
-_ARM_W, _LEG_W = 0.048, 0.072
+# Proportions as shares of the figure height (the layout and the drawing share them).
+HEAD_R, NECK, TORSO, SHOULDER, WAIST = 0.068, 0.03, 0.27, 0.112, 0.09
+ARM_W, LEG_W = 0.048, 0.072
 
 
 def _label_size(st: Stage, name: str) -> tuple[int, int]:
@@ -308,9 +305,9 @@ def figure_layout(spec: FrameSpec) -> list[FigureLayout]:
     elif framing is Framing.medium:
         base, span, top0 = 1.45 * u, min(0.76, 0.36 * (n - 1)), 0.2 * u
     else:
-        base, span, top0 = 0.4 * u / (2 * _HEAD_R), 0.0, 0.1 * u
+        base, span, top0 = 0.4 * u / (2 * HEAD_R), 0.0, 0.1 * u
     spacing = span * w / (n - 1) if n > 1 else w
-    widest = max(2 * (_SHOULDER * lk.build + _ARM_W) for lk in looks) * base
+    widest = max(2 * (SHOULDER * lk.build + ARM_W) for lk in looks) * base
     base *= min(1.0, spacing / (widest * 1.08))
     feet = top0 + base if framing is not Framing.wide else st.ground
     out: list[FigureLayout] = []
@@ -321,8 +318,8 @@ def figure_layout(spec: FrameSpec) -> list[FigureLayout]:
             top = top0
         else:
             fh = base * look.height
-            top, head_r = feet - fh, _HEAD_R * look.head * fh
-        shoulders = top + 2 * head_r + _NECK * fh
+            top, head_r = feet - fh, HEAD_R * look.head * fh
+        shoulders = top + 2 * head_r + NECK * fh
         hair = None
         if hair_visible(look):
             hair = (cx, round(top + 0.3 * head_r))
@@ -351,226 +348,3 @@ def figure_layout(spec: FrameSpec) -> list[FigureLayout]:
             )
         )
     return out
-
-
-def _outline(c: RGB) -> RGB:
-    return mix(c, (20, 18, 16), 0.6)
-
-
-def draw_figure(d: ImageDraw.ImageDraw, st: Stage, fig: FigureLayout, look: Look) -> None:
-    """Back to front: cloak, long hair, legs, arms, torso, head, face, hair, hat, label."""
-    cx, fh, top = fig.center_x, fig.figure_height, fig.top
-    hr = fig.head_radius
-    lw = st.line_width
-    cy = top + hr
-    sh = top + 2 * hr + _NECK * fh
-    waist = sh + _TORSO * fh
-    feet = top + fh
-    sw, ww = _SHOULDER * fh * look.build, _WAIST * fh * look.build
-    aw, legw = _ARM_W * fh, _LEG_W * fh * look.build**0.5
-
-    def shape(kind: str, box: tuple[float, float, float, float], fill: RGB, **kw: int) -> None:
-        x0, y0, x1, y1 = box  # tiny figures can invert a box built from pixel offsets
-        box = (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
-        if kind == "rounded_rectangle":
-            rounded(d, box, kw["radius"], fill=fill, outline=_outline(fill), width=lw)
-        else:
-            getattr(d, kind)(box, fill=fill, outline=_outline(fill), width=lw, **kw)
-
-    if look.cloak is not None:
-        d.polygon(
-            [
-                (cx - sw * 0.5, sh - 0.01 * fh),
-                (cx + sw * 0.5, sh - 0.01 * fh),
-                (cx + sw + aw * 1.1, sh + 0.02 * fh),
-                (cx + sw + aw + 0.05 * fh, top + 0.92 * fh),
-                (cx - sw - aw - 0.05 * fh, top + 0.92 * fh),
-                (cx - sw - aw * 1.1, sh + 0.02 * fh),
-            ],
-            fill=look.cloak,
-            outline=_outline(look.cloak),
-            width=lw,
-        )
-    if look.long_hair and not look.bald and look.hat_kind is not HatKind.hood:
-        shape(
-            "rounded_rectangle",
-            (cx - 1.1 * hr, cy, cx + 1.1 * hr, sh + 0.14 * fh),
-            look.hair,
-            radius=round(hr * 0.5),
-        )
-    if look.robe:
-        hem = feet - 0.035 * fh
-        for side in (-1, 1):
-            x = cx + side * legw * 0.7
-            shape("rectangle", (x - legw * 0.5, hem - 0.01 * fh, x + legw * 0.5, feet), look.shoes)
-        d.polygon(
-            [
-                (cx - ww, waist - 2),
-                (cx + ww, waist - 2),
-                (cx + ww + 0.07 * fh, hem),
-                (cx - ww - 0.07 * fh, hem),
-            ],
-            fill=look.top,
-            outline=_outline(look.top),
-            width=lw,
-        )
-    else:
-        for side in (-1, 1):
-            x0 = cx + side * 0.012 * fh - (legw if side < 0 else 0)
-            shape("rectangle", (x0, waist - 2, x0 + legw, feet - 0.03 * fh), look.legs)
-            sx = x0 - 0.008 * fh if side < 0 else x0
-            shape(
-                "rounded_rectangle",
-                (sx, feet - 0.04 * fh, sx + legw + 0.008 * fh, feet),
-                look.shoes,
-                radius=max(1, round(0.01 * fh)),
-            )
-    for side in (-1, 1):
-        x_out = cx + side * (sw + aw * 0.85)
-        x_in = cx + side * (sw - aw * 0.15)
-        box = (min(x_in, x_out), sh + 0.005 * fh, max(x_in, x_out), waist + 0.05 * fh)
-        shape("rounded_rectangle", box, look.top, radius=round(aw / 2))
-        hx, hy, r = (x_in + x_out) / 2, waist + 0.05 * fh, aw * 0.55
-        shape("ellipse", (hx - r, hy - r, hx + r, hy + r), look.skin)
-    d.polygon(
-        [
-            (cx - sw, sh + 0.03 * fh),
-            (cx - sw + 0.03 * fh, sh),
-            (cx + sw - 0.03 * fh, sh),
-            (cx + sw, sh + 0.03 * fh),
-            (cx + ww, waist),
-            (cx - ww, waist),
-        ],
-        fill=look.top,
-        outline=_outline(look.top),
-        width=lw,
-    )
-    belt = round(0.018 * fh)
-    if look.armor:
-        for side in (-1, 1):
-            px = cx + side * sw * 0.9
-            shape(
-                "pieslice",
-                (px - aw, sh - aw * 0.6, px + aw, sh + aw * 1.4),
-                scale(look.top, 0.85),
-                start=180,
-                end=360,
-            )
-    if look.armor or look.robe:
-        d.rectangle((cx - ww, waist - belt, cx + ww, waist), fill=scale(look.top, 0.55))
-    if look.cloak is not None:
-        r = max(2, round(0.015 * fh))
-        d.ellipse((cx - r, sh - r, cx + r, sh + r), fill=(212, 175, 55), outline=_outline(look.top))
-    nw = 0.035 * fh
-    shape("rectangle", (cx - nw, cy + hr * 0.6, cx + nw, sh + 2), look.skin)
-    if look.hat_kind is HatKind.hood and look.hat is not None:
-        shape("ellipse", (cx - 1.3 * hr, cy - 1.25 * hr, cx + 1.3 * hr, cy + 1.2 * hr), look.hat)
-    elif hair_visible(look):
-        d.ellipse(
-            (cx - 1.12 * hr, top - 0.1 * hr, cx + 1.12 * hr, cy + 0.5 * hr),
-            fill=look.hair,
-            outline=_outline(look.hair),
-            width=lw,
-        )
-    shape("ellipse", (cx - hr, top, cx + hr, top + 2 * hr), look.skin)
-    if look.beard is not None:
-        shape(
-            "chord",
-            (cx - 0.9 * hr, cy - 0.3 * hr, cx + 0.9 * hr, cy + 1.3 * hr),
-            look.beard,
-            start=0,
-            end=180,
-        )
-    eye, ink = max(1, round(hr * 0.11)), (30, 26, 24)
-    for side in (-1, 1):
-        ex, ey = cx + side * 0.36 * hr, cy + 0.08 * hr
-        d.ellipse((ex - eye, ey - eye, ex + eye, ey + eye), fill=ink)
-    my = cy + 0.5 * hr
-    mouth = (90, 40, 36) if look.beard is None else _outline(look.beard)
-    d.line((cx - 0.22 * hr, my, cx + 0.22 * hr, my), fill=mouth, width=max(1, round(hr * 0.06)))
-    if hair_visible(look):
-        shape("chord", (cx - hr, top, cx + hr, top + 2 * hr), look.hair, start=195, end=345)
-    if look.hat is not None:
-        _hat(d, look, cx, top, hr, lw)
-
-
-def _hat(d: ImageDraw.ImageDraw, look: Look, cx: int, top: int, hr: int, lw: int) -> None:
-    assert look.hat is not None
-    fill, line = look.hat, _outline(look.hat)
-    if look.hat_kind is HatKind.hat:
-        d.rectangle(
-            (cx - 1.45 * hr, top + 0.2 * hr, cx + 1.45 * hr, top + 0.42 * hr),
-            fill=fill,
-            outline=line,
-            width=lw,
-        )
-        rounded(
-            d,
-            (cx - 0.9 * hr, top - 0.55 * hr, cx + 0.9 * hr, top + 0.3 * hr),
-            radius=round(hr * 0.25),
-            fill=fill,
-            outline=line,
-            width=lw,
-        )
-    elif look.hat_kind is HatKind.helmet:
-        d.chord(
-            (cx - 1.12 * hr, top - 0.12 * hr, cx + 1.12 * hr, top + 1.6 * hr),
-            180,
-            360,
-            fill=fill,
-            outline=line,
-            width=lw,
-        )
-        d.rectangle((cx - 0.1 * hr, top + 0.6 * hr, cx + 0.1 * hr, top + 1.2 * hr), fill=fill)
-    elif look.hat_kind is HatKind.hood:
-        d.chord(
-            (cx - 1.3 * hr, top - 0.3 * hr, cx + 1.3 * hr, top + 1.4 * hr),
-            180,
-            360,
-            fill=fill,
-            outline=line,
-            width=lw,
-        )
-    elif look.hat_kind is HatKind.crown:
-        y0, y1 = top - 0.45 * hr, top + 0.15 * hr
-        pts = [
-            (cx - 0.7 * hr, y1),
-            (cx - 0.7 * hr, y0),
-            (cx - 0.35 * hr, y0 + 0.3 * hr),
-            (cx, y0 - 0.05 * hr),
-            (cx + 0.35 * hr, y0 + 0.3 * hr),
-            (cx + 0.7 * hr, y0),
-            (cx + 0.7 * hr, y1),
-        ]
-        d.polygon(pts, fill=fill, outline=line, width=lw)
-
-
-def draw_label(d: ImageDraw.ImageDraw, st: Stage, fig: FigureLayout, look: Look) -> None:
-    x0, y0, x1, y1 = fig.label_box
-    rounded(
-        d,
-        fig.label_box,
-        radius=max(2, (y1 - y0) // 3),
-        fill=(255, 255, 255, 225),
-        outline=_outline(look.top),
-        width=st.line_width,
-    )
-    d.text(
-        ((x0 + x1) / 2, (y0 + y1) / 2),
-        fig.name,
-        font=font(st.label_font),
-        fill=(28, 28, 32),
-        anchor="mm",
-    )
-
-
-def draw_figures(d: ImageDraw.ImageDraw, spec: FrameSpec) -> list[FigureLayout]:
-    """Draw every visible character and its name label; returns where they went."""
-    st = stage_for(spec.width, spec.height)
-    layouts = figure_layout(spec)
-    looks = [character_look(spec.characters[f.index]) for f in layouts]
-    for fig, look in zip(layouts, looks, strict=True):
-        draw_figure(d, st, fig, look)
-    for fig, look in zip(layouts, looks, strict=True):
-        draw_label(d, st, fig, look)
-    return layouts

@@ -9,7 +9,7 @@ from __future__ import annotations
 from PIL import Image, ImageDraw, ImageFont
 
 from storyreel.errors import InputError
-from storyreel.providers.sketch.figures import draw_figures
+from storyreel.providers.sketch.doll import draw_figures
 from storyreel.providers.sketch.frame import FrameSpec
 from storyreel.providers.sketch.layout import MAX_SIZE, MIN_SIZE, Stage, font, rounded, stage_for
 from storyreel.providers.sketch.scenery import draw_scenery, parse_scene

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-from PIL import Image, ImageDraw
-
 from storyreel.providers.sketch.figures import (
     HatKind,
     character_colours,
     character_look,
-    draw_figure,
     figure_layout,
 )
 from storyreel.providers.sketch.frame import CharacterSpec, FrameSpec, Framing
@@ -109,21 +106,3 @@ def test_wide_figures_stand_on_the_ground_and_children_are_shorter() -> None:
     tom, pip = figure_layout(spec)
     assert tom.top + tom.figure_height == pip.top + pip.figure_height
     assert pip.figure_height < tom.figure_height
-
-
-def _coverage(camera: str) -> float:
-    spec = FrameSpec(640, 360, camera=camera, characters=(MIRA, TOM))
-    stage = stage_for(spec.width, spec.height)
-    img = Image.new("RGB", (spec.width, spec.height), (255, 0, 255))
-    fig = figure_layout(spec)[0]
-    draw_figure(ImageDraw.Draw(img, "RGBA"), stage, fig, character_look(MIRA))
-    visible = img.crop((0, 0, spec.width, stage.bottom))
-    colours = visible.getcolors(1 << 20) or []
-    background = sum(n for n, c in colours if c == (255, 0, 255))
-    return 1 - background / (visible.width * visible.height)
-
-
-def test_close_up_fills_more_of_the_frame_than_wide() -> None:
-    wide, medium, close = _coverage("wide"), _coverage("medium"), _coverage("close-up")
-    assert 0 < wide < medium < close
-    assert close > 0.25
