@@ -236,7 +236,8 @@ class ModelsLabProvider(RemoteProvider):
         elif route in ("text-to-video", "image-to-video"):
             body |= self._fusion_video(req, model, urls)
         elif route == "text-to-speech":
-            body["voice_id"] = str(req.extra.get("voice_id", DEFAULT_VOICE))
+            voice = req.extra.get("voice_id") or req.extra.get("voice") or DEFAULT_VOICE
+            body["voice_id"] = str(voice)  # ``voice``: the name every adapter reads
         overrides: dict[str, Any] = req.extra.get("modelslab", {})
         return body | overrides
 

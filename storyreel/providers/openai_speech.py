@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from storyreel.errors import InputError
+from storyreel.errors import InputError, MediaError
+from storyreel.media.audio import probe_audio
 from storyreel.providers.types import Handle
 from storyreel.vocabulary import GenerationRequest, Task
 
@@ -97,8 +98,12 @@ async def submit_speech(provider: OpenAIProvider, req: GenerationRequest, job_id
     mime = FORMATS[body["response_format"]]
     path = provider.scratch_path(job_id, "." + body["response_format"])
     await asyncio.to_thread(path.write_bytes, response.content)
+    try:  # the seconds spoken: what a voice billed by the second costs
+        usage = {"seconds": round((await asyncio.to_thread(probe_audio, path)).duration, 3)}
+    except MediaError:
+        usage = {}
     return Handle(
         provider=provider.name,
         request_id=response.headers.get("x-request-id") or job_id,
-        data={"kind": "speech", "outputs": [{"file": path.name, "mime": mime}]},
+        data={"kind": "speech", "outputs": [{"file": path.name, "mime": mime}], "usage": usage},
     )

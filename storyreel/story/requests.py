@@ -19,7 +19,7 @@ from storyreel.catalog import Catalog, billing
 from storyreel.errors import ConfigError, InputError, StoryreelError
 from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
-from .narration import ShotNotes, shot_notes
+from .narration import Line, ShotNotes, music_request, narration_lines, shot_notes, voice_request
 from .planner import PlannedShot
 from .prompts import clip_request, panel_request
 from .schema import BY_ROLE, ROLE_MODELS, StoryDef
@@ -118,6 +118,20 @@ def bound_clip(
     return _bind(catalog, req)
 
 
+def sound_requests(
+    catalog: Catalog, story: StoryDef, seconds: float
+) -> tuple[list[tuple[Line, GenerationRequest]], GenerationRequest | None]:
+    """Each line's voice job and the music job (``seconds`` long), bound to real models."""
+    lines = narration_lines(story)
+    voice = model_for(catalog, story.sound.voice_model, Task.SPEECH) if lines else ""
+    voices = [(line, _bind(catalog, voice_request(story, line, voice))) for line in lines]
+    music = None
+    if story.sound.music_model and story.sound.music is None:
+        model = model_for(catalog, story.sound.music_model, Task.SPEECH)
+        music = _bind(catalog, music_request(story, model, seconds))
+    return voices, music
+
+
 @dataclass(frozen=True)
 class ShotCost:
     number: int
@@ -143,6 +157,8 @@ class StoryEstimate:
     requests: list[GenerationRequest] = field(default_factory=list)
     problems: dict[str, list[int]] = field(default_factory=dict)
     """Each distinct problem and the shots it hits (a missing key hits every shot)."""
+    sound_usd: Decimal | None = Decimal(0)
+    """The narration lines' voice jobs and the music job together."""
     configuration_only: bool = True
     """Every problem is the machine's set-up (a missing key), not the story file: the
     CLI then exits as a configuration error (5), not as bad input (3)."""
@@ -167,7 +183,10 @@ class StoryEstimate:
 
     @property
     def total_usd(self) -> Decimal | None:
-        return self._sum(lambda s: s.total_usd)
+        shots = self._sum(lambda s: s.total_usd)
+        if shots is None or self.sound_usd is None:
+            return None
+        return shots + self.sound_usd
 
     def raise_errors(self, source: str) -> None:
         """One line naming every problem, before anything is created or bought."""
@@ -242,7 +261,36 @@ def estimate_story(
                 clip_usd=billing.estimate(catalog, clip),
             )
         )
+    _estimate_sound(catalog, story, shots, result, checked)
     return result
+
+
+def _estimate_sound(
+    catalog: Catalog,
+    story: StoryDef,
+    shots: Sequence[PlannedShot],
+    result: StoryEstimate,
+    checked: Callable[[int, Callable[[], GenerationRequest]], GenerationRequest | None],
+) -> None:
+    """The voice and music jobs, checked and priced like the shots' (a line's problem is
+    reported on its first shot; the music's on shot 1)."""
+    try:
+        voices, music = sound_requests(catalog, story, sum(s.duration for s in shots))
+    except StoryreelError as exc:
+        result.configuration_only &= isinstance(exc, ConfigError)
+        result.problems.setdefault(f"sound: {exc.message}", []).append(1)
+        result.sound_usd = None
+        return
+    jobs = [(line.shots[0], req) for line, req in voices]
+    jobs += [(1, music)] if music is not None else []
+    total: Decimal | None = Decimal(0)
+    for number, req in jobs:
+        if checked(number, lambda req=req: req) is None:  # type: ignore[misc]
+            continue
+        result.requests.append(req)
+        price = billing.estimate(catalog, req)
+        total = None if total is None or price is None else total + price
+    result.sound_usd = total
 
 
 __all__ = [

@@ -19,30 +19,10 @@ from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import runtime
 from storyreel.store.models import Asset
-from storyreel.vocabulary import GenerationRequest, Task
 
-from .narration import Line, fitted_duration, line_of, music_request, narration_lines, voice_request
+from .narration import fitted_duration, line_of, narration_lines
 from .project import load_project, planned_shots, story_of
-from .requests import model_for
-from .schema import StoryDef
-
-
-def sound_requests(
-    catalog: Catalog, story: StoryDef, seconds: float
-) -> tuple[list[tuple[Line, GenerationRequest]], GenerationRequest | None]:
-    """Each line's voice job and the music job (``seconds`` long), bound to real models."""
-    lines = narration_lines(story)
-    voice = model_for(catalog, story.sound.voice_model, Task.SPEECH) if lines else ""
-    voices = [(line, _bind(catalog, voice_request(story, line, voice))) for line in lines]
-    music = None
-    if story.sound.music_model and story.sound.music is None:
-        model = model_for(catalog, story.sound.music_model, Task.SPEECH)
-        music = _bind(catalog, music_request(story, model, seconds))
-    return voices, music
-
-
-def _bind(catalog: Catalog, req: GenerationRequest) -> GenerationRequest:
-    return catalog.bind(req) if req.model in catalog else req
+from .requests import sound_requests
 
 
 @DBOS.step(name="storyreel.story.sound_jobs")

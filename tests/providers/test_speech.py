@@ -57,7 +57,10 @@ async def test_openai_speech_is_real_audio_of_the_text(
         req = speech("openai:tts-1", voice="nova", format=fmt, speed=1.0)
         provider.check(req)
         handle = await provider.submit(req, job_id="j1", webhook_url=None)
-        assert (await provider.poll(handle)).state is JobState.SUCCEEDED
+        status = await provider.poll(handle)
+        assert status.state is JobState.SUCCEEDED
+        assert status.usage is not None and status.usage.seconds is not None
+        assert status.usage.seconds == pytest.approx(speech_seconds(LINE), abs=0.1)
         [artifact] = await provider.result(handle)
     finally:
         await provider.aclose()
@@ -125,7 +128,7 @@ async def test_the_official_sdk_speaks_to_the_simulator(suite: SimulatorSuite) -
 async def test_modelslab_voice_reads_the_prompt(suite: SimulatorSuite, tmp_path: Path) -> None:
     provider = ModelsLabProvider(_ctx(suite, tmp_path, "modelslab"))
     try:
-        req = speech("modelslab:eleven_multilingual_v2", voice_id="pNInz6obpgDQGcFmaJgB")
+        req = speech("modelslab:eleven_multilingual_v2", voice="pNInz6obpgDQGcFmaJgB")
         handle = await provider.submit(req, job_id="v1", webhook_url=None)
         for _ in range(100):
             if (await provider.poll(handle)).state.terminal:
