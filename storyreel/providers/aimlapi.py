@@ -33,6 +33,12 @@ from storyreel.errors import (
 )
 from storyreel.media.mime import IMAGE_MIMES, mime_from_url, sniff_mime, suffix_for
 from storyreel.providers.aimlapi_models import AimlModel, model_for, video_state
+from storyreel.providers.chat_completions import (
+    CHAT_KIND,
+    chat_result,
+    chat_status,
+    submit_chat,
+)
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
@@ -228,7 +234,7 @@ class AimlApiProvider(RemoteProvider):
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
     ) -> Handle:
         if req.task is Task.CHAT:
-            return await self._chat(req, job_id)
+            return await submit_chat(self, req, job_id, CHAT_PATH, overrides=_overrides(req))
         model = model_for(req.model_name)
         if req.task.output_kind == "image":
             return await self._images(req, model, job_id)
@@ -297,37 +303,6 @@ class AimlApiProvider(RemoteProvider):
         path.write_bytes(raw)
         return path, mime
 
-    async def _chat(self, req: GenerationRequest, job_id: str) -> Handle:
-        """One user message; the answer is written to a scratch .txt file."""
-        messages: list[dict[str, str]] = []
-        if system := req.extra.get("system"):
-            messages.append({"role": "system", "content": str(system)})
-        messages.append({"role": "user", "content": req.prompt})
-        body = {"model": req.model_name, "messages": messages} | _overrides(req)
-        response = await self.call("POST", CHAT_PATH, json=body)
-        data = json_or_none(response)
-        choices = data.get("choices") if isinstance(data, dict) else None
-        if not isinstance(data, dict) or not choices or not isinstance(choices[0], Mapping):
-            raise ProviderAPIError(f"{self.name}: chat answer has no choices", provider=self.name)
-        choice = choices[0]
-        message = choice.get("message") or {}
-        content = message.get("content") if isinstance(message, Mapping) else None
-        info: dict[str, Any] = {
-            "kind": "chat",
-            "model": req.model_name,
-            "finish_reason": choice.get("finish_reason"),
-            "usage": data.get("usage") or {},
-        }
-        if not isinstance(content, str) or not content:
-            refusal = message.get("refusal") if isinstance(message, Mapping) else None
-            info["error"] = str(refusal or f"no answer (finish_reason {info['finish_reason']})")
-            info["refusal"] = bool(refusal)
-        else:
-            path = self.scratch_path(job_id, ".txt")
-            path.write_text(content, encoding="utf-8")
-            info["path"] = str(path)
-        return Handle(provider=self.name, request_id=str(data.get("id") or job_id), data=info)
-
     # -- poll and result --------------------------------------------------------------------
 
     async def _generation(self, handle: Handle) -> dict[str, Any]:
@@ -338,20 +313,11 @@ class AimlApiProvider(RemoteProvider):
         return data
 
     async def poll(self, handle: Handle) -> Status:
-        if handle.data.get("kind") != "video":
-            usage = sync_usage(handle.data)
-            if handle.data.get("error"):
-                code = str(handle.data.get("finish_reason") or "refused")
-                return Status(
-                    state=JobState.FAILED,
-                    message=f"{handle.data['error']} (finish_reason {code})"
-                    if code not in str(handle.data["error"])
-                    else str(handle.data["error"]),
-                    error_reason=chat_failure(code, refused=bool(handle.data.get("refusal"))),
-                    error_code=code,
-                    usage=usage,
-                )
-            return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
+        if handle.data.get("kind") == CHAT_KIND:
+            return chat_status(handle)
+        if handle.data.get("kind") == "image":
+            count = len(handle.data.get("images") or [])
+            return Status(state=JobState.SUCCEEDED, progress=1.0, usage=Usage(count=count))
         data = await self._generation(handle)
         state = video_state(data.get("status"))
         if state is None:
@@ -374,8 +340,8 @@ class AimlApiProvider(RemoteProvider):
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
         kind = handle.data.get("kind")
-        if kind == "chat":
-            return [RemoteArtifact(mime="text/plain", path=Path(handle.data["path"]))]
+        if kind == CHAT_KIND:
+            return chat_result(handle)
         if kind == "image":
             return [
                 RemoteArtifact(mime=item["mime"], url=item["url"])
@@ -428,29 +394,6 @@ def failure_of(data: Mapping[str, Any]) -> tuple[FailureReason, str]:
     if "timeout" in lowered or "timed out" in lowered:
         return FailureReason.TIMEOUT, code
     return FailureReason.MODEL_FAILED, code
-
-
-def chat_failure(finish_reason: str, *, refused: bool) -> FailureReason:
-    """An empty chat answer: ``content_filter`` or a ``refusal`` is SAFETY; anything else
-    (``length``, ``stop`` with nothing said) the model failing."""
-    if refused or finish_reason == "content_filter":
-        return FailureReason.SAFETY
-    return FailureReason.MODEL_FAILED
-
-
-def sync_usage(data: Mapping[str, Any]) -> Usage | None:
-    """What a synchronous answer kept in the handle reports: a chat's token ``usage``,
-    the images an image call returned. (``credits_used`` has no USD rate: not reported.)"""
-    if data.get("kind") == "image":
-        return Usage(count=len(data.get("images") or []))
-    usage = data.get("usage")
-    if not isinstance(usage, Mapping):
-        return None
-    prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
-    return Usage(
-        input_tokens=prompt if isinstance(prompt, int) and prompt >= 0 else None,
-        output_tokens=completion if isinstance(completion, int) and completion >= 0 else None,
-    )
 
 
 def _credits(data: Mapping[str, Any]) -> float | None:

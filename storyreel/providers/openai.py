@@ -33,6 +33,8 @@ from storyreel.errors import (
 )
 from storyreel.media.images import decode_image, flatten_rgb, image_to_png, inspect_image
 from storyreel.media.mime import suffix_for
+from storyreel.providers import chat_completions as chat
+from storyreel.providers.openai_chat import CHAT_PATH
 from storyreel.providers.openai_errors import (
     SAFETY_CODES,
     reason_for_error,
@@ -203,6 +205,7 @@ class OpenAIProvider(RemoteProvider):
             Task.TEXT_TO_VIDEO,
             Task.IMAGE_TO_VIDEO,
             Task.SPEECH,
+            Task.CHAT,
         }
     )
     supports_webhooks = False
@@ -212,6 +215,8 @@ class OpenAIProvider(RemoteProvider):
 
     def check(self, req: GenerationRequest) -> None:
         super().check(req)
+        if req.task is Task.CHAT:
+            return chat.check_chat(self.name, req)
         if is_speech_model(req.model_name) or req.task is Task.SPEECH:
             speech_body(req)  # raises on a speech model asked for anything else, and back
             return
@@ -312,6 +317,8 @@ class OpenAIProvider(RemoteProvider):
             return await self._submit_video(req)
         if req.task is Task.SPEECH:
             return await submit_speech(self, req, job_id)
+        if req.task is Task.CHAT:
+            return await chat.submit_chat(self, req, job_id, CHAT_PATH)
         return await self._submit_image(req, job_id)
 
     def image_fields(self, req: GenerationRequest) -> dict[str, Any]:
@@ -430,6 +437,8 @@ class OpenAIProvider(RemoteProvider):
     # -- status, result, cancel ------------------------------------------------------
 
     async def poll(self, handle: Handle) -> Status:
+        if handle.data.get("kind") == chat.CHAT_KIND:
+            return chat.chat_status(handle)
         if handle.data.get("kind") in SYNC_KINDS:
             usage = Usage.model_validate(handle.data.get("usage") or {})
             return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
@@ -456,6 +465,8 @@ class OpenAIProvider(RemoteProvider):
         return Status(state=state, progress=fraction)
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        if handle.data.get("kind") == chat.CHAT_KIND:
+            return chat.chat_result(handle)
         if handle.data.get("kind") in SYNC_KINDS:
             return [self._image_artifact(item) for item in handle.data.get("outputs", [])]
         target = self.scratch_path(handle.request_id, ".mp4")
@@ -485,7 +496,7 @@ class OpenAIProvider(RemoteProvider):
                 raise
 
 
-SYNC_KINDS = ("image", "speech")  # calls that answered with their output: done at submit
+SYNC_KINDS = ("image", "speech", chat.CHAT_KIND)  # answered with their output: done at submit
 
 
 def register_providers(register: Register) -> None:

@@ -40,6 +40,7 @@ BUILTIN_MODULES = {
     "kie": "storyreel.providers.kie",
     "replicate": "storyreel.providers.replicate",
     "local": "storyreel.providers.diffusion.provider",
+    "llm": "storyreel.providers.llm",
 }
 """Built-in providers by entry-point name (the names ``load_plugins`` filters on)."""
 

@@ -102,3 +102,31 @@ async def test_two_invalid_answers_are_one_clear_error_and_are_not_reused(
     view = await preview_story(sim_settings, story, RunOptions())
     assert chats(suite) == 3, "the rejected answers are asked again, not reused"
     assert len(view.shots) == 6
+
+
+@pytest.mark.parametrize(
+    ("planner", "mount"),
+    [("openai:gpt-4o-mini", ""), ("llm:gpt-4o", "/v1")],
+    ids=["openai", "local-openai-compatible"],
+)
+async def test_openai_and_any_openai_compatible_server_plan_too(
+    tmp_path: Path, settings: Settings, planner: str, mount: str
+) -> None:
+    async with serve_simulators(
+        SimConfig(latency=0.05), providers=["openai"], files_dir=tmp_path / "sim"
+    ) as suite:
+        openai = suite.provider_settings("openai")
+        local = openai.model_copy(update={"base_url": f"{openai.base_url}{mount}"})
+        cfg = settings.model_copy(update={"providers": {"openai": openai, "llm": local}})
+        story = tmp_path / "story.yaml"
+        story.write_text(STORY)
+
+        view = await preview_story(cfg, story, RunOptions(planner=planner))
+
+        assert view.planned.planner == planner and len(view.shots) == 6
+        asked = suite["openai"].requests[-1]
+        assert asked["path"].endswith("/v1/chat/completions")
+        assert asked["body"]["messages"][0]["role"] == "system"
+        assert sum(suite["openai"].submissions.values()) == 1
+        if planner.startswith("openai:"):
+            assert view.planned.cost_usd is not None and view.planned.cost_usd > 0

@@ -151,3 +151,22 @@ async def test_errors_surface_as_the_sdks_own_exceptions(sim: OpenAISimulator) -
         await asyncio.to_thread(sdk.videos.create, prompt="x")
     assert broke.value.code == "insufficient_quota"
     assert sum(sim.submissions.values()) == 0
+
+
+async def test_chat_completions_answer_a_plan_with_token_usage(sim: OpenAISimulator) -> None:
+    sdk = client(sim)
+    prompt = "storyreel-plan-v1\nINPUT:\n" + '{"story": "Mira runs. She waves."}' + "\nEND INPUT"
+    answer = await asyncio.to_thread(
+        sdk.chat.completions.create,
+        model="gpt-4o-mini",
+        messages=[{"role": "system", "content": "JSON only"}, {"role": "user", "content": prompt}],
+    )
+    content = answer.choices[0].message.content
+    assert content is not None and '"beats"' in content
+    assert answer.usage is not None and answer.usage.completion_tokens > 0
+    with pytest.raises(openai.NotFoundError):
+        await asyncio.to_thread(
+            sdk.chat.completions.create,
+            model="gpt-nope",
+            messages=[{"role": "user", "content": "hi"}],
+        )

@@ -294,6 +294,8 @@ class Simulator:
         await self.on_finished(job)
 
     async def _render(self, job: SimJob) -> list[str]:
+        if job.kind == "text":  # a chat answer is the response body itself: no file
+            return []
         spec = self.output_spec(job)
         if job.kind == "audio":  # text-to-speech: a voice whose length follows the text
             audio = await asyncio.to_thread(fake_speech, spec.prompt)

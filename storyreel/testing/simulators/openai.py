@@ -122,12 +122,18 @@ class OpenAISimulator(Simulator):
             Route("/v1/videos/{video_id}", self.get_video, methods=["GET"]),
             Route("/v1/videos/{video_id}", self.delete_video, methods=["DELETE"]),
             Route("/v1/audio/speech", self.create_speech, methods=["POST"]),
+            Route("/v1/chat/completions", self.create_chat, methods=["POST"]),
         ]
 
     async def create_speech(self, request: Request) -> Response:
         from .openai_speech import create_speech
 
         return await create_speech(self, request)
+
+    async def create_chat(self, request: Request) -> Response:
+        from .openai_chat import create_chat
+
+        return await create_chat(self, request)
 
     # -- shared gatekeeping --------------------------------------------------------------
 
