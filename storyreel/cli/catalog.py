@@ -185,6 +185,7 @@ def _estimate_story(story_file: Path, as_json: bool) -> None:
                 clip_models=sorted({shot.clip_model for shot in estimate.shots}),
                 panels_usd=estimate.panels_usd,
                 clips_usd=estimate.clips_usd,
+                sound_usd=estimate.sound_usd,
                 total_usd=estimate.total_usd,
             )
         )
@@ -222,7 +223,9 @@ def _estimate_story(story_file: Path, as_json: bool) -> None:
     console.print(table)
     n = len(estimate.shots)
     console.print(
-        f"panels {_money(estimate.panels_usd)} + clips {_money(estimate.clips_usd)} = "
+        f"panels {_money(estimate.panels_usd)} + clips {_money(estimate.clips_usd)}"
+        + (f" + sound {_money(estimate.sound_usd)}" if estimate.sound_usd != 0 else "")
+        + " = "
         f"total [bold]{_money(estimate.total_usd)}[/] for {n} panels and {n} clips",
         highlight=False,
     )

@@ -132,6 +132,8 @@ class StoryEstimateOut(Output):
     clip_models: list[str]
     panels_usd: Decimal | None
     clips_usd: Decimal | None
+    sound_usd: Decimal | None = Decimal(0)
+    """Narration voice jobs and the music job."""
     total_usd: Decimal | None
 
 
@@ -217,6 +219,8 @@ class StageCosts(Output):
     planner: Decimal | None
     panels: Decimal | None
     clips: Decimal | None
+    sound: Decimal | None = Decimal(0)
+    """Narration voice jobs and the music job."""
     total: Decimal | None
     to_redo: Decimal | None
     """What a run would spend now: only the panels and clips it would make anew."""

@@ -115,8 +115,11 @@ def _announce(estimate: StoryEstimate, *, as_json: bool = False) -> None:
     total = estimate.total_usd
     shown = "unpriced" if total is None else format_usd(total)
     panels, clips = estimate.panels_usd, estimate.clips_usd
+    sound = estimate.sound_usd
     detail = (
-        f" (panels {format_usd(panels)}, clips {format_usd(clips)})"
+        f" (panels {format_usd(panels)}, clips {format_usd(clips)}"
+        + (f", sound {format_usd(sound)}" if sound else "")
+        + ")"
         if panels is not None and clips is not None
         else ""
     )

@@ -49,6 +49,7 @@ def _costs(view: Preview) -> StageCosts:
         planner=planner,
         panels=est.panels_usd,
         clips=est.clips_usd,
+        sound=est.sound_usd,
         total=None if total is None or planner is None else total + planner,
         to_redo=_to_redo(view),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -98,3 +99,20 @@ def test_a_line_longer_than_its_shots_lengthens_them_equally() -> None:
     assert fitted_duration({1: 2.0, 2: 2.0}, line, 6.0) == {1: 3.25, 2: 3.25}
     spoken = place_lines([line], [6.0], [3.25, 3.25], fps=8, transition_frames=0)
     assert spoken[0].start == 0.25 and spoken[0].end == 6.25
+
+
+def test_cost_estimate_shows_the_sound(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from storyreel.cli.app import app
+
+    monkeypatch.setenv("STORYREEL_DATA_DIR", str(tmp_path / "data"))
+    path = tmp_path / "s.yaml"
+    path.write_text(_story("tts-1"))
+    result = CliRunner().invoke(app, ["cost", "estimate", "--story", str(path), "--json"])
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(result.stdout)
+    assert Decimal(shown["sound_usd"]) == Decimal(len(LINE)) * 15 / 1_000_000
+    assert Decimal(shown["total_usd"]) == Decimal(shown["sound_usd"])
+    text = CliRunner().invoke(app, ["cost", "estimate", "--story", str(path)])
+    assert "+ sound $0.000495 = total $0.000495" in text.stdout
