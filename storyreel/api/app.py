@@ -29,6 +29,7 @@ from storyreel.engine.service import open_client
 
 from . import errors
 from .limits import BodyLimit
+from .local import local_device_report
 from .routes import (
     bulk,
     catalog,
@@ -55,7 +56,13 @@ async def _open_state(settings: Settings) -> AsyncIterator[ApiState]:
         await engine.start()
         try:
             assert engine.runtime is not None
-            state = ApiState(settings, engine.runtime, catalog_, engine=engine)
+            state = ApiState(
+                settings,
+                engine.runtime,
+                catalog_,
+                engine=engine,
+                device_report=local_device_report(settings),
+            )
             yield state
         finally:
             await state.http.aclose()

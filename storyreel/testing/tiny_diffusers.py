@@ -52,7 +52,7 @@ def build_tiny_sd(folder: Path, *, safe_serialization: bool = True, seed: int = 
     unet = lib.UNet2DConditionModel(
         block_out_channels=(8, 16),
         layers_per_block=1,
-        sample_size=32,
+        sample_size=64,  # native size 64x64 (the one-block VAE does not downscale)
         in_channels=4,
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),

@@ -10,11 +10,11 @@ half-finished output is thrown away.
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from PIL import Image
 
@@ -29,7 +29,9 @@ from .loader import pipeline_for
 DEFAULT_STEPS = 25
 """Seed 001's ``num_inference_steps`` default."""
 DEFAULT_SIZE = 512
+"""Size of a model whose pipeline does not say its native one."""
 DEFAULT_STRENGTH = 0.75
+T = TypeVar("T")
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyreel-local-render")
 
 
@@ -78,16 +80,32 @@ def strength(req: GenerationRequest) -> float:
     return float(value)
 
 
-def _size(req: GenerationRequest) -> tuple[int, int]:
-    width, height = req.width or DEFAULT_SIZE, req.height or DEFAULT_SIZE
+def _size(req: GenerationRequest, pipe: Any, init: Image.Image | None) -> tuple[int, int]:
+    """The requested size; without one, the init image's (rounded down to multiples of 8),
+    else the model's native size, which is what seed 001's server got by passing none."""
+    if req.width and req.height:
+        width, height = req.width, req.height
+    elif init is not None:
+        width, height = max(8, init.width // 8 * 8), max(8, init.height // 8 * 8)
+    else:
+        native = _native_size(pipe)
+        width, height = req.width or native, req.height or native
     if width % 8 or height % 8:
         raise InputError(f"local: width and height must be multiples of 8, got {width}x{height}")
     return width, height
 
 
-def _call_args(req: GenerationRequest, inputs: Inputs, loaded: Any) -> dict[str, Any]:
+def _native_size(pipe: Any) -> int:
+    """What diffusers renders when no size is given: the UNet's sample size in pixels."""
+    try:
+        return int(pipe.unet.config.sample_size * pipe.vae_scale_factor)
+    except (AttributeError, TypeError):
+        return DEFAULT_SIZE
+
+
+def _call_args(req: GenerationRequest, inputs: Inputs, loaded: Any, pipe: Any) -> dict[str, Any]:
     torch = require_torch()
-    width, height = _size(req)
+    width, height = _size(req, pipe, inputs.init)
     generator = torch.Generator(device="cpu")
     generator.manual_seed(req.seed if req.seed is not None else 0)
     args: dict[str, Any] = {
@@ -154,7 +172,7 @@ def run_render(
 
     if render.cancel.is_set():
         raise RenderCanceled(render.request_id)
-    args = _call_args(req, inputs, loaded)
+    args = _call_args(req, inputs, loaded, pipe)
     out = pipe(**args, callback_on_step_end=on_step_end)
     if render.cancel.is_set():
         raise RenderCanceled(render.request_id)
@@ -168,6 +186,11 @@ def run_render(
         tmp.replace(path)
     render.step = render.total_steps
     return render.outputs
+
+
+def submit_blocking(fn: Callable[..., T], *args: Any) -> Future[T]:
+    """Run ``fn`` on the render thread (loading a model ahead of the first job)."""
+    return _executor.submit(fn, *args)
 
 
 def start(render: Render, req: GenerationRequest, inputs: Inputs, local: LocalSettings) -> Render:
