@@ -24,9 +24,10 @@ from storyreel.errors import InputError
 from storyreel.media.audio import encode_pcm, probe_audio, read_mono
 from storyreel.media.probe import probe_video
 from storyreel.media.scratch_voice import speech_seconds, tone_samples
-from storyreel.store.models import Job
+from storyreel.store.models import DerivedAsset, Job
 from storyreel.story.runner import run_story
 from tests.media.audio_helpers import tone_level, window
+from tests.media.helpers import frame_image, mean_diff
 from tests.media.test_subtitles import parse
 
 LONG = (
@@ -61,6 +62,7 @@ sound:
   music: music.wav
   music_volume: 0.5
   fit_narration: true
+  burn_captions: true
 exports:
   aspects: ["9:16"]
 """
@@ -86,6 +88,11 @@ async def narrated(tmp_path: Path) -> tuple[Path, dict[str, Any]]:
     out = tmp_path / "out"
     manifest = await run_story(settings(tmp_path), story, out)
     return out, manifest
+
+
+def frames(path: Path) -> list[Image.Image]:
+    with av.open(str(path)) as container:
+        return [frame_image(frame) for frame in container.decode(video=0)]
 
 
 def audio_stream_count(path: Path) -> int:
@@ -168,6 +175,25 @@ async def test_narrated_story_has_its_voice_music_subtitles_and_exports(
                 .all()
             )
     assert len(voices) == 3 and all(job.submit_attempts == 1 for job in voices)
+
+    # Captions are burned in while spoken only: the final video differs from the silent
+    # assembly in the caption band during a line, and not in a pause between lines.
+    assert manifest["subtitles"]["burned_in"] is True
+    async with Engine(settings(tmp_path)) as engine:
+        assert engine.runtime is not None
+        async with engine.runtime.db.session() as session:
+            silent_sha = await session.scalar(
+                select(DerivedAsset.asset_sha256).where(DerivedAsset.kind == "assembly")
+            )
+        silent = engine.runtime.assets.path(str(silent_sha), "video/mp4")
+    fps = 8
+    band = (10, 80, 182, 104)
+    spoken_at = round((lines[1]["start"] + 1.0) * fps)
+    pause_at = round((lines[2]["end"] + 0.5) * fps)
+    assert pause_at < round(lines[3]["start"] * fps)
+    finals, silents = frames(video), frames(silent)
+    assert mean_diff(finals[spoken_at].crop(band), silents[spoken_at].crop(band)) > 20
+    assert mean_diff(finals[pause_at].crop(band), silents[pause_at].crop(band)) < 6
 
 
 async def test_a_music_file_that_is_not_audio_is_one_clear_error(tmp_path: Path) -> None:
