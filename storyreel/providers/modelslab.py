@@ -30,6 +30,7 @@ from storyreel.errors import (
     WebhookRejected,
 )
 from storyreel.media.mime import default_mime, mime_from_url, sniff_mime, suffix_for
+from storyreel.providers import chat_completions as chat
 from storyreel.providers.modelslab_models import (
     DEFAULT_VOICE,
     FRAMES_PER_SECOND,
@@ -85,6 +86,9 @@ class ModelsLabOptions(ProviderOptions):
     """API version of community image model routes."""
 
 
+LLM_PATH = "/api/v7/llm/chat/completions"
+
+
 class ModelsLabProvider(RemoteProvider):
     name = "modelslab"
     default_base_url = "https://modelslab.com"
@@ -96,6 +100,7 @@ class ModelsLabProvider(RemoteProvider):
             Task.IMAGE_TO_VIDEO,
             Task.TEXT_TO_VIDEO,
             Task.SPEECH,
+            Task.CHAT,
         }
     )
     supports_webhooks = True
@@ -186,6 +191,8 @@ class ModelsLabProvider(RemoteProvider):
 
     def check(self, req: GenerationRequest) -> None:
         super().check(req)
+        if req.task is Task.CHAT:
+            return chat.check_chat(self.name, req)
         model = model_for(req.model_name)
         route = self.route_for(req, model)
         if model is not None and route not in model.routes:
@@ -345,6 +352,9 @@ class ModelsLabProvider(RemoteProvider):
     async def submit(
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
     ) -> Handle:
+        if req.task is Task.CHAT:  # the LLM API takes the key as a bearer token
+            bearer = {"Authorization": f"Bearer {self.api_key}"}
+            return await chat.submit_chat(self, req, job_id, LLM_PATH, headers=bearer)
         model = model_for(req.model_name)
         route = self.route_for(req, model)
         path = SUBMIT_PATHS[(self.version_for(req, model), route)]
@@ -384,6 +394,8 @@ class ModelsLabProvider(RemoteProvider):
         return await self.post(handle.urls["fetch"], {"request_id": handle.request_id})
 
     async def poll(self, handle: Handle) -> Status:
+        if handle.data.get("kind") == chat.CHAT_KIND:
+            return chat.chat_status(handle)
         if handle.data.get("output"):
             usage = Usage.model_validate(handle.data.get("usage") or {})
             return Status(state=JobState.SUCCEEDED, progress=1.0, usage=usage)
@@ -408,6 +420,8 @@ class ModelsLabProvider(RemoteProvider):
         return Status(state=state, progress=1.0, usage=usage_of(data))
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        if handle.data.get("kind") == chat.CHAT_KIND:
+            return chat.chat_result(handle)
         outputs: list[str] = list(handle.data.get("output") or [])
         if not outputs:
             data = await self.fetch(handle)

@@ -105,28 +105,37 @@ async def test_two_invalid_answers_are_one_clear_error_and_are_not_reused(
 
 
 @pytest.mark.parametrize(
-    ("planner", "mount"),
-    [("openai:gpt-4o-mini", ""), ("llm:gpt-4o", "/v1")],
-    ids=["openai", "local-openai-compatible"],
+    ("planner", "sim"),
+    [
+        ("openai:gpt-4o-mini", "openai"),
+        ("llm:gpt-4o", "openai"),
+        ("modelslab:meta-llama-3-8B-instruct", "modelslab"),
+    ],
+    ids=["openai", "local-openai-compatible", "modelslab-llm"],
 )
-async def test_openai_and_any_openai_compatible_server_plan_too(
-    tmp_path: Path, settings: Settings, planner: str, mount: str
+async def test_every_chat_provider_plans_through_its_simulator(
+    tmp_path: Path, settings: Settings, planner: str, sim: str
 ) -> None:
     async with serve_simulators(
-        SimConfig(latency=0.05), providers=["openai"], files_dir=tmp_path / "sim"
+        SimConfig(latency=0.05), providers=["openai", "modelslab"], files_dir=tmp_path / "sim"
     ) as suite:
         openai = suite.provider_settings("openai")
-        local = openai.model_copy(update={"base_url": f"{openai.base_url}{mount}"})
-        cfg = settings.model_copy(update={"providers": {"openai": openai, "llm": local}})
+        local = openai.model_copy(update={"base_url": f"{openai.base_url}/v1"})
+        providers = {
+            "openai": openai,
+            "llm": local,
+            "modelslab": suite.provider_settings("modelslab"),
+        }
+        cfg = settings.model_copy(update={"providers": providers})
         story = tmp_path / "story.yaml"
         story.write_text(STORY)
 
         view = await preview_story(cfg, story, RunOptions(planner=planner))
 
         assert view.planned.planner == planner and len(view.shots) == 6
-        asked = suite["openai"].requests[-1]
-        assert asked["path"].endswith("/v1/chat/completions")
+        asked = suite[sim].requests[-1]
+        assert asked["path"].endswith("/chat/completions")
         assert asked["body"]["messages"][0]["role"] == "system"
-        assert sum(suite["openai"].submissions.values()) == 1
+        assert sum(suite[sim].submissions.values()) == 1
         if planner.startswith("openai:"):
             assert view.planned.cost_usd is not None and view.planned.cost_usd > 0

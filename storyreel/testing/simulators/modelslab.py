@@ -52,6 +52,7 @@ from storyreel.providers.modelslab_models import (
 from storyreel.vocabulary import aspect_size
 
 from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
+from .modelslab_chat import LLM_PATH, create_chat
 from .suite import register
 
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -95,10 +96,14 @@ class ModelsLabSimulator(Simulator):
             Route("/api/{version}/{group}/fetch/{request_id}", self.fetch, methods=["POST"]),
             Route("/api/{version}/{group}/fetch", self.fetch, methods=["POST"]),
             Route(UPLOAD_PATH, self.base64_to_url, methods=["POST"]),
+            Route(LLM_PATH, self.chat, methods=["POST"]),
         ]
         for (version, route), path in SUBMIT_PATHS.items():
             routes.append(Route(path, self._submit_endpoint(version, route), methods=["POST"]))
         return routes
+
+    async def chat(self, request: Request) -> Response:
+        return await create_chat(self, request)
 
     # -- envelopes --------------------------------------------------------------------
 
