@@ -7,7 +7,8 @@ Behaviour copied from recorded traffic: a blocking create that finished in time 
 ``processing`` while already carrying the output, and one that ran out of time answers
 ``starting`` whatever the real state; only the final webhook is retried; an hour after
 completion ``output`` is null and ``data_removed`` true. Choices where Replicate's docs are
-silent are listed in docs/providers/replicate.md.
+silent are listed in docs/providers/replicate.md. Auth, problem bodies and the Files API
+are shared from ``replicate_api``.
 """
 
 from __future__ import annotations
@@ -23,13 +24,12 @@ import re
 import secrets
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx2
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from storyreel.providers.replicate_models import (
@@ -41,38 +41,16 @@ from storyreel.providers.replicate_models import (
     validate_input,
 )
 
-from .base import FileStore, OutputSpec, SimConfig, SimJob, Simulator
-from .forms import form_fields
+from .base import FileStore, OutputSpec, SimConfig, SimJob
+from .replicate_api import ReplicateApi, iso, new_id, parse_iso
 from .suite import register
 
-ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
 EVENTS = ("start", "output", "logs", "completed")
 DEFAULT_EVENTS = frozenset({"output", "completed"})  # "new outputs or finished"
-MAX_FILE_BYTES = 100 * 1024 * 1024
 _CANCEL_AFTER = re.compile(r"^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$")
 #: Picks the model and version a create runs (and its deployment), or answers an error.
 Resolver = Callable[[dict[str, Any]], "tuple[ReplicateModel, str, str | None] | Response"]
 _RESOLUTION_HEIGHT = {"480p": 480, "720p": 720, "768p": 768, "1080p": 1080}
-
-
-def _new_id(length: int = 26) -> str:
-    return "".join(secrets.choice(ALPHABET) for _ in range(length))
-
-
-def _iso(moment: float | None) -> str | None:
-    if moment is None:
-        return None
-    stamp = datetime.fromtimestamp(moment, UTC).isoformat(timespec="milliseconds")
-    return stamp.replace("+00:00", "Z")
-
-
-def _parse_iso(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
 
 
 def parse_cancel_after(value: str) -> float | None:
@@ -102,10 +80,9 @@ def _dims(ratio: str, area: int) -> tuple[int, int]:
 
 
 @register
-class ReplicateSimulator(Simulator):
+class ReplicateSimulator(ReplicateApi):
     name = "replicate"
     page_size = 100
-    file_ttl = 24 * 3600.0
 
     def __init__(self, config: SimConfig, files: FileStore) -> None:
         super().__init__(config, files)
@@ -113,7 +90,6 @@ class ReplicateSimulator(Simulator):
         #: field, so off by default; on, it models an API that does echo it.
         self.echo_webhook = False
         self.webhook_secret = "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
-        self.uploaded: dict[str, dict[str, Any]] = {}
         #: ``owner/name`` of a deployment -> the model it runs (tests add their own).
         self.deployments: dict[str, str] = {}
         #: GETs of a prediction to answer 503 (exercises client retries).
@@ -134,72 +110,9 @@ class ReplicateSimulator(Simulator):
                 self.create_by_deployment,
                 methods=["POST"],
             ),
-            Route("/v1/files", self.create_file, methods=["POST"]),
-            Route("/v1/files", self.list_files, methods=["GET"]),
-            Route("/v1/files/{id}", self.get_file, methods=["GET"]),
-            Route("/v1/files/{id}", self.delete_file, methods=["DELETE"]),
-            Route("/v1/files/{id}/download", self.download_file, methods=["GET"]),
+            *self.file_routes(),
             Route("/v1/webhooks/default/secret", self.default_secret, methods=["GET"]),
         ]
-
-    # -- responses ----------------------------------------------------------------------
-
-    def _json(
-        self,
-        data: Any,
-        status: int = 200,
-        *,
-        create: bool = False,
-        headers: dict[str, str] | None = None,
-    ) -> JSONResponse:
-        problem = status >= 400
-        merged = {"ratelimit-remaining": "599" if create else "2999", "ratelimit-reset": "1"}
-        return JSONResponse(
-            data,
-            status_code=status,
-            headers=merged | (headers or {}),
-            media_type="application/problem+json" if problem else "application/json",
-        )
-
-    def _problem(
-        self,
-        status: int,
-        detail: str,
-        title: str | None = None,
-        *,
-        create: bool = False,
-        headers: dict[str, str] | None = None,
-        **extra: Any,
-    ) -> JSONResponse:
-        body: dict[str, Any] = {"title": title} if title else {}
-        body |= {"detail": detail, "status": status, **extra}
-        return self._json(body, status, create=create, headers=headers)
-
-    def _authorized(self, request: Request) -> bool:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return scheme in ("Bearer", "Token") and hmac.compare_digest(
-            token.encode(), self.config.api_key.encode()
-        )
-
-    def _unauthorized(self) -> JSONResponse:
-        return self._problem(
-            401, "You did not pass a valid authentication token", "Unauthenticated"
-        )
-
-    def _invalid(self, fields: list[dict[str, str]], *, create: bool = True) -> JSONResponse:
-        detail = "".join(f"- {f['field']}: {f['description']}\n" for f in fields)
-        return self._problem(
-            422, detail, "Input validation failed", create=create, invalid_fields=fields
-        )
-
-    def _bad_version(self) -> JSONResponse:
-        return self._problem(
-            422,
-            "The specified version does not exist (or perhaps you don't have permission "
-            "to use it?)",
-            "Invalid version or not permitted",
-            create=True,
-        )
 
     # -- the prediction object ------------------------------------------------------------
 
@@ -244,9 +157,9 @@ class ReplicateSimulator(Simulator):
             "error": job.extra.get("error", job.error) if status == "failed" else None,
             "status": status,
             "source": "api",
-            "created_at": _iso(job.created),
-            "started_at": _iso(job.started),
-            "completed_at": _iso(job.finished) if job.done else None,
+            "created_at": iso(job.created),
+            "started_at": iso(job.started),
+            "completed_at": iso(job.finished) if job.done else None,
             "urls": self._urls(job),
             "metrics": {},
         }
@@ -260,7 +173,7 @@ class ReplicateSimulator(Simulator):
                 "total_time": round((job.finished or 0) - job.created, 3),
             }
         if "deadline" in job.extra:
-            body["deadline"] = _iso(job.extra["deadline"])
+            body["deadline"] = iso(job.extra["deadline"])
         if "deployment" in job.extra:
             body["deployment"] = job.extra["deployment"]
         if self.echo_webhook and job.webhook:
@@ -380,9 +293,9 @@ class ReplicateSimulator(Simulator):
             return self._invalid(problems)
         events = frozenset(body.get("webhook_events_filter") or DEFAULT_EVENTS)
         job = self.start_job(
-            model.ref, model.kind, inputs, webhook=body.get("webhook"), job_id=_new_id()
+            model.ref, model.kind, inputs, webhook=body.get("webhook"), job_id=new_id()
         )
-        job.extra |= {"version": version, "events": events, "completed_msg": "msg_" + _new_id()}
+        job.extra |= {"version": version, "events": events, "completed_msg": "msg_" + new_id()}
         if deployment is not None:
             job.extra["deployment"] = deployment
         if missing := self._missing_files(model, inputs):
@@ -490,8 +403,8 @@ class ReplicateSimulator(Simulator):
         if not self._authorized(request):
             return self._unauthorized()
         query = request.query_params
-        after = _parse_iso(query.get("created_after"))
-        before = _parse_iso(query.get("created_before"))
+        after = parse_iso(query.get("created_after"))
+        before = parse_iso(query.get("created_before"))
         jobs = sorted(self.jobs.values(), key=lambda j: j.created, reverse=True)
         jobs = [
             j
@@ -514,101 +427,6 @@ class ReplicateSimulator(Simulator):
                 "results": [self.prediction(j) for j in page],
             }
         )
-
-    # -- files --------------------------------------------------------------------------
-
-    def _file(self, file_id: str) -> dict[str, Any] | None:
-        entry = self.uploaded.get(file_id)
-        if entry is None or (_parse_iso(entry["expires_at"]) or 0) < time.time():
-            return None
-        return entry
-
-    async def create_file(self, request: Request) -> Response:
-        raw = await self.record(request)
-        if not self._authorized(request):
-            return self._unauthorized()
-        if len(raw) > MAX_FILE_BYTES:
-            return self._problem(413, "The file is larger than 100 MB", "Payload Too Large")
-        parts = form_fields(request.headers.get("content-type", ""), raw)
-        content = parts.get("content")
-        if content is None:
-            return self._invalid(
-                [{"type": "required", "field": "content", "description": "content is required"}],
-                create=False,
-            )
-        data = content.data
-
-        def text(field: str) -> str:
-            return parts[field].text if field in parts else ""
-
-        filename = text("filename") or content.filename or "file"
-        mime = text("type") or content.content_type or "application/octet-stream"
-        try:
-            metadata = json.loads(text("metadata") or "{}")
-        except json.JSONDecodeError:
-            metadata = None
-        if not isinstance(metadata, dict) or len(filename.encode()) > 255:
-            field = "metadata" if not isinstance(metadata, dict) else "filename"
-            return self._invalid(
-                [{"type": "invalid", "field": field, "description": f"{field} is not valid"}],
-                create=False,
-            )
-        file_id = _new_id(12)
-        self.files.add(f"replicate-file-{file_id}", data)
-        now = time.time()
-        self.uploads += 1
-        entry = {
-            "id": file_id,
-            "name": filename,
-            "content_type": mime,
-            "size": len(data),
-            "etag": hashlib.md5(data, usedforsecurity=False).hexdigest(),
-            "checksums": {
-                "sha256": hashlib.sha256(data).hexdigest(),
-                "md5": hashlib.md5(data, usedforsecurity=False).hexdigest(),
-            },
-            "metadata": metadata,
-            "created_at": _iso(now),
-            "expires_at": _iso(now + self.file_ttl),
-            "urls": {"get": f"{self.mount_url()}/v1/files/{file_id}"},
-        }
-        self.uploaded[file_id] = entry
-        return self._json(entry, 201)
-
-    async def list_files(self, request: Request) -> Response:
-        await self.record(request)
-        if not self._authorized(request):
-            return self._unauthorized()
-        live = [e for e in self.uploaded.values() if self._file(e["id"]) is not None]
-        live.sort(key=lambda e: e["created_at"], reverse=True)
-        return self._json({"next": None, "previous": None, "results": live})
-
-    async def get_file(self, request: Request) -> Response:
-        await self.record(request)
-        if not self._authorized(request):
-            return self._unauthorized()
-        entry = self._file(request.path_params["id"])
-        if entry is None:
-            return self._problem(404, "Not found.")
-        return self._json(entry)
-
-    async def delete_file(self, request: Request) -> Response:
-        await self.record(request)
-        if not self._authorized(request):
-            return self._unauthorized()
-        if self.uploaded.pop(request.path_params["id"], None) is None:
-            return self._problem(404, "Not found.")
-        return Response(status_code=204)
-
-    async def download_file(self, request: Request) -> Response:
-        await self.record(request)
-        if not self._authorized(request):
-            return self._unauthorized()
-        entry = self._file(request.path_params["id"])
-        path = self.files.get(f"replicate-file-{request.path_params['id']}")
-        if entry is None or path is None:
-            return self._problem(404, "Not found.")
-        return FileResponse(path, media_type=entry["content_type"])
 
     async def default_secret(self, request: Request) -> Response:
         await self.record(request)
@@ -645,7 +463,7 @@ class ReplicateSimulator(Simulator):
         self.webhooks_sent.append(record)
         with contextlib.suppress(httpx2.HTTPError):
             response = await self.http.post(
-                job.webhook, content=payload, headers=self.sign("msg_" + _new_id(), payload)
+                job.webhook, content=payload, headers=self.sign("msg_" + new_id(), payload)
             )
             record["status"] = response.status_code
 
