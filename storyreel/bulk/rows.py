@@ -3,10 +3,10 @@ transaction.
 
 However many items a bulk has, creating it is one transaction with a handful of
 statements: one lookup of the bulk by its key, one batched insert of its items (plain
-rows, no unit of work), and ``engine.jobs.create_jobs_in`` (one lookup of reusable jobs for all request hashes, one
-batched insert of the new jobs and one of their estimates). Running the same bulk again
-finds the same rows: finished and running jobs are reused, only failed or canceled ones
-get a new job, so nothing is bought twice.
+rows, no unit of work), and ``engine.jobs.create_jobs_in`` (one lookup of reusable jobs
+for all request hashes, one batched insert of the new jobs and one of their estimates).
+Running the same bulk again finds the same rows: finished and running jobs are reused,
+only failed or canceled ones get a new job, so nothing is bought twice.
 """
 
 from __future__ import annotations
