@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from storyreel.store.db import Database
 from storyreel.store.models import UploadedFile, utcnow
 
@@ -30,15 +32,23 @@ class UploadCache:
             return row.url
 
     async def put(self, sha256: str, provider: str, url: str, *, ttl: timedelta | None) -> None:
+        """Store (or replace) the URL. Two processes that uploaded the same file at once
+        both store a good URL: ``merge`` looks the row up first, so the slower of two
+        concurrent inserts fails on the key and, tried again, finds the row and updates it."""
         expires = utcnow() + ttl if ttl is not None else None
-        async with self.db.session() as session:
-            # merge: two processes that uploaded the same file at once both store a good URL.
-            await session.merge(
-                UploadedFile(
-                    sha256=sha256,
-                    provider=provider,
-                    url=url,
-                    expires_at=expires,
-                    created_at=utcnow(),
-                )
-            )
+        for attempt in (1, 2):
+            try:
+                async with self.db.session() as session:
+                    await session.merge(
+                        UploadedFile(
+                            sha256=sha256,
+                            provider=provider,
+                            url=url,
+                            expires_at=expires,
+                            created_at=utcnow(),
+                        )
+                    )
+                return
+            except IntegrityError:
+                if attempt == 2:
+                    raise
