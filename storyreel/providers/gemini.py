@@ -29,6 +29,8 @@ from storyreel.errors import (
     ProviderAPIError,
     ProviderJobError,
 )
+from storyreel.providers import chat_completions as chat
+from storyreel.providers.gemini_chat import submit_text
 from storyreel.providers.gemini_errors import (
     error_code,
     error_reason,
@@ -116,6 +118,7 @@ class GeminiProvider(RemoteProvider):
             Task.TEXT_TO_VIDEO,
             Task.IMAGE_TO_VIDEO,
             Task.FIRST_LAST_TO_VIDEO,
+            Task.CHAT,
         }
     )
     supports_webhooks = False
@@ -128,6 +131,8 @@ class GeminiProvider(RemoteProvider):
 
     def check(self, req: GenerationRequest) -> None:
         super().check(req)
+        if req.task is Task.CHAT:
+            return chat.check_chat(self.name, req)
         video = is_video_model(req.model_name)
         if video != (req.task.output_kind == "video"):
             kind = "a video" if video else "an image"
@@ -210,6 +215,8 @@ class GeminiProvider(RemoteProvider):
     async def submit(
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
     ) -> Handle:
+        if req.task is Task.CHAT:
+            return await submit_text(self, req, job_id)
         if is_video_model(req.model_name):
             return await self._submit_video(req)
         return await self._submit_image(req, job_id)
@@ -353,6 +360,8 @@ class GeminiProvider(RemoteProvider):
         return operation
 
     async def poll(self, handle: Handle) -> Status:
+        if handle.data.get("kind") == chat.CHAT_KIND:
+            return chat.chat_status(handle)
         if handle.data.get("kind") == "image":
             return Status(
                 state=JobState.SUCCEEDED, progress=1.0, usage=usage_of(handle.data.get("usage"))
@@ -391,6 +400,8 @@ class GeminiProvider(RemoteProvider):
         return Status(state=JobState.SUCCEEDED, progress=1.0, usage=Usage(count=samples))
 
     async def result(self, handle: Handle) -> list[RemoteArtifact]:
+        if handle.data.get("kind") == chat.CHAT_KIND:
+            return chat.chat_result(handle)
         if handle.data.get("kind") == "image":
             return [self._image_artifact(item) for item in handle.data.get("outputs", [])]
         operation = await self._operation(handle)

@@ -44,9 +44,11 @@ from storyreel.providers.gemini import (
     MAX_IMAGE_REFERENCES,
     VIDEO_MODELS,
 )
+from storyreel.providers.gemini_chat import TEXT_MODELS
 
 from .base import OutputSpec, SimJob
 from .gemini_api import BLOCK_MARKER, camel, google_error, image_bytes, invalid
+from .gemini_text import generate_text
 from .gemini_veo import GeminiVeo
 from .suite import register
 
@@ -90,7 +92,7 @@ class GeminiSimulator(GeminiVeo):
         if (denied := self._auth_error(request)) is not None:
             return denied
         model, _, method = request.path_params["target"].partition(":")
-        known = IMAGE_MODELS if method == "generateContent" else VIDEO_MODELS
+        known = {*IMAGE_MODELS, *TEXT_MODELS} if method == "generateContent" else VIDEO_MODELS
         if method not in ("generateContent", "predictLongRunning") or model not in known:
             return google_error(
                 404,
@@ -108,6 +110,8 @@ class GeminiSimulator(GeminiVeo):
         if not isinstance(body, dict):
             return invalid("Invalid JSON payload received. Expected an object.")
         body = camel(body)
+        if method == "generateContent" and model in TEXT_MODELS:
+            return await generate_text(self, model, body)
         if method == "generateContent":
             return await self.generate_content(model, body)
         return self.predict_long_running(model, body)
