@@ -105,6 +105,7 @@ class DiffusersProvider(LocalProvider):
             request_id=request_id,
             total_steps=renders.effective_steps(req),
             outputs=self._outputs(req, request_id),
+            marker=self._cancel_marker(request_id),
         )
         _renders[request_id] = job
         return renders.start(job, req, self._inputs(req), self.ctx.local)
@@ -167,13 +168,21 @@ class DiffusersProvider(LocalProvider):
         mime = "video/mp4" if req.task is Task.IMAGE_TO_VIDEO else self.output_mime
         artifacts = await super().result(handle)
         _renders.pop(handle.request_id, None)
+        self._cancel_marker(handle.request_id).unlink(missing_ok=True)
         return [a.model_copy(update={"mime": mime}) for a in artifacts]
 
+    def _cancel_marker(self, request_id: str) -> Path:
+        return self.scratch_path(request_id, ".cancel")
+
     async def cancel(self, handle: Handle) -> None:
-        """Interrupt the render at its next step (or before it starts)."""
+        """Interrupt the render at its next step (or before it starts). A process that
+        does not hold the render (``storyreel jobs cancel`` beside a worker on this host)
+        leaves a marker file the render checks at every step."""
         job = _renders.get(handle.request_id)
         if job is not None:
             job.cancel.set()
+        else:
+            self._cancel_marker(handle.request_id).touch()
 
 
 def register_providers(register: Register) -> None:

@@ -58,6 +58,14 @@ class Render:
     step: int = 0
     cancel: threading.Event = field(default_factory=threading.Event)
     future: Future[list[Path]] | None = None
+    marker: Path | None = None
+    """A file whose existence also asks for a cancel: written by ``storyreel jobs cancel``
+    run in another process on this host, which cannot reach ``cancel``."""
+
+    def canceled(self) -> bool:
+        if not self.cancel.is_set() and self.marker is not None and self.marker.exists():
+            self.cancel.set()
+        return self.cancel.is_set()
 
     @property
     def progress(self) -> float:
@@ -166,15 +174,15 @@ def run_render(
         pipeline: Any, step: int, timestep: Any, kwargs: dict[str, Any]
     ) -> dict[str, Any]:
         render.step = step + 1
-        if render.cancel.is_set():
+        if render.canceled():
             pipeline._interrupt = True
         return kwargs
 
-    if render.cancel.is_set():
+    if render.canceled():
         raise RenderCanceled(render.request_id)
     args = _call_args(req, inputs, loaded, pipe)
     out = pipe(**args, callback_on_step_end=on_step_end)
-    if render.cancel.is_set():
+    if render.canceled():
         raise RenderCanceled(render.request_id)
     if req.task is Task.IMAGE_TO_VIDEO:
         frames: Sequence[Image.Image] = out.frames[0]

@@ -151,6 +151,26 @@ async def test_cancel_interrupts_the_render_and_keeps_no_output(
     assert not any(Path(p).exists() for p in handle.data["outputs"])
 
 
+async def test_a_cancel_from_another_process_on_this_host_stops_the_render(
+    provider: DiffusersProvider,
+) -> None:
+    """``storyreel jobs cancel`` runs in its own process: it holds no render, only the
+    handle. Its cancel must still reach the worker's render (through the scratch dir)."""
+    from storyreel.providers.diffusion import provider as module
+
+    handle = await provider.submit(
+        request(Task.TEXT_TO_IMAGE, steps=200), job_id="x1", webhook_url=None
+    )
+    render = module._renders.pop(handle.request_id)  # as another process sees it: none
+    try:
+        await provider.cancel(handle)
+    finally:
+        module._renders[handle.request_id] = render
+    status = await finish(provider, handle)
+    assert status.state is JobState.CANCELED
+    assert render.step < 200
+
+
 async def test_a_render_lost_with_its_process_is_restarted_on_poll(
     provider: DiffusersProvider,
 ) -> None:
