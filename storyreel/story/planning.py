@@ -56,7 +56,9 @@ def planner_of(story: StoryDef, override: str | None = None) -> str:
 def chat_request(catalog: Catalog, model: str, prompt: str) -> GenerationRequest:
     """The chat job for one planning question, on ``model`` (an alias or full id)."""
     full = model_for(catalog, model, Task.CHAT)
-    return GenerationRequest(task=Task.CHAT, model=full, prompt=prompt, extra={"system": SYSTEM})
+    # json: the provider asks for a JSON object (response_format / responseMimeType)
+    extra = {"system": SYSTEM, "json": True}
+    return GenerationRequest(task=Task.CHAT, model=full, prompt=prompt, extra=extra)
 
 
 def check_planner(catalog: Catalog, story: StoryDef, override: str | None = None) -> None:

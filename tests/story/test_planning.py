@@ -139,6 +139,9 @@ async def test_every_chat_provider_plans_through_its_simulator(
         assert view.planned.planner.endswith(planner) and len(view.shots) == 6
         asked = suite[sim].requests[-1]
         assert asked["path"].endswith(("/chat/completions", ":generateContent"))
+        body = asked["body"]
+        json_mode = body.get("response_format") or body.get("generationConfig")
+        assert json_mode in ({"type": "json_object"}, {"responseMimeType": "application/json"})
         assert sum(suite[sim].submissions.values()) == 1
         if planner.startswith(("openai:", "gemini")):
             assert view.planned.cost_usd is not None and view.planned.cost_usd > 0
