@@ -18,11 +18,12 @@ from decimal import Decimal
 
 from sqlalchemy import update
 
-from storyreel.catalog import Catalog
+from storyreel.catalog import Catalog, billing
+from storyreel.catalog.pricing import format_usd
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.errors import FailureReason, InputError, ProviderJobError
+from storyreel.errors import BudgetExceeded, FailureReason, InputError, ProviderJobError
 from storyreel.providers.types import JobState
 from storyreel.store.models import Job
 from storyreel.vocabulary import GenerationRequest, Task
@@ -109,11 +110,24 @@ async def _cost(rt: Runtime, job_ids: list[str]) -> Decimal | None:
     return total
 
 
+def _check_budget(catalog: Catalog, req: GenerationRequest, budget: Decimal | None) -> None:
+    """Planning runs before the story's project exists: its first question is held to the
+    story's budget here (an unpriced local model passes)."""
+    expected = billing.estimate(catalog, req)
+    if budget is not None and expected is not None and expected > budget:
+        raise BudgetExceeded(
+            f"planning with {req.model} is estimated at {format_usd(expected)}, over the "
+            f"budget of {format_usd(budget)}; raise --budget or use --planner rules"
+        )
+
+
 async def plan_with_model(
-    rt: Runtime, catalog: Catalog, story: StoryDef, model: str
+    rt: Runtime, catalog: Catalog, story: StoryDef, model: str, budget: Decimal | None = None
 ) -> PlanOutcome:
     """Ask ``model`` for a plan; on an invalid answer, ask once more with the problem."""
-    job_id, answer = await _ask(rt, chat_request(catalog, model, plan_prompt(story)))
+    first = chat_request(catalog, model, plan_prompt(story))
+    _check_budget(catalog, first, budget)
+    job_id, answer = await _ask(rt, first)
     asked = [job_id]
     try:
         planned = parse_plan(story, answer)
@@ -135,7 +149,12 @@ async def plan_with_model(
 
 
 async def resolve_plan(
-    rt: Runtime, catalog: Catalog, story: StoryDef, override: str | None = None
+    rt: Runtime,
+    catalog: Catalog,
+    story: StoryDef,
+    override: str | None = None,
+    *,
+    budget: Decimal | None = None,
 ) -> PlanOutcome:
     """The story as it will run: as written when it has beats or the rules plan it, else
     with the beats a chat model planned."""
@@ -144,7 +163,7 @@ async def resolve_plan(
         return PlanOutcome(story)
     if not story.story.strip():
         raise InputError("the LLM planner needs 'story' text to plan")
-    return await plan_with_model(rt, catalog, story, name)
+    return await plan_with_model(rt, catalog, story, name, budget)
 
 
 async def adopt_jobs(rt: Runtime, project_id: str, job_ids: tuple[str, ...]) -> None:

@@ -193,7 +193,10 @@ async def run_story(
         preflight(dataclasses.replace(loaded, story=opts.shape(loaded.story)), catalog, None)
     async with Engine(settings) as engine:
         assert engine.runtime is not None
-        planned = await resolve_plan(engine.runtime, catalog, loaded.story, opts.planner)
+        budget = budget_usd if budget_usd is not None else loaded.story.budget
+        planned = await resolve_plan(
+            engine.runtime, catalog, loaded.story, opts.planner, budget=budget
+        )
         loaded = dataclasses.replace(loaded, story=opts.shape(planned.story))
         estimate = preflight(loaded, catalog, partial(preflight_request, engine.runtime))
         if announce is not None:

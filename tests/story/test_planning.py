@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from storyreel.config import Settings
-from storyreel.errors import ProviderJobError
+from storyreel.errors import BudgetExceeded, ProviderJobError
 from storyreel.story.loader import parse_story
 from storyreel.story.planner import plan_story
 from storyreel.story.preview import preview_story, write_plan
@@ -145,3 +145,13 @@ async def test_every_chat_provider_plans_through_its_simulator(
         assert sum(suite[sim].submissions.values()) == 1
         if planner.startswith(("openai:", "gemini")):
             assert view.planned.cost_usd is not None and view.planned.cost_usd > 0
+
+
+async def test_planning_over_the_budget_asks_nothing(
+    tmp_path: Path, sim_settings: Settings, suite: SimulatorSuite
+) -> None:
+    story = tmp_path / "story.yaml"
+    story.write_text(STORY)
+    with pytest.raises(BudgetExceeded, match="planning with aimlapi:gpt-4o is estimated"):
+        await run_story(sim_settings, story, tmp_path / "out", budget_usd=Decimal("0.001"))
+    assert chats(suite) == 0
