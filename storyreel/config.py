@@ -1,7 +1,9 @@
 """Settings, read once from ``STORYREEL_*`` environment variables and ``.env``.
 
-Every knob storyreel has is a field here (nothing else reads ``os.environ``), so
-``storyreel info`` and the README can list them all and a typo fails in one place.
+Every knob storyreel has is a field here (nothing else reads ``os.environ``; the one
+exception is the test-only crash switch ``STORYREEL_CHAOS_CRASH`` in ``testing/chaos.py``,
+read before any settings exist), so ``storyreel info`` and the README can list them all
+and a typo fails in one place; ``tests/test_settings_docs.py`` keeps the README in step.
 
 The data dir (database, assets, logs, the user's catalog) is chosen in this order:
 ``STORYREEL_DATA_DIR`` when set; else a project-local ``.storyreel`` folder in the current
@@ -243,8 +245,12 @@ class Settings(BaseSettings):
     poll_interval_min: float = Field(
         default=0.2, gt=0, description="Shortest wait between polls near a job's expected finish."
     )
-    poll_interval_max: float = Field(default=30.0, gt=0)
-    queue_poll_interval: float = Field(default=0.2, gt=0)
+    poll_interval_max: float = Field(
+        default=30.0, gt=0, description="Longest wait between polls of a slow job, seconds."
+    )
+    queue_poll_interval: float = Field(
+        default=0.2, gt=0, description="How often a worker looks for queued jobs, seconds."
+    )
     retry_base_delay: float = Field(
         default=1.0, gt=0, description="First retry delay after a transient provider error."
     )
