@@ -105,3 +105,69 @@ def build_tiny_sd(folder: Path, *, safe_serialization: bool = True, seed: int = 
     )
     pipe.save_pretrained(folder, safe_serialization=safe_serialization)
     return folder
+
+
+def build_tiny_svd(folder: Path, *, seed: int = 0) -> Path:
+    """Write a tiny Stable Video Diffusion pipeline (image-to-video) into ``folder``, with
+    the component sizes diffusers' own SVD tests use; native size 64x64."""
+    import diffusers
+    import torch
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    lib: Any = diffusers
+    torch.manual_seed(seed)
+    unet = lib.UNetSpatioTemporalConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=8,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
+        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
+        cross_attention_dim=32,
+        num_attention_heads=8,
+        projection_class_embeddings_input_dim=96,
+        addition_time_embed_dim=32,
+    )
+    scheduler = lib.EulerDiscreteScheduler(
+        beta_schedule="scaled_linear",
+        beta_start=0.00085,
+        beta_end=0.012,
+        interpolation_type="linear",
+        num_train_timesteps=1000,
+        prediction_type="v_prediction",
+        sigma_max=700.0,
+        sigma_min=0.002,
+        steps_offset=1,
+        timestep_spacing="leading",
+        timestep_type="continuous",
+        use_karras_sigmas=True,
+    )
+    vae = lib.AutoencoderKLTemporalDecoder(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D", "DownEncoderBlock2D"],
+        latent_channels=4,
+    )
+    image_encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=224,  # the pipeline resizes the image to 224 for its encoder
+            intermediate_size=37,
+            patch_size=28,
+        )
+    )
+    feature_extractor = CLIPImageProcessor(crop_size=32, size=32)
+    pipe = lib.StableVideoDiffusionPipeline(
+        unet=unet,
+        image_encoder=image_encoder,
+        scheduler=scheduler,
+        vae=vae,
+        feature_extractor=feature_extractor,
+    )
+    pipe.save_pretrained(folder)
+    return folder

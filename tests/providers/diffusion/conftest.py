@@ -41,6 +41,15 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def video_model(models_dir: Path) -> str:
+    """A tiny Stable Video Diffusion model in the models folder, built on first use."""
+    from storyreel.testing.tiny_diffusers import build_tiny_svd
+
+    build_tiny_svd(models_dir / "svd")
+    return "svd"
+
+
+@pytest.fixture(scope="session")
 def local(models_dir: Path) -> Iterator[LocalSettings]:
     """One settings object for the session, so the tests share the warm pipeline as jobs
     of one worker process do."""

@@ -11,6 +11,7 @@ from PIL import Image
 
 from storyreel.errors import FailureReason, InputError
 from storyreel.media.images import image_to_png
+from storyreel.media.probe import probe_video
 from storyreel.providers.diffusion import loader
 from storyreel.providers.diffusion.provider import DiffusersProvider
 from storyreel.providers.types import Handle, JobState, Status
@@ -184,3 +185,33 @@ async def test_a_render_lost_with_its_process_is_restarted_on_poll(
     status = await provider.poll(handle)
     assert status.state is JobState.RUNNING
     assert (await finish(provider, handle)).state is JobState.SUCCEEDED
+
+
+@pytest.mark.slow
+async def test_image_to_video_on_a_video_pipeline_makes_a_clip(
+    provider: DiffusersProvider, video_model: str
+) -> None:
+    first = put(provider, Image.new("RGB", (80, 80), (30, 90, 200)))
+    req = request(
+        Task.IMAGE_TO_VIDEO,
+        model=f"local:{video_model}",
+        duration=0.5,
+        fps=6,
+        references=[Reference(role=RefRole.FIRST_FRAME, asset=first)],
+    )
+    handle = await provider.submit(req, job_id="v1", webhook_url=None)
+    status = await finish(provider, handle, limit=600)
+    assert status.state is JobState.SUCCEEDED, status.message
+    [clip] = await provider.result(handle)
+    assert clip.mime == "video/mp4" and clip.path is not None
+    info = probe_video(clip.path)
+    assert (info.frames, info.width, info.height) == (3, 64, 64)
+
+
+async def test_image_to_video_is_refused_on_an_image_model(provider: DiffusersProvider) -> None:
+    first = put(provider, Image.new("RGB", (64, 64)))
+    req = request(
+        Task.IMAGE_TO_VIDEO, references=[Reference(role=RefRole.FIRST_FRAME, asset=first)]
+    )
+    with pytest.raises(InputError, match="not a video pipeline"):
+        await provider.submit(req, job_id="v2", webhook_url=None)
