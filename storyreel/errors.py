@@ -6,10 +6,12 @@ and the API maps its class to an HTTP status in one handler::
     StoryreelError
     ├── InputError            bad request: clear message, HTTP 4xx, nothing written
     │   ├── NotFound          an id, file or model that does not exist (HTTP 404)
-    │   └── WebhookRejected   a webhook that is forged, replayed or not for us (HTTP 401)
+    │   ├── WebhookRejected   a webhook that is forged, replayed or not for us (HTTP 401)
+    │   └── Unauthorized      an API request without a known API key (HTTP 401)
     ├── ConfigError           settings that cannot work (missing key, bad URL)
     ├── BudgetExceeded        the estimate or spend would pass a configured cap
     ├── MediaError            encoding/decoding failed on our side (ffmpeg, Pillow)
+    ├── WaitTimeout           a synchronous API call gave up waiting for its job (504)
     └── ProviderError         anything a provider did
         ├── ProviderAPIError  their API failed: HTTP status, retryable, retry_after
         │   └── QuotaError    out of credits / plan limit (not retried)
@@ -137,6 +139,18 @@ class WebhookRejected(InputError):
     """A webhook whose signature, timestamp or job token does not check out."""
 
     http_status = 401
+
+
+class Unauthorized(InputError):
+    """An API request with no key, or a key the server does not know."""
+
+    http_status = 401
+
+
+class WaitTimeout(StoryreelError):
+    """A synchronous API endpoint gave up waiting for its job (the job goes on)."""
+
+    http_status = 504
 
 
 class ConfigError(StoryreelError):

@@ -18,16 +18,10 @@ from pathlib import Path
 from fastapi import Request
 
 from storyreel.config import Settings
-from storyreel.errors import ConfigError, StoryreelError
+from storyreel.errors import ConfigError, Unauthorized
 
 KEY_FILE = "api_keys.txt"
 KEY_PREFIX = "sr-"
-
-
-class Unauthorized(StoryreelError):
-    """No key, or a key we do not know."""
-
-    http_status = 401
 
 
 def hash_key(key: str) -> str:

@@ -18,7 +18,7 @@ from storyreel.config import Settings
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job
-from storyreel.errors import InputError, StoryreelError
+from storyreel.errors import InputError, WaitTimeout
 from storyreel.providers.guard import Guard, Resolver
 from storyreel.providers.types import JobState
 from storyreel.services import jobs as job_service
@@ -30,12 +30,6 @@ from storyreel.vocabulary import GenerationRequest
 #: provider sets ``ApiState.device_report`` to a function returning e.g.
 #: ``{"device": "cuda", "model": "segmind/tiny-sd", "model_loaded": True}``.
 DeviceReport = Callable[[], dict[str, Any]]
-
-
-class WaitTimeout(StoryreelError):
-    """A synchronous endpoint gave up waiting for its job (the job goes on)."""
-
-    http_status = 504
 
 
 @dataclass

@@ -115,3 +115,11 @@ async def test_generate_video_is_an_mp4_with_the_seeds_headers(
     with av.open(str(path)) as container:
         frames = sum(1 for _ in container.decode(video=0))
     assert frames == 20  # 2 x 8 + 1 x 4
+
+
+async def test_a_synchronous_wait_that_runs_out_is_a_504_naming_the_job(tmp_path: Path) -> None:
+    slow = {"providers": {"sketch": {"latency": 30}}}
+    async with running_api(api_settings(tmp_path, wait_seconds=0.3, settings=slow)) as (api, _):
+        response = await api.post("/generate", json={"prompt": "a slow lighthouse"})
+        assert response.status_code == 504
+        assert "follow it at /api/v1/jobs/" in response.json()["detail"]
