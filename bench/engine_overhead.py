@@ -36,6 +36,10 @@ from bench.sql_counter import count_statements
 
 JOBS = 30
 CONCURRENCIES = (4, 16)
+GOALS_MS = {"SQLite": 20, "PostgreSQL": 30}
+"""The issue's goal for the engine's overhead per job at concurrency 16."""
+QUEUE_INTERVALS = (0.05, 0.5)
+"""Either side of the default (``Settings.queue_poll_interval``, 0.2 s)."""
 
 
 def requests(n: int, tag: str) -> list[GenerationRequest]:
@@ -52,7 +56,10 @@ def requests(n: int, tag: str) -> list[GenerationRequest]:
     ]
 
 
-async def direct(root: Path, reqs: list[GenerationRequest], concurrency: int) -> float:
+async def direct(
+    root: Path, reqs: list[GenerationRequest], concurrency: int
+) -> tuple[float, float]:
+    """Seconds for all jobs, and the process CPU seconds they took."""
     assets = AssetStore(root / "assets")
     provider = SketchProvider(
         ProviderContext(ProviderSettings(), assets=assets, scratch_dir=root / "scratch")
@@ -74,10 +81,10 @@ async def direct(root: Path, reqs: list[GenerationRequest], concurrency: int) ->
                     trusted_origins=(),
                 )
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     async with httpx2.AsyncClient() as client:
         await asyncio.gather(*(one(i, r, client) for i, r in enumerate(reqs)))
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 async def engine(
@@ -85,24 +92,26 @@ async def engine(
     reqs: list[GenerationRequest],
     concurrency: int,
     database_url: str | None = None,
-    queue_poll_interval: float = 0.05,
-) -> tuple[float, dict[str, int]]:
-    """Seconds for all jobs, and the SQL statements they made by database (app, dbos)."""
+    queue_poll_interval: float | None = None,
+) -> tuple[float, float, dict[str, int]]:
+    """Seconds for all jobs, the process CPU seconds they took (every thread: DBOS's
+    queue pollers, SQLite's connection threads), and the SQL statements they made by
+    database (app, dbos). ``queue_poll_interval``: None for the default a user has."""
+    tuned = {} if queue_poll_interval is None else {"queue_poll_interval": queue_poll_interval}
     settings = Settings(
         data_dir=root,
         database_url=database_url,
-        poll_interval=0.01,
-        queue_poll_interval=queue_poll_interval,
         providers={"sketch": ProviderSettings(concurrency=concurrency)},
+        **tuned,
     )
     async with Engine(settings):
         with count_statements() as counts:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             jobs = [await submit_job(r) for r in reqs]
             results = await asyncio.gather(*(wait_job(j.id) for j in jobs))
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert all(r["status"] == "succeeded" for r in results)
-    return elapsed, dict(counts)
+    return elapsed, cpu, dict(counts)
 
 
 def sqlite_commit_rate(path: Path, commits: int = 3000) -> float:
@@ -135,8 +144,10 @@ async def _measure(root: Path, label: str, url: str | None, raw: float) -> list[
     results = [Result(f"raw commits, {label}", raw, "commits/s", note="one-row transactions")]
     for concurrency in CONCURRENCIES:
         tag = f"{label}{concurrency}"
-        plain = await direct(root / f"direct-{tag}", requests(JOBS, f"d{tag}"), concurrency)
-        durable, counts = await engine(
+        plain, plain_cpu = await direct(
+            root / f"direct-{tag}", requests(JOBS, f"d{tag}"), concurrency
+        )
+        durable, cpu, counts = await engine(
             root / f"engine-{tag}", requests(JOBS, f"e{tag}"), concurrency, url
         )
         overhead = (durable - plain) / JOBS * 1000
@@ -148,7 +159,15 @@ async def _measure(root: Path, label: str, url: str | None, raw: float) -> list[
                 "ms",
                 plain / JOBS * 1000,
                 "direct provider calls",
-                note=f"{overhead:+.0f} ms per job, {JOBS} sketch jobs",
+                note=f"{overhead:+.0f} ms per job (goal <= {GOALS_MS[label]} ms), {JOBS} jobs",
+            ),
+            Result(
+                f"engine CPU per job, {label}, concurrency {concurrency}",
+                cpu / JOBS * 1000,
+                "ms",
+                plain_cpu / JOBS * 1000,
+                "direct provider calls",
+                note="process CPU, all threads: steady on a machine other work shares",
             ),
             Result(
                 f"engine jobs/s, {label}, concurrency {concurrency}",
@@ -170,12 +189,33 @@ async def _measure(root: Path, label: str, url: str | None, raw: float) -> list[
     return results
 
 
+async def _queue_intervals(root: Path) -> list[Result]:
+    """The DBOS queue polling interval, tuned: time and CPU per job at concurrency 16
+    on SQLite, at the default and on either side of it."""
+    results = []
+    for interval in QUEUE_INTERVALS:
+        tag = f"q{interval}"
+        durable, cpu, _ = await engine(
+            root / tag, requests(JOBS, tag), 16, queue_poll_interval=interval
+        )
+        results.append(
+            Result(
+                f"queue poll interval {interval} s, SQLite, conc. 16",
+                durable / JOBS * 1000,
+                "ms",
+                note=f"per job; CPU {cpu / JOBS * 1000:.0f} ms per job",
+            )
+        )
+    return results
+
+
 async def _run_all() -> list[Result]:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         results = await _measure(
             root / "sqlite", "SQLite", None, sqlite_commit_rate(root / "raw.db")
         )
+        results += await _queue_intervals(root / "intervals")
         if not postgres_available():
             return [*results, Result("PostgreSQL", 0, "", note="skipped: no server answers")]
         with fresh_postgres_database("raw") as raw_url:
@@ -194,12 +234,12 @@ async def main() -> None:
     parser.add_argument("--jobs", type=int, default=40)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--database-url", default=None, help="postgresql://... (else SQLite)")
-    parser.add_argument("--queue-poll-interval", type=float, default=0.05)
+    parser.add_argument("--queue-poll-interval", type=float, default=None)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
-        plain = await direct(root / "direct", requests(args.jobs, "d"), args.concurrency)
-        durable, counts = await engine(
+        plain, plain_cpu = await direct(root / "direct", requests(args.jobs, "d"), args.concurrency)
+        durable, cpu, counts = await engine(
             root / "engine",
             requests(args.jobs, "e"),
             args.concurrency,
@@ -212,6 +252,10 @@ async def main() -> None:
     print(f"  direct provider calls : {plain:6.2f} s")
     print(f"  durable engine (DBOS) : {durable:6.2f} s  ({args.jobs / durable:.1f} jobs/s)")
     print(f"  engine / direct       : {durable / plain:6.2f}x  ({per_job:+.0f} ms per job)")
+    print(
+        f"  CPU per job           : {cpu / args.jobs * 1000:6.1f} ms"
+        f"  (direct {plain_cpu / args.jobs * 1000:.1f} ms)"
+    )
     by_db = ", ".join(f"{db} {n / args.jobs:.0f}" for db, n in counts.items())
     print(f"  SQL statements per job: {sum(counts.values()) / args.jobs:6.0f}  ({by_db})")
 

@@ -17,12 +17,13 @@ from dbos import DBOS, DBOSConfig
 
 import storyreel
 from storyreel.config import Settings
+from storyreel.errors import StoryreelError
 from storyreel.media.encode import sweep_stale_scratch
 from storyreel.providers.base import Provider
 from storyreel.store.assets import sweep_partials
 from storyreel.store.db import migrate
 
-from . import executors
+from . import executors, sysdb
 from .events import route_to_stdlib_logging
 from .runtime import Runtime, set_runtime
 from .shutdown import cancel_tasks, stop_dequeuing, workflow_tasks
@@ -82,9 +83,11 @@ class Engine:
             "executor_id": self.executor_id,
             "log_level": "WARNING",
             "notification_listener_polling_interval_sec": 0.1,
+            "db_engine_kwargs": sysdb.engine_options(self.settings.system_database_url),
         }
+        await asyncio.to_thread(sysdb.prepare, self.settings.system_database_url)
         DBOS(config=config)
-        self._listen_to_hosted_queues()
+        DBOS.listen_queues([queue_name(name) for name in self._listened_providers()])
         # Launched on this thread so DBOS adopts this loop: queued workflows then run
         # here, where ``stop`` can cancel them and let their connections close, instead
         # of on DBOS's private loop, which closes under connections still shutting down.
@@ -104,14 +107,27 @@ class Engine:
         host-bound one's (a local model) unless this process hosts it."""
         return not cls.host_bound or self.settings.local.worker
 
-    def _listen_to_hosted_queues(self) -> None:
-        """Leave the queues of host-bound providers to the processes that host them, so a
-        GPU host serves the local jobs of every API host sharing the database."""
+    def _listened_providers(self) -> list[str]:
+        """The providers whose queues this process polls: those it takes (``_takes``) and
+        can run here (installed, with their key).
+
+        DBOS gives every queue a thread that polls the system database several times a
+        second, and ten idle provider queues cost more CPU than the jobs themselves.
+        Nothing is lost: a job is only ever created for a provider that is available
+        where it is created (``submit_job``, failover), and a process without a
+        provider's key could only fail its jobs; one that has the key (a worker) takes
+        them."""
         assert self.runtime is not None
-        classes = [self.runtime.registry.get(name) for name in self.runtime.registry.names()]
-        if all(self._takes(cls) for cls in classes):
-            return
-        DBOS.listen_queues([queue_name(cls.name) for cls in classes if self._takes(cls)])
+        listened = []
+        for name in self.runtime.registry.names():
+            try:
+                if self._takes(self.runtime.registry.get(name)) and (
+                    self.runtime.provider(name).available()
+                ):
+                    listened.append(name)
+            except StoryreelError as exc:
+                log.info("provider not usable here", provider=name, error=str(exc))
+        return listened
 
     async def _register_queue(self, provider: str) -> None:
         assert self.runtime is not None
@@ -136,7 +152,8 @@ class Engine:
         assert self.runtime is not None
         self.runtime.registry.register(cls)
         listening = _listened_queues()
-        if listening is not None and self._takes(cls):
+        usable = self._takes(cls) and self.runtime.provider(cls.name).available()
+        if listening is not None and usable and queue_name(cls.name) not in listening:
             listening.append(queue_name(cls.name))
         await self._register_queue(cls.name)
 

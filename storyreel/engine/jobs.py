@@ -209,6 +209,21 @@ async def transition(
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+async def adopt_handle(db: Database, job_id: str, handle: dict[str, Any]) -> None:
+    """Store a submitted job's handle (whatever its state: a cancel needs it too) and move
+    it from queued to running: one transaction, where there were two."""
+    now = utcnow()
+    async with db.session() as session:
+        await session.execute(
+            update(Job).where(Job.id == job_id).values(handle=handle, note=None, updated_at=now)
+        )
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.status == JobState.QUEUED.value)
+            .values(status=JobState.RUNNING.value)
+        )
+
+
 async def update_job(db: Database, job_id: str, **values: Any) -> None:
     async with db.session() as session:
         await session.execute(

@@ -6,6 +6,7 @@ within the hour). Returns small dicts, never bytes, so the step's checkpoint sta
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 from collections.abc import Collection
 from pathlib import Path
@@ -45,7 +46,8 @@ async def store_artifact(
     ``trusted_origins`` is fetched through the SSRF guard, pinned to a public address."""
     mime = artifact.mime or mimetypes.guess_type(str(artifact.path or artifact.url))[0] or ""
     if artifact.path is not None:
-        sha, target = assets.put_file(_inside(artifact.path, data_dir), mime)
+        source = _inside(artifact.path, data_dir)
+        sha, target = await asyncio.to_thread(assets.put_file, source, mime)
         size = target.stat().st_size
     else:
         assert artifact.url is not None
@@ -59,6 +61,16 @@ async def store_artifact(
         )
         target = assets.path(sha, mime)
     info: dict[str, Any] = {"sha256": sha, "mime": mime, "size": size}
+    # Decoding, probing and thumbnailing run off the event loop: done inline they held up
+    # every other job's steps (and a story's next submits) for as long as they took.
+    return info | await asyncio.to_thread(_describe, assets, target, sha, mime, max_bytes)
+
+
+def _describe(
+    assets: AssetStore, target: Path, sha: str, mime: str, max_bytes: int
+) -> dict[str, Any]:
+    """Dimensions (and frames, duration) of a stored output, and its thumbnail's sha."""
+    info: dict[str, Any] = {}
     if mime.startswith("image/"):
         data = target.read_bytes()
         image = inspect_image(data, max_bytes=max_bytes, name="provider output")

@@ -8,8 +8,11 @@ failure means, and nothing has to survive being pickled into the checkpoint tabl
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
+import ssl
 import time
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -58,15 +61,33 @@ def _failure(error: BaseException) -> dict[str, Any]:
     return {"ok": False, "error": str(error), "reason": failure_reason(error).value}
 
 
-@DBOS.step(name="storyreel.load_job")
+@DBOS.step(name="storyreel.submit")
 @survives_db_blips
-async def load_job(job_id: str) -> dict[str, Any]:
+async def start(job_id: str) -> dict[str, Any]:
+    """Load the job and submit it: one step (one checkpoint) where there were two.
+
+    Returns what the poll schedule needs (``load_job``) and the submit's outcome: ``ok``
+    with the ``handle``, or ``ok: False`` with the error; a job that is already over (a
+    cancel that came first) is not submitted (``ok`` absent). ``at`` is the clock when the
+    step ended, so the workflow needs no clock step before its first wait. Re-running the
+    step after a crash is safe: ``submit`` adopts a stored handle and reconciles a lost
+    answer before it sends anything again.
+    """
+    rt = runtime()
+    job = await jobs.get_job(rt.db, job_id)
+    loaded = await load_job(job)
+    if JobState(job.status).terminal:
+        return loaded | {"at": time.time()}
+    return loaded | await submit(job) | {"at": time.time()}
+
+
+async def load_job(job: Job) -> dict[str, Any]:
     """The job and everything its poll schedule needs, so the workflow body computes its
     waits from step results only: ``loaded_at`` (the clock when the job took its slot),
     the model's ``expected`` latency (``learned`` from finished jobs, or the catalog's),
     and whether a webhook will say when it is done."""
     rt = runtime()
-    job = await jobs.get_job(rt.db, job_id)
+    loaded_at = time.time()
     expected = await expected_latency(
         rt.db,
         load_catalog(rt.settings),
@@ -78,7 +99,7 @@ async def load_job(job_id: str) -> dict[str, Any]:
     return {
         "status": job.status,
         "provider": job.provider,
-        "loaded_at": time.time(),
+        "loaded_at": loaded_at,
         "expected": expected.seconds,
         "learned": expected.learned,
         "webhooks": _webhooks_expected(job.provider),
@@ -99,9 +120,7 @@ def _webhooks_expected(provider_name: str) -> bool:
         return False  # not configured here: the submit step reports it
 
 
-@DBOS.step(name="storyreel.submit")
-@survives_db_blips
-async def submit(job_id: str) -> dict[str, Any]:
+async def submit(job: Job) -> dict[str, Any]:
     """Submit the job once, whatever happens to this process or the connection.
 
     Each attempt first records its intent (count and start time) and reserves the job's
@@ -113,13 +132,11 @@ async def submit(job_id: str) -> dict[str, Any]:
     no way to look a request up is sent it again, and the job is recorded as possibly
     billed twice (or stopped, with ``unknown_submit = "stop"``).
     """
-    rt = runtime()
-    job = await jobs.get_job(rt.db, job_id)
     if job.handle is not None:
         return {"ok": True, "handle": job.handle}
     req = GenerationRequest.model_validate(job.request)
     try:
-        handle = await _submit_until_settled(req, job_id)
+        handle = await _submit_until_settled(req, job.id, job)
     except StoryreelError as exc:
         return _failure(exc)
     return {"ok": True, "handle": handle.model_dump(mode="json")}
@@ -131,12 +148,14 @@ def outcome_unknown(error: BaseException) -> bool:
     return isinstance(error, ProviderAPIError) and error.status is None
 
 
-async def _submit_until_settled(req: GenerationRequest, job_id: str) -> Handle:
+async def _submit_until_settled(req: GenerationRequest, job_id: str, loaded: Job) -> Handle:
     rt = runtime()
     policy = _policy()
     attempt = 0
+    job: Job | None = loaded  # fresh from this step: the first round needs no read
     while True:
-        job = await jobs.get_job(rt.db, job_id)
+        if job is None:
+            job = await jobs.get_job(rt.db, job_id)
         if job.submit_started_at is not None:
             adopted = await finish_before_cancel(_reconcile(job, req))
             if adopted is not None:
@@ -147,6 +166,7 @@ async def _submit_until_settled(req: GenerationRequest, job_id: str) -> Handle:
             # may have taken, with no handle stored, would be bought again on resume.
             return await finish_before_cancel(_submit_once(req, job_id, job.submit_attempts + 1))
         except StoryreelError as exc:
+            job = None  # the attempt changed the row: read it again next round
             if outcome_unknown(exc):
                 if attempt >= policy.max_attempts:
                     raise
@@ -194,9 +214,8 @@ async def _waiting(job_id: str, provider: str, error: StoryreelError, delay: flo
 
 
 async def _adopt(job_id: str, handle: Handle) -> None:
-    rt = runtime()
-    await jobs.update_job(rt.db, job_id, handle=handle.model_dump(mode="json"), note=None)
-    await jobs.transition(rt.db, job_id, JobState.RUNNING, allowed_from=[JobState.QUEUED])
+    """Store the handle and mark the job running, in one transaction."""
+    await jobs.adopt_handle(runtime().db, job_id, handle.model_dump(mode="json"))
 
 
 async def _reconcile(job: Job, req: GenerationRequest) -> Handle | None:
@@ -256,6 +275,7 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
     """One observation. Transient API errors come back as ``retry_in`` seconds."""
     rt = runtime()
     provider = rt.provider(handle["provider"])
+    sent_at = time.time()
     try:
         status = await provider.poll(Handle.model_validate(handle))
     except StoryreelError as exc:
@@ -263,10 +283,20 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
             exc, call=CallKind.POLL, attempt=failures + 1, policy=_policy(), unit=_rng.random()
         )
         if verdict.retry:
-            return {"state": JobState.RUNNING.value, "retry_in": verdict.delay, "transient": True}
-        return {"state": JobState.FAILED.value, **_failure(exc)}
+            return {
+                "state": JobState.RUNNING.value,
+                "retry_in": verdict.delay,
+                "transient": True,
+                "at": time.time(),
+            }
+        return {"state": JobState.FAILED.value, **_failure(exc), "at": time.time()}
     crash_point("during_poll")
     values: dict[str, Any] = {"progress": status.progress, "polls": Job.polls + 1}
+    if status.state is JobState.SUCCEEDED:
+        # When the provider was seen done, not when our download and bookkeeping ended:
+        # the latency the next jobs are scheduled by (``engine/latency.py``) must not
+        # grow with our own overhead, or a busy engine would wait ever longer to look.
+        values["finished_at"] = datetime.fromtimestamp(sent_at, UTC)
     if status.usage is not None:
         values["usage"] = status.usage.model_dump(mode="json", exclude_none=True)
     await jobs.update_job(rt.db, job_id, **values)
@@ -277,7 +307,11 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
         state=status.state.value,
         progress=status.progress,
     )
-    out: dict[str, Any] = {"state": status.state.value, "message": status.message}
+    out: dict[str, Any] = {
+        "state": status.state.value,
+        "message": status.message,
+        "at": time.time(),
+    }
     if status.state is JobState.FAILED:
         reason = status.error_reason or FailureReason.MODEL_FAILED
         out |= {"error": status.message or "the model failed", "reason": reason.value}
@@ -286,10 +320,18 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
     return out
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    """One TLS context for every download: building one reads the CA bundle, about 25 ms
+    of CPU, which a client per download paid on every job. A context is safe to share."""
+    return httpx2.create_ssl_context()
+
+
 @DBOS.step(name="storyreel.download")
 @survives_db_blips
 async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
-    """Fetch every output into the asset store right away."""
+    """Fetch every output into the asset store right away, then finalize the job: the
+    job's result (``finalize``) with ``ok``, or ``ok: False`` and the error."""
     rt = runtime()
     provider = rt.provider(handle["provider"])
     base_url = rt.settings.provider(handle["provider"]).base_url
@@ -298,7 +340,9 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
         artifacts = await provider.result(Handle.model_validate(handle))
         if not artifacts:
             raise ProviderJobError("the provider reported success but returned no output")
-        async with httpx2.AsyncClient(timeout=httpx2.Timeout(30.0, read=120.0)) as client:
+        async with httpx2.AsyncClient(
+            timeout=httpx2.Timeout(30.0, read=120.0), verify=_tls()
+        ) as client:
             stored = [
                 await store_artifact(
                     artifact,
@@ -313,13 +357,13 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
     except (StoryreelError, httpx2.HTTPError) as exc:
         return _failure(exc)
     crash_point("during_download")
-    return {"ok": True, "assets": stored}
+    return {"ok": True, **await finalize(job_id, stored)}
 
 
-@DBOS.step(name="storyreel.finalize")
-@survives_db_blips
 async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
-    """Register outputs and mark the job succeeded in one transaction (compare-and-set)."""
+    """Register outputs and mark the job succeeded in one transaction (compare-and-set).
+    Part of the download step: a crash before it re-runs the download, which buys
+    nothing (the outputs are fetched again and stored by their hash)."""
     rt = runtime()
     async with rt.db.session() as session:
         job = await session.get(Job, job_id)
@@ -355,7 +399,8 @@ async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
         job.status = JobState.SUCCEEDED.value
         job.cost_usd = cost
         job.progress = 1.0
-        job.finished_at = job.updated_at = utcnow()
+        job.updated_at = utcnow()
+        job.finished_at = job.finished_at or job.updated_at  # seen done by its last poll
         provider, model, estimate = job.provider, job.model, job.estimate_usd
     job_event(
         "job succeeded",
@@ -448,4 +493,4 @@ async def summary(job_id: str) -> dict[str, Any]:
     }
 
 
-__all__ = ["download", "fail", "failover", "finalize", "load_job", "poll", "submit", "summary"]
+__all__ = ["download", "fail", "failover", "poll", "start", "summary"]

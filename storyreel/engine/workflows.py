@@ -1,6 +1,7 @@
 """The generation workflow: submit -> wait (webhook, or polls timed by the model's expected
-latency: ``engine/schedule.py``) -> download -> finalize. One DBOS workflow per job,
-whose workflow id is the job id.
+latency: ``engine/schedule.py``) -> download and finalize. One DBOS workflow per job,
+whose workflow id is the job id, and as few steps as its guarantees allow (each step is a
+checkpoint read and write): a job that is done when first polled makes three.
 
 The body only sequences steps and DBOS primitives, so replaying it after a crash takes the
 same path: a job that had been polling for twenty minutes resumes at its next poll and is
@@ -48,25 +49,25 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
 
 
 async def _run(job_id: str) -> dict[str, Any]:
-    job = await steps.load_job(job_id)
-    if JobState(job["status"]).terminal:
+    job = await steps.start(job_id)
+    if "ok" not in job:  # over before it started (a cancel came first)
         return await steps.summary(job_id)
+    if not job["ok"]:
+        return await steps.fail(job_id, job["error"], job["reason"], "failed")
+    handle = job["handle"]
 
-    submitted = await steps.submit(job_id)
-    if not submitted["ok"]:
-        return await steps.fail(job_id, submitted["error"], submitted["reason"], "failed")
-    handle = submitted["handle"]
-
-    # Every value the schedule uses comes from a step result (load_job's clock and
-    # expectation, the clock step), so a replay after a crash waits as the first run did.
-    # The clock is read before each wait: a synchronous provider's submit may already have
-    # taken the model's whole time, and steps themselves take time on a busy machine.
-    started: float = job.get("loaded_at") or await _clock()
+    # Every value the schedule uses comes from a step result (the start step's clock and
+    # expectation, each poll's clock), so a replay after a crash waits as the first run
+    # did. Elapsed time is read at the end of the step before each wait: a synchronous
+    # provider's submit may already have taken the model's whole time, and steps
+    # themselves take time on a busy machine.
+    started: float = job["loaded_at"]
+    now: float = job["at"]
     polls = 0
     failures = 0
     retry_in: float | None = None
     while True:
-        elapsed = await _clock() - started
+        elapsed = now - started
         if polls and elapsed >= job["timeout"]:
             message = f"no result after {int(elapsed)} s; gave up waiting"
             return await steps.fail(job_id, message, "timeout", "failed")
@@ -76,8 +77,10 @@ async def _run(job_id: str) -> dict[str, Any]:
             # A webhook for this job cuts the wait short; the next poll confirms it.
             woke = await DBOS.recv_async(WEBHOOK_TOPIC, timeout_seconds=wait)
             if woke is not None and _says_still_running(woke):
+                now = await _clock()
                 continue
         seen = await steps.poll(job_id, handle, failures)
+        now = seen["at"]
         polls += 1
         state = JobState(seen["state"])
         if state.terminal:
@@ -91,7 +94,7 @@ async def _run(job_id: str) -> dict[str, Any]:
     fetched = await steps.download(job_id, handle)
     if not fetched["ok"]:
         return await steps.fail(job_id, fetched["error"], fetched["reason"], "failed")
-    return await steps.finalize(job_id, fetched["assets"])
+    return {key: value for key, value in fetched.items() if key != "ok"}
 
 
 def _next_wait(job: dict[str, Any], *, elapsed: float, polls: int) -> float:
@@ -120,5 +123,6 @@ def _says_still_running(message: Any) -> bool:
 
 @DBOS.step(name="storyreel.clock")
 async def _clock() -> float:
-    """The time, as a step, so that a replayed workflow sees the time the first run saw."""
+    """The time, as a step, so that a replayed workflow sees the time the first run saw
+    (only after a webhook that says "still running"; other steps carry their own ``at``)."""
     return time.time()

@@ -151,3 +151,49 @@ async def test_transactions_reuse_pooled_connections(tmp_path: Path) -> None:
     await db.close()
     assert 1 <= len(opened) <= 2, len(opened)
     assert _sqlite_threads() - before == set()
+
+
+async def test_sqlite_sessions_take_turns_on_a_loop_and_nest(tmp_path: Path) -> None:
+    """Sixteen writers at once on one loop: one transaction at a time, each next one
+    woken as the last ends (not left napping in SQLite's busy handler); a session opened
+    inside a session, and a task started inside one, still run at once."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    db = Database(url)
+    open_now = 0
+    most = 0
+
+    async def writer(i: int) -> None:
+        nonlocal open_now, most
+        async with db.session() as session:
+            open_now += 1
+            most = max(most, open_now)
+            await session.execute(
+                text(
+                    "INSERT INTO executors (id, host, pid, started_at, heartbeat_at)"
+                    " VALUES (:id, 'h', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"id": f"e{i}"},
+            )
+            await asyncio.sleep(0.01)
+            open_now -= 1
+
+    async def nested() -> int:
+        async with db.session() as outer:
+            await outer.execute(text("SELECT 1"))
+            async with db.session() as inner:
+                inner_count = (await inner.execute(text("SELECT count(*) FROM jobs"))).scalar()
+            child = asyncio.create_task(_count(db))
+            return int(inner_count or 0) + await child
+
+    try:
+        await asyncio.gather(*(writer(i) for i in range(16)))
+        assert most == 1
+        assert await asyncio.wait_for(nested(), timeout=10) == 0
+    finally:
+        await db.close()
+
+
+async def _count(db: Database) -> int:
+    async with db.session() as session:
+        return int((await session.execute(text("SELECT count(*) FROM jobs"))).scalar() or 0)

@@ -1,0 +1,98 @@
+"""What a job costs the engine: DBOS's SQLite file in WAL mode with synchronous=NORMAL,
+only the queues of providers usable here polled, three steps for a job done at its first
+poll, and a learned latency that does not grow with our own download time."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import dbos._dbos as dbos_internals
+import pytest
+from dbos import DBOS
+from sqlalchemy import text
+
+from storyreel.config import Settings
+from storyreel.engine import jobs, outputs
+from storyreel.engine.app import Engine
+from storyreel.engine.runtime import Runtime
+from storyreel.engine.service import submit_job, wait_job
+from storyreel.providers.types import GenerationRequest, Task
+from storyreel.testing.scripted import ScriptedProvider
+
+
+def sketch(seed: int) -> GenerationRequest:
+    return GenerationRequest(
+        task=Task.TEXT_TO_IMAGE,
+        model="sketch:previz",
+        prompt="a gate",
+        width=320,
+        height=180,
+        seed=seed,
+    )
+
+
+async def test_dbos_sqlite_file_is_wal_with_normal_sync(settings: Settings) -> None:
+    async with Engine(settings):
+        instance = dbos_internals._dbos_global_instance
+        assert instance is not None
+        with instance._sys_db.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+        mode = sqlite3.connect(settings.data_path / "dbos.db").execute("PRAGMA journal_mode")
+        assert mode.fetchone() == ("wal",)
+
+
+async def test_only_queues_of_usable_providers_are_polled(settings: Settings) -> None:
+    async with Engine(settings) as engine:
+        instance = dbos_internals._dbos_global_instance
+        assert instance is not None
+        listening = instance._listening_queues
+        assert listening is not None
+        assert "storyreel.sketch" in listening
+        assert "storyreel.fal" not in listening  # no key here: nothing of it can run
+        ScriptedProvider.reset()
+        await engine.add_provider(ScriptedProvider)
+        assert "storyreel.scripted" in listening
+        job = await submit_job(
+            GenerationRequest(task=Task.TEXT_TO_IMAGE, model="scripted:test", prompt="p")
+        )
+        assert (await wait_job(job.id))["status"] == "succeeded"
+
+
+async def test_a_job_done_at_its_first_poll_makes_three_steps(engine: Engine) -> None:
+    job = await submit_job(sketch(1))
+    assert (await wait_job(job.id))["status"] == "succeeded"
+    steps = await DBOS.list_workflow_steps_async(job.id)
+    ours = [s["function_name"] for s in steps if s["function_name"].startswith("storyreel.")]
+    assert ours == ["storyreel.submit", "storyreel.poll", "storyreel.download"]
+
+
+async def test_a_slow_download_does_not_count_as_the_models_latency(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The latency the next jobs are scheduled by ends when a poll saw the job done."""
+    describe = outputs._describe
+
+    def slow(*args: Any) -> dict[str, Any]:
+        import time
+
+        time.sleep(1.0)
+        return describe(*args)
+
+    monkeypatch.setattr(outputs, "_describe", slow)
+    job = await submit_job(sketch(2))
+    assert (await asyncio.wait_for(wait_job(job.id), 30))["status"] == "succeeded"
+    row = await jobs.get_job(rt.db, job.id)
+    assert row.finished_at is not None and row.submit_started_at is not None
+    assert (row.finished_at - row.submit_started_at).total_seconds() < 0.9
+
+
+def test_prepare_puts_a_new_file_in_wal(tmp_path: Path) -> None:
+    from storyreel.engine import sysdb
+
+    sysdb.prepare(f"sqlite:///{tmp_path / 'sub' / 'dbos.db'}")
+    mode = sqlite3.connect(tmp_path / "sub" / "dbos.db").execute("PRAGMA journal_mode")
+    assert mode.fetchone() == ("wal",)
+    sysdb.prepare("postgresql://nobody@127.0.0.1/none")  # not SQLite: nothing to do
