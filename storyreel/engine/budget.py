@@ -21,6 +21,7 @@ from decimal import Decimal
 
 from sqlalchemy import case, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
 
 from storyreel.catalog.pricing import format_usd, quantize
 from storyreel.errors import BudgetExceeded
@@ -83,7 +84,7 @@ async def reserve_and_mark_attempt(
             .where(Job.id == job_id)
             .values(submit_attempts=attempts, submit_started_at=utcnow(), updated_at=utcnow())
         )
-        job = await session.get(Job, job_id)
+        job = await session.get(Job, job_id, options=[noload(Job.outputs)])
         assert job is not None
         if job.reserved_usd is not None or job.estimate_usd is None:
             return

@@ -11,8 +11,9 @@ from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import noload
 
 from storyreel.errors import NotFound
 from storyreel.providers.types import TERMINAL_STATES, JobState
@@ -180,9 +181,12 @@ def _created(job: Job) -> None:
     )
 
 
-async def get_job(db: Database, job_id: str) -> Job:
+async def get_job(db: Database, job_id: str, *, outputs: bool = True) -> Job:
+    """The job; ``outputs=False`` leaves ``job.outputs`` unloaded (one query fewer, for the
+    steps that never read them)."""
+    options = [] if outputs else [noload(Job.outputs)]
     async with db.session() as session:
-        job = await session.get(Job, job_id)
+        job = await session.get(Job, job_id, options=options)
         if job is None:
             raise NotFound(f"no job {job_id!r}")
         return job
@@ -212,15 +216,12 @@ async def transition(
 async def adopt_handle(db: Database, job_id: str, handle: dict[str, Any]) -> None:
     """Store a submitted job's handle (whatever its state: a cancel needs it too) and move
     it from queued to running: one transaction, where there were two."""
-    now = utcnow()
+    running = case((Job.status == JobState.QUEUED.value, JobState.RUNNING.value), else_=Job.status)
     async with db.session() as session:
         await session.execute(
-            update(Job).where(Job.id == job_id).values(handle=handle, note=None, updated_at=now)
-        )
-        await session.execute(
             update(Job)
-            .where(Job.id == job_id, Job.status == JobState.QUEUED.value)
-            .values(status=JobState.RUNNING.value)
+            .where(Job.id == job_id)
+            .values(handle=handle, note=None, status=running, updated_at=utcnow())
         )
 
 

@@ -20,6 +20,7 @@ import httpx2
 import structlog
 from dbos import DBOS
 from sqlalchemy import select
+from sqlalchemy.orm import noload
 
 from storyreel.catalog import Catalog, billing
 from storyreel.errors import (
@@ -74,7 +75,7 @@ async def start(job_id: str) -> dict[str, Any]:
     answer before it sends anything again.
     """
     rt = runtime()
-    job = await jobs.get_job(rt.db, job_id)
+    job = await jobs.get_job(rt.db, job_id, outputs=False)
     loaded = await load_job(job)
     if JobState(job.status).terminal:
         return loaded | {"at": time.time()}
@@ -155,7 +156,7 @@ async def _submit_until_settled(req: GenerationRequest, job_id: str, loaded: Job
     job: Job | None = loaded  # fresh from this step: the first round needs no read
     while True:
         if job is None:
-            job = await jobs.get_job(rt.db, job_id)
+            job = await jobs.get_job(rt.db, job_id, outputs=False)
         if job.submit_started_at is not None:
             adopted = await finish_before_cancel(_reconcile(job, req))
             if adopted is not None:
@@ -366,12 +367,15 @@ async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
     nothing (the outputs are fetched again and stored by their hash)."""
     rt = runtime()
     async with rt.db.session() as session:
-        job = await session.get(Job, job_id)
+        job = await session.get(Job, job_id, options=[noload(Job.outputs)])
         assert job is not None
         if job.status in (JobState.SUCCEEDED.value, JobState.CANCELED.value):
+            done = select(JobOutput.asset_sha256).where(JobOutput.job_id == job_id)
             return {
                 "status": job.status,
-                "outputs": [o.asset_sha256 for o in job.outputs],
+                "outputs": list(
+                    (await session.execute(done.order_by(JobOutput.position))).scalars()
+                ),
                 "job_id": job_id,
             }
         known = set(
