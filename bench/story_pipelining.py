@@ -35,11 +35,12 @@ from storyreel.catalog import Catalog
 from storyreel.config import Settings
 from storyreel.engine.runtime import Runtime
 from storyreel.media.images import image_to_png
-from storyreel.providers.types import GenerationRequest, JobState, Reference, RefRole, Task
+from storyreel.providers.types import JobState
 from storyreel.store.db import migrate
 from storyreel.story.runner import run_story
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig
+from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 SHOTS = 24
 IMAGE_SECONDS, VIDEO_SECONDS = 2.0, 6.0

@@ -19,8 +19,8 @@ from storyreel.engine import jobs, outputs
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.providers.types import GenerationRequest, Task
 from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
 
 
 def sketch(seed: int) -> GenerationRequest:
