@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import re
 from typing import Any
 
 import httpx2
@@ -37,6 +36,9 @@ from storyreel.providers import chat_completions as chat
 from storyreel.providers.openai_chat import CHAT_PATH
 from storyreel.providers.openai_errors import (
     SAFETY_CODES,
+    OpenAIAPIError,
+    error_fields,
+    rate_limit_wait,
     reason_for_error,
     usage_of,
     video_failure,
@@ -44,7 +46,7 @@ from storyreel.providers.openai_errors import (
 )
 from storyreel.providers.openai_speech import is_speech_model, speech_body, submit_speech
 from storyreel.providers.registry import Register
-from storyreel.providers.remote import RemoteProvider, json_or_none
+from storyreel.providers.remote import RemoteProvider
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
 from storyreel.vocabulary import (
     GenerationRequest,
@@ -94,23 +96,10 @@ VIDEO_STATES = {
     "completed": JobState.SUCCEEDED,
     "failed": JobState.FAILED,
 }
-_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
-_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
-_TRY_AGAIN = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)")
 
 
 def is_video_model(model: str) -> bool:
     return model.startswith("sora")
-
-
-def parse_reset(value: str | None) -> float | None:
-    """Seconds in an ``x-ratelimit-reset-*`` header: ``12ms``, ``1s``, ``6m0s``."""
-    if not value:
-        return None
-    parts = _DURATION_PART.findall(value.strip())
-    if not parts or "".join(n + u for n, u in parts) != value.strip():
-        return None
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
 def image_size(req: GenerationRequest) -> str:
@@ -151,46 +140,6 @@ def fit_image(data: bytes, size: str) -> bytes:
         return data
     img = flatten_rgb(decode_image(data, name="input_reference"))
     return image_to_png(ImageOps.fit(img, (width, height)))
-
-
-class OpenAIAPIError(ProviderAPIError):
-    """An OpenAI error body, with its ``code``, ``type`` and ``param`` kept."""
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        code: str | None,
-        error_type: str | None,
-        param: str | None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(message, **kwargs)
-        self.code = code
-        self.error_type = error_type
-        self.param = param
-
-
-def _rate_limit_wait(response: httpx2.Response, limit: str | None, message: str) -> float | None:
-    """When a 429 says to come back: the reset header of the limit that was hit (``type``
-    is ``requests`` or ``tokens``), else the message's "try again in 20ms", else the
-    sooner of the two resets (the other one may be minutes away and unrelated)."""
-    resets = {
-        kind: parse_reset(response.headers.get(f"x-ratelimit-reset-{kind}"))
-        for kind in ("requests", "tokens")
-    }
-    if limit in resets and resets[limit] is not None:
-        return resets[limit]
-    said = _TRY_AGAIN.search(message)
-    if said and (seconds := parse_reset(said.group(1))) is not None:
-        return seconds
-    return min((r for r in resets.values() if r is not None), default=None)
-
-
-def _error_fields(response: httpx2.Response) -> dict[str, Any]:
-    body = json_or_none(response)
-    error = body.get("error") if isinstance(body, dict) else None
-    return error if isinstance(error, dict) else {}
 
 
 class OpenAIProvider(RemoteProvider):
@@ -264,7 +213,7 @@ class OpenAIProvider(RemoteProvider):
     # -- errors ---------------------------------------------------------------------
 
     def error_message(self, response: httpx2.Response) -> str:
-        error = _error_fields(response)
+        error = error_fields(response)
         message = error.get("message")
         if not message:
             return super().error_message(response)
@@ -272,7 +221,7 @@ class OpenAIProvider(RemoteProvider):
         return f"{message} (param: {param})" if param else str(message)
 
     def error_from_response(self, response: httpx2.Response) -> ProviderAPIError:
-        error = _error_fields(response)
+        error = error_fields(response)
         code, error_type = error.get("code"), error.get("type")
         base = super().error_from_response(response)
         if "insufficient_quota" in (code, error_type) or isinstance(base, QuotaError):
@@ -281,7 +230,7 @@ class OpenAIProvider(RemoteProvider):
             )
         retry_after = base.retry_after
         if retry_after is None and base.status == 429:
-            retry_after = _rate_limit_wait(response, error_type, str(error.get("message", "")))
+            retry_after = rate_limit_wait(response, error_type, str(error.get("message", "")))
         return OpenAIAPIError(
             base.message,
             provider=self.name,

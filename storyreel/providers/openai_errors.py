@@ -1,13 +1,18 @@
 """OpenAI's failures and usage in storyreel's words: error ``code``/``type`` and HTTP
 status as ``FailureReason``, the images' token ``usage`` and a video's ``seconds``/``size``
-as ``Usage``. Kept beside ``openai.py`` so the adapter stays readable."""
+as ``Usage``, an error body's ``code``/``type``/``param``, and when a 429 says to come
+back. Kept beside ``openai.py`` so the adapter stays readable."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from storyreel.errors import FailureReason, reason_for_status
+import httpx2
+
+from storyreel.errors import FailureReason, ProviderAPIError, reason_for_status
+from storyreel.providers.remote import json_or_none
 from storyreel.providers.types import Usage
 
 #: Error codes that mean "the safety system refused", on HTTP 400s and on failed videos.
@@ -74,3 +79,60 @@ def video_usage(video: Mapping[str, Any]) -> Usage:
     except (TypeError, ValueError):
         produced = None
     return Usage(seconds=produced, width=width, height=height, count=1)
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
+
+_UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+_TRY_AGAIN = re.compile(r"try again in ((?:\d+(?:\.\d+)?(?:ms|h|m|s))+)")
+
+
+def parse_reset(value: str | None) -> float | None:
+    """Seconds in an ``x-ratelimit-reset-*`` header: ``12ms``, ``1s``, ``6m0s``."""
+    if not value:
+        return None
+    parts = _DURATION_PART.findall(value.strip())
+    if not parts or "".join(n + u for n, u in parts) != value.strip():
+        return None
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+
+
+class OpenAIAPIError(ProviderAPIError):
+    """An OpenAI error body, with its ``code``, ``type`` and ``param`` kept."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None,
+        error_type: str | None,
+        param: str | None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.code = code
+        self.error_type = error_type
+        self.param = param
+
+
+def rate_limit_wait(response: httpx2.Response, limit: str | None, message: str) -> float | None:
+    """When a 429 says to come back: the reset header of the limit that was hit (``type``
+    is ``requests`` or ``tokens``), else the message's "try again in 20ms", else the
+    sooner of the two resets (the other one may be minutes away and unrelated)."""
+    resets = {
+        kind: parse_reset(response.headers.get(f"x-ratelimit-reset-{kind}"))
+        for kind in ("requests", "tokens")
+    }
+    if limit in resets and resets[limit] is not None:
+        return resets[limit]
+    said = _TRY_AGAIN.search(message)
+    if said and (seconds := parse_reset(said.group(1))) is not None:
+        return seconds
+    return min((r for r in resets.values() if r is not None), default=None)
+
+
+def error_fields(response: httpx2.Response) -> dict[str, Any]:
+    body = json_or_none(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    return error if isinstance(error, dict) else {}

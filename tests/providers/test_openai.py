@@ -22,13 +22,8 @@ from storyreel.errors import (
 from storyreel.media.images import image_to_png
 from storyreel.media.probe import probe_video
 from storyreel.providers.base import ProviderContext
-from storyreel.providers.openai import (
-    OpenAIProvider,
-    image_size,
-    parse_reset,
-    video_seconds,
-    video_size,
-)
+from storyreel.providers.openai import OpenAIProvider, image_size, video_seconds, video_size
+from storyreel.providers.openai_errors import parse_reset
 from storyreel.providers.registry import load_registry
 from storyreel.providers.types import Handle, JobState, Status
 from storyreel.store.assets import AssetStore
