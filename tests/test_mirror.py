@@ -64,7 +64,6 @@ KNOWN_UNTESTED = frozenset(
         "engine/outputs.py",
         "engine/runtime.py",
         "engine/service.py",
-        "engine/steps.py",
         "engine/workflows.py",
         "localmodels.py",
         "media/captions.py",
