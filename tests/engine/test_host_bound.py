@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from storyreel.config import LocalSettings, Settings
+from storyreel.config import LocalSettings, ProviderSettings, Settings
 from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
@@ -56,3 +56,26 @@ async def test_a_provider_added_at_run_time_is_listened_to_beside_a_left_out_one
             GenerationRequest(task=Task.TEXT_TO_IMAGE, model="scripted:test", prompt="p")
         )
         assert (await wait_job(job.id))["status"] == "succeeded"
+
+
+def _queue(name: str) -> object:
+    import dbos._dbos as dbos_internals
+
+    instance = dbos_internals._dbos_global_instance
+    assert instance is not None
+    queues = instance._sys_db.list_queues(application_name=instance._sys_db.app_name)
+    return next(q for q in queues if q.name == name)
+
+
+async def test_the_local_queue_runs_one_job_per_process_unless_told_otherwise(
+    settings: Settings,
+) -> None:
+    """One pipeline per process: by default a GPU worker takes one local job at a time."""
+    async with Engine(settings):
+        assert _queue("storyreel.local")._worker_concurrency == 1  # type: ignore[attr-defined]
+        assert _queue("storyreel.sketch")._worker_concurrency is None  # type: ignore[attr-defined]
+    wider = settings.model_copy(
+        update={"providers": {"local": ProviderSettings(worker_concurrency=3)}}
+    )
+    async with Engine(wider):
+        assert _queue("storyreel.local")._worker_concurrency == 3  # type: ignore[attr-defined]
