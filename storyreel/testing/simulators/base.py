@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import hmac
 import json
 import random
 import time
@@ -227,6 +228,14 @@ class Simulator:
             {"method": request.method, "path": request.url.path, "body": parsed, "at": time.time()}
         )
         return body
+
+    def authorized(self, request: Request, *schemes: str) -> bool:
+        """The ``Authorization`` header carries this simulator's key under one of
+        ``schemes`` (default ``Bearer``), compared in constant time."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        return scheme in (schemes or ("Bearer",)) and hmac.compare_digest(
+            token.encode(), self.config.api_key.encode()
+        )
 
     def take_429(self) -> bool:
         """True when an injected burst of rate limiting should answer this request."""

@@ -68,9 +68,6 @@ class FalSimulator(Simulator):
             Route("/{app_id:path}", self.submit, methods=["POST"]),
         ]
 
-    def _authorized(self, request: Request) -> bool:
-        return request.headers.get("authorization") == f"Key {self.config.api_key}"
-
     def _unauthorized(self) -> JSONResponse:
         return _json({"detail": "Unauthorized"}, 401)
 
@@ -94,7 +91,7 @@ class FalSimulator(Simulator):
 
     async def submit(self, request: Request) -> Response:
         raw = await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request, "Key"):
             return self._unauthorized()
         if self.take_429():
             return _json({"detail": "Too many requests, slow down"}, 429)
@@ -171,7 +168,7 @@ class FalSimulator(Simulator):
 
     async def status(self, request: Request) -> Response:
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request, "Key"):
             return self._unauthorized()
         job = self._job(request)
         if job is None:
@@ -212,7 +209,7 @@ class FalSimulator(Simulator):
 
     async def result(self, request: Request) -> Response:
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request, "Key"):
             return self._unauthorized()
         job = self._job(request)
         if job is None:
@@ -232,7 +229,7 @@ class FalSimulator(Simulator):
 
     async def cancel_route(self, request: Request) -> Response:
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request, "Key"):
             return self._unauthorized()
         job = self._job(request)
         if job is None:
@@ -308,7 +305,7 @@ class FalSimulator(Simulator):
 
     async def cdn_token(self, request: Request) -> Response:
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request, "Key"):
             return self._unauthorized()
         token = new_id()
         self.tokens.add(token)
@@ -368,7 +365,7 @@ class FalSimulator(Simulator):
         flight (``ended_at: null``) ahead, which fal does not document [I]; the cursor is the
         base64 page number."""
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request, "Key"):
             return self._unauthorized()
         query = request.query_params
         endpoints = {e for raw in query.getlist("endpoint_id") for e in raw.split(",") if e}

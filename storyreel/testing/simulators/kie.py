@@ -78,9 +78,6 @@ class KieSimulator(Simulator):
             Route("/api/file-stream-upload", self.upload, methods=["POST"]),
         ]
 
-    def _authorized(self, request: Request) -> bool:
-        return request.headers.get("authorization") == f"Bearer {self.config.api_key}"
-
     def _unauthorized(self) -> JSONResponse:
         return _answer(None, 401, "You do not have access permissions")
 
@@ -88,7 +85,7 @@ class KieSimulator(Simulator):
 
     async def create_task(self, request: Request) -> Response:
         raw = await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request):
             return self._unauthorized()
         if self.take_429():
             return _answer(None, 429, "Rate limited: too many requests, please slow down")
@@ -143,7 +140,7 @@ class KieSimulator(Simulator):
 
     async def record_info(self, request: Request) -> Response:
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request):
             return self._unauthorized()
         task_id = request.query_params.get("taskId")
         if not task_id:
@@ -180,7 +177,7 @@ class KieSimulator(Simulator):
                 "at": time.time(),
             }
         )
-        if not self._authorized(request):
+        if not self.authorized(request):
             return self._unauthorized()
         form = form_fields(request.headers.get("content-type", ""), data)
         if "file" not in form:

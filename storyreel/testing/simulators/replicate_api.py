@@ -10,7 +10,6 @@ Predictions, webhooks and the secret are the simulator proper (``replicate``).
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -100,10 +99,7 @@ class ReplicateApi(Simulator):
         return self._json(body, status, create=create, headers=headers)
 
     def _authorized(self, request: Request) -> bool:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        return scheme in ("Bearer", "Token") and hmac.compare_digest(
-            token.encode(), self.config.api_key.encode()
-        )
+        return self.authorized(request, "Bearer", "Token")
 
     def _unauthorized(self) -> JSONResponse:
         return self._problem(

@@ -63,9 +63,6 @@ class WaveSpeedSimulator(Simulator):
             Route("/api/v3/{model:path}", self.submit, methods=["POST"]),
         ]
 
-    def _authorized(self, request: Request) -> bool:
-        return request.headers.get("authorization") == f"Bearer {self.config.api_key}"
-
     def _unauthorized(self) -> JSONResponse:
         return _envelope(None, 401, "Unauthorized: invalid or missing API key")
 
@@ -73,7 +70,7 @@ class WaveSpeedSimulator(Simulator):
 
     async def submit(self, request: Request) -> Response:
         raw = await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request):
             return self._unauthorized()
         if self.take_429():
             return _envelope(None, 429, "Too many requests, please slow down")
@@ -121,7 +118,7 @@ class WaveSpeedSimulator(Simulator):
 
     async def prediction(self, request: Request) -> Response:
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request):
             return self._unauthorized()
         job = self.jobs.get(request.path_params["request_id"])
         if job is None:
@@ -155,7 +152,7 @@ class WaveSpeedSimulator(Simulator):
                 "at": time.time(),
             }
         )
-        if not self._authorized(request):
+        if not self.authorized(request):
             return self._unauthorized()
         form = form_fields(request.headers.get("content-type", ""), data)
         if "file" not in form:
@@ -173,7 +170,7 @@ class WaveSpeedSimulator(Simulator):
 
     async def webhook_secret(self, request: Request) -> Response:
         await self.record(request)
-        if not self._authorized(request):
+        if not self.authorized(request):
             return self._unauthorized()
         return _envelope({"secret": self.secret})
 
