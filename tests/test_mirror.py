@@ -65,9 +65,7 @@ KNOWN_UNTESTED = frozenset(
         "engine/runtime.py",
         "engine/service.py",
         "engine/workflows.py",
-        "localmodels.py",
         "media/captions.py",
-        "media/frames.py",
         "media/morph.py",
         "media/scratch_voice.py",
         "media/slideshow.py",
@@ -75,8 +73,6 @@ KNOWN_UNTESTED = frozenset(
         "media/webtoon.py",
         "providers/base.py",
         "providers/chat_completions.py",
-        "providers/diffusion/device.py",
-        "providers/diffusion/render.py",
         "providers/fal_apps.py",
         "providers/gemini_chat.py",
         "providers/gemini_errors.py",
@@ -131,7 +127,6 @@ KNOWN_UNTESTED = frozenset(
         "testing/simulators/replicate_api.py",
         "testing/simulators/suite.py",
         "testing/simulators/wavespeed.py",
-        "testing/tiny_diffusers.py",
     }
 )
 

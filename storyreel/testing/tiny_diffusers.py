@@ -39,7 +39,8 @@ def _tokenizer() -> Any:
 
 def build_tiny_sd(folder: Path, *, safe_serialization: bool = True, seed: int = 0) -> Path:
     """Write a tiny Stable Diffusion pipeline into ``folder`` and return it. With
-    ``safe_serialization=False`` the weights are pickle ``.bin`` files (the refusal test)."""
+    ``safe_serialization=False`` the UNet and VAE weights are pickle ``.bin`` files (the
+    refusal test; transformers 5 writes the text encoder as safetensors regardless)."""
     import diffusers
     import torch
     from transformers import CLIPTextConfig, CLIPTextModel

@@ -13,7 +13,6 @@ from typer.testing import CliRunner
 from storyreel.catalog import Catalog, billing
 from storyreel.cli.app import app
 from storyreel.config import LocalSettings, Settings
-from storyreel.localmodels import find_local_models, locate
 from storyreel.vocabulary import GenerationRequest, Task
 
 
@@ -40,18 +39,6 @@ def disk(tmp_path: Path) -> Settings:
     (hub / "models--someone--half-downloaded" / "snapshots" / "rev").mkdir(parents=True)
     fake_model(hub / "models--segmind--tiny-sd" / "snapshots" / "r", "StableDiffusionPipeline")
     return Settings(data_dir=data, local=LocalSettings(hub_cache=hub))
-
-
-def test_models_on_disk_are_found_by_folder_and_hub_cache(tmp_path: Path) -> None:
-    local = disk(tmp_path).local_resolved
-    found = {m.name: m for m in find_local_models(local)}
-    assert set(found) == {"my-sd", "stabilityai/stable-video-diffusion-img2vid", "segmind/tiny-sd"}
-    assert found["stabilityai/stable-video-diffusion-img2vid"].tasks(references=False) == [
-        Task.IMAGE_TO_VIDEO
-    ]
-    assert locate("my-sd", local) == found["my-sd"]
-    assert locate("../data/models/my-sd", local) is None
-    assert locate("someone/half-downloaded", local) is None
 
 
 def test_the_catalog_lists_them_free_beside_its_own(tmp_path: Path) -> None:
