@@ -80,7 +80,6 @@ KNOWN_UNTESTED = frozenset(
         "providers/local.py",
         "providers/modelslab_models.py",
         "providers/motion.py",
-        "providers/openai_errors.py",
         "providers/openai_speech.py",
         "providers/replicate_models.py",
         "providers/sketch/layout.py",
