@@ -183,10 +183,11 @@ class LocalSettings(BaseModel):
         description="Also load pickle (.bin/.ckpt) weights. Unpickling runs code from the "
         "file: only for files you trust. Default: safetensors only.",
     )
-    worker: bool = Field(
-        default=False,
-        description="This process takes local jobs (same as 'storyreel worker --local'). "
-        "Processes without it never dequeue them, so one GPU host serves many API hosts.",
+    worker: bool | None = Field(
+        default=None,
+        description="Whether this process takes local jobs (true: 'storyreel worker --local'). "
+        "Unset: yes on SQLite (everything runs on one machine), no on PostgreSQL, where "
+        "only hosts started with it dequeue them, so one GPU host serves many API hosts.",
     )
     video_model: str | None = Field(
         default=None,
@@ -352,6 +353,12 @@ class Settings(BaseSettings):
             return self.local
         folder = self.data_dir.expanduser().resolve() / "models"
         return self.local.model_copy(update={"models_dir": folder})
+
+    @property
+    def hosts_local_jobs(self) -> bool:
+        """Whether this process dequeues local (diffusers) jobs: as set, else on a
+        one-machine (SQLite) install only."""
+        return self.local.worker if self.local.worker is not None else not self.is_postgres
 
     def provider(self, name: str) -> ProviderSettings:
         return self.providers.get(name, ProviderSettings())

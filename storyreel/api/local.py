@@ -24,7 +24,7 @@ from .state import DeviceReport
 def local_device_report(settings: Settings) -> DeviceReport | None:
     """The ``/health`` report of the local model, or None when this process does not
     generate locally (seed 001's endpoints then use ``api.image_model``)."""
-    if not (settings.api.run_jobs and settings.local.worker):
+    if not (settings.api.run_jobs and settings.local.worker is True):
         return None
     local = settings.local_resolved
     warming: Future[Any] | None = None

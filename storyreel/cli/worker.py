@@ -28,7 +28,7 @@ async def serve_forever(*, local: bool = False) -> None:
         cfg = cfg.model_copy(update={"local": cfg.local.model_copy(update={"worker": True})})
     async with Engine(cfg) as engine:
         assert engine.runtime is not None
-        queues = "every provider queue" if cfg.local.worker else "every queue but local"
+        queues = "every provider queue" if cfg.hosts_local_jobs else "every queue but local"
         console.print(f"worker {engine.executor_id} listening on {queues}")
         jobs = asyncio.create_task(
             log_worker_jobs(engine.runtime, engine.executor_id, console=console)

@@ -105,7 +105,7 @@ class Engine:
     def _takes(self, cls: type[Provider]) -> bool:
         """Whether this process dequeues ``cls``'s jobs: every provider's, except a
         host-bound one's (a local model) unless this process hosts it."""
-        return not cls.host_bound or self.settings.local.worker
+        return not cls.host_bound or self.settings.hosts_local_jobs
 
     def _listened_providers(self) -> list[str]:
         """The providers whose queues this process polls: those it takes (``_takes``) and

@@ -62,3 +62,6 @@ def test_a_process_that_does_not_host_local_jobs_reports_nothing(tmp_path: Path)
     assert local_device_report(api_settings(tmp_path)) is None
     hosted_elsewhere = api_settings(tmp_path, run_jobs=False, settings={"local": {"worker": True}})
     assert local_device_report(hosted_elsewhere) is None
+    # One machine takes its local jobs by default, but seed 001 switches to the local
+    # model only when asked: a CPU box with the extra installed keeps api.image_model.
+    assert api_settings(tmp_path).hosts_local_jobs is True

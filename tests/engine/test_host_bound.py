@@ -25,7 +25,8 @@ def hosted_request() -> GenerationRequest:
 
 async def test_only_a_hosting_process_takes_host_bound_jobs(settings: Settings) -> None:
     ScriptedProvider.reset()
-    async with Engine(settings, providers=[HostedProvider]) as api_host:
+    api_settings = settings.model_copy(update={"local": LocalSettings(worker=False)})
+    async with Engine(api_settings, providers=[HostedProvider]) as api_host:
         assert api_host.runtime is not None
         hosted = await submit_job(hosted_request())
         # Ordinary queues still run in this process.
@@ -44,13 +45,30 @@ async def test_only_a_hosting_process_takes_host_bound_jobs(settings: Settings) 
     assert ScriptedProvider.submissions[hosted.id] == 1
 
 
+async def test_one_machine_takes_its_local_jobs_without_being_told(settings: Settings) -> None:
+    """On SQLite everything runs on this machine: `storyreel generate -m local:...` must
+    not wait for a `worker --local` that nobody started."""
+    ScriptedProvider.reset()
+    assert settings.local.worker is None and not settings.is_postgres
+    async with Engine(settings, providers=[HostedProvider]):
+        job = await submit_job(hosted_request())
+        assert (await wait_job(job.id))["status"] == "succeeded"
+
+
+def test_on_postgresql_only_hosts_started_for_it_take_local_jobs() -> None:
+    shared = Settings(database_url="postgresql://db/story")
+    assert shared.hosts_local_jobs is False
+    assert shared.model_copy(update={"local": LocalSettings(worker=True)}).hosts_local_jobs
+
+
 async def test_a_provider_added_at_run_time_is_listened_to_beside_a_left_out_one(
     settings: Settings,
 ) -> None:
     """This process leaves the local queue alone, so it names the queues it takes: one
     added later must join them."""
     ScriptedProvider.reset()
-    async with Engine(settings) as engine:
+    api_settings = settings.model_copy(update={"local": LocalSettings(worker=False)})
+    async with Engine(api_settings) as engine:
         await engine.add_provider(ScriptedProvider)
         job = await submit_job(
             GenerationRequest(task=Task.TEXT_TO_IMAGE, model="scripted:test", prompt="p")
