@@ -33,7 +33,7 @@ class Task(StrEnum):
 
     @property
     def output_kind(self) -> Literal["image", "video", "text", "audio"]:
-        if self in _VIDEO_TASKS:
+        if self in VIDEO_TASKS:
             return "video"
         if self is Task.CHAT:
             return "text"
@@ -42,7 +42,10 @@ class Task(StrEnum):
         return "image"
 
 
-_VIDEO_TASKS = {Task.IMAGE_TO_VIDEO, Task.FIRST_LAST_TO_VIDEO, Task.TEXT_TO_VIDEO}
+#: The tasks that make a still image from a prompt and optional input images.
+IMAGE_TASKS = frozenset({Task.TEXT_TO_IMAGE, Task.IMAGE_TO_IMAGE, Task.REFERENCE_TO_IMAGE})
+#: The tasks that make a video clip.
+VIDEO_TASKS = frozenset({Task.IMAGE_TO_VIDEO, Task.FIRST_LAST_TO_VIDEO, Task.TEXT_TO_VIDEO})
 
 
 class RefRole(StrEnum):

@@ -9,6 +9,8 @@ import pytest
 from pydantic import ValidationError
 
 from storyreel.vocabulary import (
+    IMAGE_TASKS,
+    VIDEO_TASKS,
     GenerationRequest,
     Reference,
     RefRole,
@@ -107,3 +109,9 @@ def test_aspect_size_fixes_the_long_side() -> None:
     assert aspect_size("9:16") == (576, 1024)
     assert aspect_size("garbage", 512) == (512, 512)
     assert aspect_size("100:1", 1024, minimum=64) == (1024, 64)
+
+
+def test_task_groups_match_what_each_task_makes() -> None:
+    assert {t for t in Task if t.output_kind == "video"} == VIDEO_TASKS
+    assert {t for t in Task if t.output_kind == "image"} >= IMAGE_TASKS
+    assert not IMAGE_TASKS & VIDEO_TASKS

@@ -42,7 +42,15 @@ from storyreel.providers.chat_completions import (
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage
-from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task, aspect_for
+from storyreel.vocabulary import (
+    IMAGE_TASKS,
+    VIDEO_TASKS,
+    GenerationRequest,
+    Reference,
+    RefRole,
+    Task,
+    aspect_for,
+)
 
 CHAT_PATH = "/v1/chat/completions"
 IMAGES_PATH = "/v1/images/generations"
@@ -67,17 +75,7 @@ def _pick(value: str | None, allowed: tuple[Any, ...] | None, what: str, model: 
 class AimlApiProvider(RemoteProvider):
     name = "aimlapi"
     default_base_url = "https://api.aimlapi.com"
-    tasks = frozenset(
-        {
-            Task.CHAT,
-            Task.TEXT_TO_IMAGE,
-            Task.IMAGE_TO_IMAGE,
-            Task.REFERENCE_TO_IMAGE,
-            Task.IMAGE_TO_VIDEO,
-            Task.FIRST_LAST_TO_VIDEO,
-            Task.TEXT_TO_VIDEO,
-        }
-    )
+    tasks = IMAGE_TASKS | VIDEO_TASKS | {Task.CHAT}
     supports_webhooks = False
     max_references = 14
     upload_ttl = None  # references travel inline as data URIs

@@ -35,7 +35,7 @@ from storyreel.providers.origin import on_origin
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
-from storyreel.vocabulary import GenerationRequest, RefRole, Task
+from storyreel.vocabulary import IMAGE_TASKS, GenerationRequest, RefRole, Task
 
 DEFAULT_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
 DEFAULT_PLATFORM_URL = "https://api.fal.ai"
@@ -122,15 +122,7 @@ def _seconds(value: float | None, default: int) -> int:
 class FalProvider(RemoteProvider):
     name = "fal"
     default_base_url = "https://queue.fal.run"
-    tasks = frozenset(
-        {
-            Task.TEXT_TO_IMAGE,
-            Task.IMAGE_TO_IMAGE,
-            Task.REFERENCE_TO_IMAGE,
-            Task.IMAGE_TO_VIDEO,
-            Task.FIRST_LAST_TO_VIDEO,
-        }
-    )
+    tasks = IMAGE_TASKS | {Task.IMAGE_TO_VIDEO, Task.FIRST_LAST_TO_VIDEO}
     supports_webhooks = True
     max_references = 9
     upload_ttl = timedelta(days=7)

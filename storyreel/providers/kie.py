@@ -40,7 +40,14 @@ from storyreel.providers.options import ProviderOptions, parse_options
 from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none, parse_retry_after
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
-from storyreel.vocabulary import GenerationRequest, RefRole, Task, aspect_for
+from storyreel.vocabulary import (
+    IMAGE_TASKS,
+    VIDEO_TASKS,
+    GenerationRequest,
+    RefRole,
+    Task,
+    aspect_for,
+)
 
 DEFAULT_UPLOAD_URL = "https://kieai.redpandaai.co"
 
@@ -194,16 +201,7 @@ def _task_record(payload: Any) -> dict[str, Any]:
 class KieProvider(RemoteProvider):
     name = "kie"
     default_base_url = "https://api.kie.ai"
-    tasks = frozenset(
-        {
-            Task.TEXT_TO_IMAGE,
-            Task.IMAGE_TO_IMAGE,
-            Task.REFERENCE_TO_IMAGE,
-            Task.IMAGE_TO_VIDEO,
-            Task.FIRST_LAST_TO_VIDEO,
-            Task.TEXT_TO_VIDEO,
-        }
-    )
+    tasks = IMAGE_TASKS | VIDEO_TASKS
     supports_webhooks = True
     max_references = 14
     # Kie's upload pages say both "deleted after 24 hours" and "after 3 days": the shorter.

@@ -47,7 +47,14 @@ from storyreel.providers.wavespeed_models import (
     model_for,
     seedream_size,
 )
-from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
+from storyreel.vocabulary import (
+    IMAGE_TASKS,
+    VIDEO_TASKS,
+    GenerationRequest,
+    Reference,
+    RefRole,
+    Task,
+)
 
 WEBHOOK_TOLERANCE = 300  # seconds: WaveSpeed's documented WebhookMaxAgeSeconds
 SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
@@ -102,16 +109,7 @@ def usage_of(data: Mapping[str, Any]) -> Usage:
 class WaveSpeedProvider(RemoteProvider):
     name = "wavespeed"
     default_base_url = "https://api.wavespeed.ai"
-    tasks = frozenset(
-        {
-            Task.TEXT_TO_IMAGE,
-            Task.IMAGE_TO_IMAGE,
-            Task.REFERENCE_TO_IMAGE,
-            Task.IMAGE_TO_VIDEO,
-            Task.FIRST_LAST_TO_VIDEO,
-            Task.TEXT_TO_VIDEO,
-        }
-    )
+    tasks = IMAGE_TASKS | VIDEO_TASKS
     supports_webhooks = True
     max_references = 10
     # Uploads are documented to last 7 days; a day keeps a wide margin at no real cost.
