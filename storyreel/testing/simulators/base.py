@@ -218,12 +218,14 @@ class Simulator:
     def mount_url(self) -> str:
         return f"{self.base_url}/{self.name}"
 
-    async def record(self, request: Request) -> bytes:
+    async def record(self, request: Request, *, binary: bool = False) -> bytes:
+        """Read the body and log the request; a ``binary`` body (an upload) is logged by
+        its size only, never parsed or kept."""
         body = await request.body()
-        try:
-            parsed: Any = json.loads(body) if body else None
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            parsed = f"<{len(body)} bytes>"
+        parsed: Any = f"<{len(body)} bytes>"
+        if not binary:
+            with contextlib.suppress(json.JSONDecodeError, UnicodeDecodeError):
+                parsed = json.loads(body) if body else None
         self.requests.append(
             {"method": request.method, "path": request.url.path, "body": parsed, "at": time.time()}
         )

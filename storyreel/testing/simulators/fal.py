@@ -320,15 +320,7 @@ class FalSimulator(Simulator):
         )
 
     async def cdn_upload(self, request: Request) -> Response:
-        data = await request.body()
-        self.requests.append(
-            {
-                "method": "POST",
-                "path": request.url.path,
-                "body": f"<{len(data)} bytes>",
-                "at": time.time(),
-            }
-        )
+        data = await self.record(request, binary=True)
         auth = request.headers.get("authorization", "")
         if auth.removeprefix("Bearer ") not in self.tokens:
             return _json({"detail": "Invalid token"}, 401)

@@ -143,15 +143,7 @@ class WaveSpeedSimulator(Simulator):
     # -- uploads ----------------------------------------------------------------------
 
     async def upload(self, request: Request) -> Response:
-        data = await request.body()
-        self.requests.append(
-            {
-                "method": "POST",
-                "path": request.url.path,
-                "body": f"<{len(data)} bytes>",
-                "at": time.time(),
-            }
-        )
+        data = await self.record(request, binary=True)
         if not self.authorized(request):
             return self._unauthorized()
         form = form_fields(request.headers.get("content-type", ""), data)
