@@ -392,6 +392,12 @@ class ModelEntry(_Strict):
     )
     """Typical wall time per resolution where it differs (4K takes longer than 1K)."""
     latency_source: str = ""
+    reference_mode: Literal["multi_reference", "ip_adapter", "init_image"] | None = None
+    """How the model takes character references, where its tasks do not say it: fal's
+    flux-general takes them as IP-Adapter images (story/consistency/strategies.py)."""
+    reference_phrasing: str = ""
+    """How the model's docs address a reference image in a prompt, with ``{n}`` (1-based
+    position), ``{ordinal}`` (first, second, ...) and ``{name}``; empty: "image {n}"."""
     notes: str = ""
 
     @field_validator("sizes")

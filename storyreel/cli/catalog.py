@@ -186,6 +186,7 @@ def _estimate_story(story_file: Path, as_json: bool) -> None:
                 panels_usd=estimate.panels_usd,
                 clips_usd=estimate.clips_usd,
                 sound_usd=estimate.sound_usd,
+                sheets_usd=estimate.sheets_usd if estimate.sheets else None,
                 total_usd=estimate.total_usd,
             )
         )
@@ -222,8 +223,9 @@ def _estimate_story(story_file: Path, as_json: bool) -> None:
             console.print(f"{stage + ':':8}{model_id}  {price}", highlight=False)
     console.print(table)
     n = len(estimate.shots)
+    sheets = f"character sheets {_money(estimate.sheets_usd)} + " if estimate.sheets else ""
     console.print(
-        f"panels {_money(estimate.panels_usd)} + clips {_money(estimate.clips_usd)}"
+        f"{sheets}panels {_money(estimate.panels_usd)} + clips {_money(estimate.clips_usd)}"
         + (f" + sound {_money(estimate.sound_usd)}" if estimate.sound_usd != 0 else "")
         + " = "
         f"total [bold]{_money(estimate.total_usd)}[/] for {n} panels and {n} clips",

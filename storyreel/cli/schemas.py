@@ -134,6 +134,8 @@ class StoryEstimateOut(Output):
     clips_usd: Decimal | None
     sound_usd: Decimal | None = Decimal(0)
     """Narration voice jobs and the music job."""
+    sheets_usd: Decimal | None = None
+    """The character sheets drawn before the panels (none: no sheet to draw)."""
     total_usd: Decimal | None
 
 

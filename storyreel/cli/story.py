@@ -97,6 +97,9 @@ def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
         soft_wrap=True,
     )
     console.print(f"  manifest:      {out / 'manifest.json'}", highlight=False, soft_wrap=True)
+    identity = manifest.get("consistency")
+    if identity:
+        console.print(f"  identity:      {identity_line(identity)}", highlight=False)
     for switch in manifest.get("failovers", []):
         console.print(
             f"  failover: {switch['from_model']} ({switch['reason']}) -> {switch['to_model']}",
@@ -111,10 +114,25 @@ def _report(manifest: dict[str, Any], out: Path, seconds: float) -> None:
         )
 
 
+def identity_line(identity: dict[str, Any]) -> str:
+    """'offline: cross 0.81 self 0.77 (Ines 0.85/0.80, Bo 0.78/0.74), 0 copies'."""
+
+    def pair(scores: dict[str, Any]) -> str:
+        cross, self_ = scores.get("cross"), scores.get("self")
+        return "/".join("-" if v is None else f"{v:.2f}" for v in (cross, self_))
+
+    story = identity["story"]
+    each = ", ".join(f"{name} {pair(s)}" for name, s in identity["characters"].items())
+    return (
+        f"{identity['scorer']}: cross/self {pair(story)} ({each}), "
+        f"{story['copies']} cop{'y' if story['copies'] == 1 else 'ies'}"
+    )
+
+
 def _announce(estimate: StoryEstimate, *, as_json: bool = False) -> None:
     total = estimate.total_usd
     shown = "unpriced" if total is None else format_usd(total)
-    panels, clips = estimate.panels_usd, estimate.clips_usd
+    panels, clips, sheets = estimate.panels_usd, estimate.clips_usd, estimate.sheets_usd
     sound = estimate.sound_usd
     detail = (
         f" (panels {format_usd(panels)}, clips {format_usd(clips)}"
@@ -123,6 +141,8 @@ def _announce(estimate: StoryEstimate, *, as_json: bool = False) -> None:
         if panels is not None and clips is not None
         else ""
     )
+    if detail and estimate.sheets and sheets is not None:
+        detail = f" (character sheets {format_usd(sheets)}," + detail[2:]
     out_console(as_json).print(f"estimate: {shown}{detail}", highlight=False)
 
 

@@ -7,6 +7,7 @@ storyboard gives the same file and caching by content hash works.
 
 from __future__ import annotations
 
+import io
 import math
 import unicodedata
 from collections.abc import Sequence
@@ -53,6 +54,8 @@ class SheetPanel:
     image: bytes
     number: int
     caption: str
+    badge: str | None = None
+    """A short mark drawn on the panel's top-right corner (its identity score)."""
 
 
 @dataclass(frozen=True)
@@ -211,7 +214,12 @@ def _panel_images(panels: Sequence[SheetPanel]) -> list[Image.Image]:
 
 
 def render_contact_sheet(
-    panels: Sequence[SheetPanel], *, title: str, columns: int = 3, panel_width: int = 480
+    panels: Sequence[SheetPanel],
+    *,
+    title: str,
+    columns: int = 3,
+    panel_width: int = 480,
+    characters: Sequence[tuple[str, bytes]] = (),
 ) -> bytes:
     """Draw the sheet and return deterministic PNG bytes.
 
@@ -247,6 +255,7 @@ def render_contact_sheet(
         fill=_TITLE_TEXT,
         anchor="lm",
     )
+    _character_strip(sheet, draw, characters, layout.title_height, fonts.caption)
     for index, (panel, img) in enumerate(zip(panels, images, strict=True)):
         x, y = layout.cell_origin(index)
         draw.rectangle(
@@ -262,6 +271,8 @@ def render_contact_sheet(
                 y + (layout.image_height - shown.height) // 2,
             ),
         )
+        if panel.badge:
+            _badge(draw, panel.badge, (x + layout.panel_width - 4, y + 4), fonts.caption)
         text_y = y + layout.image_height + layout.padding // 2
         draw.text((x, text_y), f"Shot {panel.number}", font=fonts.label, fill=_LABEL_TEXT)
         text_y += layout.label_height
@@ -270,3 +281,36 @@ def render_contact_sheet(
             draw.text((x, text_y), line, font=fonts.caption, fill=_CAPTION_TEXT)
             text_y += layout.line_height
     return image_to_png(sheet)
+
+
+def _badge(
+    draw: ImageDraw.ImageDraw, text: str, corner: tuple[int, int], font: ImageFont.FreeTypeFont
+) -> None:
+    """A dark label hanging from a panel's top-right corner."""
+    left, top, right, bottom = draw.textbbox((0, 0), text, font=font)
+    w, h = right - left + 8, bottom - top + 6
+    box = (corner[0] - w, corner[1], corner[0], corner[1] + h)
+    draw.rectangle(box, fill=(30, 30, 36))
+    draw.text((box[0] + 4, box[1] + 3 - top), text, font=font, fill=(250, 250, 245))
+
+
+def _character_strip(
+    sheet: Image.Image,
+    draw: ImageDraw.ImageDraw,
+    characters: Sequence[tuple[str, bytes]],
+    bar_height: int,
+    font: ImageFont.FreeTypeFont,
+) -> None:
+    """The characters' sheets or references, small, at the right end of the title bar."""
+    x = sheet.width - 8
+    side = max(16, bar_height - 8)
+    for name, data in reversed(characters):
+        with Image.open(io.BytesIO(data)) as source:
+            thumb = ImageOps.contain(source.convert("RGB"), (side, side))
+        x -= thumb.width
+        sheet.paste(thumb, (x, (bar_height - thumb.height) // 2))
+        label = drawable(name, font)
+        width = draw.textlength(label, font=font)
+        x -= int(width) + 6
+        draw.text((x, bar_height // 2), label, font=font, fill=_TITLE_TEXT, anchor="lm")
+        x -= 12

@@ -189,15 +189,7 @@ class FalProvider(RemoteProvider):
                 "image_size": image_size(req.width, req.height),
                 "num_images": req.count,
                 "output_format": "png",
-                "ip_adapters": [
-                    {
-                        "path": "XLabs-AI/flux-ip-adapter",
-                        "image_encoder_path": "openai/clip-vit-large-patch14",
-                        "image_url": await self.reference_url(ref),
-                        "scale": req.extra.get("ip_adapter_scale", 0.7),
-                    }
-                    for ref in characters
-                ],
+                "ip_adapters": await self._ip_adapters(req, characters),
             }
             if req.steps:
                 body["num_inference_steps"] = req.steps
@@ -238,6 +230,26 @@ class FalProvider(RemoteProvider):
             body["negative_prompt"] = req.negative_prompt
         overrides: dict[str, Any] = req.extra.get("fal", {})
         return body | overrides
+
+    async def _ip_adapters(self, req: GenerationRequest, refs: list[Any]) -> list[dict[str, Any]]:
+        """One adapter per reference: its own scale (``extra.ip_adapter_scales``, one per
+        reference, else ``ip_adapter_scale``) and the mask reference of the same name."""
+        scales = req.extra.get("ip_adapter_scales") or []
+        masks = {m.name: m for m in req.refs(RefRole.MASK) if m.name}
+        adapters = []
+        for index, ref in enumerate(refs):
+            adapter: dict[str, Any] = {
+                "path": "XLabs-AI/flux-ip-adapter",
+                "image_encoder_path": "openai/clip-vit-large-patch14",
+                "image_url": await self.reference_url(ref),
+                "scale": scales[index]
+                if index < len(scales)
+                else req.extra.get("ip_adapter_scale", 0.7),
+            }
+            if ref.name in masks:
+                adapter["mask_image_url"] = await self.reference_url(masks[ref.name])
+            adapters.append(adapter)
+        return adapters
 
     async def _video_input(
         self, family: str, req: GenerationRequest, firsts: list[Any], lasts: list[Any]

@@ -70,6 +70,9 @@ class Character(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     reference_asset: Mapped[str | None] = mapped_column(String(64))
     reference_mime: Mapped[str | None] = mapped_column(String(50))
+    sheet_asset: Mapped[str | None] = mapped_column(String(64))
+    """The character sheet drawn for a character without a reference image."""
+    sheet_mime: Mapped[str | None] = mapped_column(String(50))
 
     project: Mapped[Project] = relationship(back_populates="characters")
 
@@ -90,8 +93,33 @@ class Shot(Base):
     image_prompt: Mapped[str] = mapped_column(Text, default="")
     panel_job_id: Mapped[str | None] = mapped_column(String(26))
     clip_job_id: Mapped[str | None] = mapped_column(String(26))
+    picked_candidate: Mapped[int | None] = mapped_column(Integer)
+    """The candidate panel the user chose (``story pick``); it wins over the scorer's."""
 
     project: Mapped[Project] = relationship(back_populates="shots")
+
+
+class IdentityScore(Base):
+    """How well one character holds in one candidate panel (``story/consistency``).
+
+    ``cross``: the character in the panel against its reference or sheet; ``self``: against
+    the same character in the story's other chosen panels (ViStoryBench's CIDS cross and
+    self); ``copy``: the panel pastes the reference nearly unchanged."""
+
+    __tablename__ = "identity_scores"
+    __table_args__ = (Index("ix_identity_scores_project_shot", "project_id", "shot_number"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
+    shot_number: Mapped[int] = mapped_column(Integer)
+    candidate: Mapped[int] = mapped_column(Integer)
+    panel_sha256: Mapped[str] = mapped_column(String(64))
+    character: Mapped[str] = mapped_column(String(100))
+    scorer: Mapped[str] = mapped_column(String(50))
+    cross: Mapped[float | None] = mapped_column()
+    self_score: Mapped[float | None] = mapped_column("self", nullable=True)
+    copy: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Job(Base):

@@ -90,6 +90,7 @@ async def export_story(
         "contact_sheet": {"file": "contact_sheet.png", "sha256": outputs["contact_sheet"]},
         "cost_usd": str(await _total_cost(rt, project_id)),
         **(await _money_notes(rt, project_id)),
+        **consistency_entries(outputs),
     }
     if export_is_current(out_dir, manifest):
         return manifest
@@ -99,6 +100,8 @@ async def export_story(
         _place(rt.assets.path(shot["panel"]["sha256"], "image/png"), out_dir, shot["panel"])
         _place(rt.assets.path(shot["clip"]["sha256"], "video/mp4"), out_dir, shot["clip"])
         crash_point("during_export")
+    for character in manifest.get("characters", []):
+        _place(rt.assets.path(character["sha256"], character["mime"]), out_dir, character)
     _place(rt.assets.path(video["sha256"], "video/mp4"), out_dir, manifest["video"])
     _place(
         rt.assets.path(outputs["contact_sheet"], "image/png"), out_dir, manifest["contact_sheet"]
@@ -107,6 +110,32 @@ async def export_story(
         _place(source, out_dir, entry)
     write_text_atomic(out_dir / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def consistency_entries(outputs: dict[str, Any]) -> dict[str, Any]:
+    """The manifest's ``characters`` (each one's reference or sheet, exported under
+    ``characters/``) and ``consistency`` (the identity scores), when the run scored."""
+    identity = outputs.get("consistency")
+    if not identity:
+        return {}
+    characters = [
+        {
+            "name": c["name"],
+            "source": c["source"],
+            "file": f"characters/{i:02d}-{_safe(c['name'])}.{c['mime'].split('/')[-1]}",
+            "sha256": c["sha256"],
+            "mime": c["mime"],
+        }
+        for i, c in enumerate(identity.get("references", []), 1)
+    ]
+    scores = {k: v for k, v in identity.items() if k not in ("badges", "references")}
+    return {"characters": characters, "consistency": scores}
+
+
+def _safe(name: str) -> str:
+    """A character's name as a file name: letters, digits, dashes."""
+    kept = "".join(ch if ch.isalnum() else "-" for ch in name.casefold()).strip("-")
+    return kept or "character"
 
 
 def _place(source: Path | bytes, out_dir: Path, entry: dict[str, Any]) -> None:

@@ -32,6 +32,7 @@ from storyreel.store.records import add_asset, store_image
 from storyreel.testing.chaos import crash_point
 
 from .boards import make_boards
+from .consistency.stage import Composer, create_sheet_jobs, record_sheet, score_identity
 from .export import export_story
 from .finishing import finish, video_row
 from .narration import shot_notes
@@ -49,6 +50,7 @@ from .sound_jobs import audio_assets, create_sound_jobs, fitted_shot_duration, s
 
 WORKFLOW_NAME = "storyreel.story"
 SHOT_WORKFLOW_NAME = "storyreel.story.shot"
+SHEETS_WORKFLOW_NAME = "storyreel.story.sheets"
 
 
 class StoryRunError(StoryreelError):
@@ -65,8 +67,20 @@ async def create_panel_jobs(project_id: str) -> list[dict[str, Any]]:
     refs = character_references(project)
     catalog = Catalog.load(rt.settings)
     plans = planned_shots(project)
-    reqs = [bound_panel(catalog, story, plans[shot.number], refs) for shot in project.shots]
+    composer = Composer(rt)
+    reqs = [
+        bound_panel(
+            catalog,
+            story,
+            plans[shot.number],
+            refs,
+            compose=composer.compose,
+            mask=composer.mask,
+        )
+        for shot in project.shots
+    ]
     async with rt.db.session() as session:
+        await composer.add_rows(session)
         made = await jobs.create_jobs_in(
             session, [(req, estimate(rt.settings, req)) for req in reqs], project_id=project_id
         )
@@ -189,12 +203,21 @@ async def shots_ending_on_next(project_id: str) -> list[int]:
 
 @DBOS.step(name="storyreel.story.contact_sheet")
 @survives_db_blips
-async def contact_sheet(project_id: str, panels: dict[str, str]) -> str:
-    """The storyboard page of the panels, reused when the panels and captions are unchanged."""
+async def contact_sheet(
+    project_id: str, panels: dict[str, str], identity: dict[str, Any] | None = None
+) -> str:
+    """The storyboard page of the panels, reused when the panels and captions are unchanged;
+    with ``identity``, each panel's score badge and the characters' images in the header."""
     rt = runtime()
     project = await load_project(rt, project_id)
+    badges: dict[str, str] = (identity or {}).get("badges", {})
+    cast = (identity or {}).get("references", [])
     recipe = contact_sheet_recipe(
-        project.title, [(s.number, s.action, panels[str(s.number)]) for s in project.shots]
+        project.title + "".join(f"\0{c['name']}:{c['sha256']}" for c in cast),
+        [
+            (s.number, s.action + badges.get(str(s.number), ""), panels[str(s.number)])
+            for s in project.shots
+        ],
     )
     async with rt.db.session() as session:
         if (made := await find_derived(session, rt.assets, recipe)) is not None:
@@ -205,10 +228,12 @@ async def contact_sheet(project_id: str, panels: dict[str, str]) -> str:
                 image=rt.assets.read(panels[str(s.number)], "image/png"),
                 number=s.number,
                 caption=s.action,
+                badge=badges.get(str(s.number)),
             )
             for s in project.shots
         ],
         title=project.title,
+        characters=[(c["name"], rt.assets.read(c["sha256"], c["mime"])) for c in cast],
     )
     info = store_image(rt.assets, sheet, "image/png")
     async with rt.db.session() as session:
@@ -239,7 +264,7 @@ async def _run_child(child: dict[str, Any], what: str) -> str:
             f"shot {child['shot']}: {what} job {child['job_id']} {result['status']}: "
             f"{result.get('error') or 'no error message'}"
         )
-    if result.get("job_id") not in (None, child["job_id"]):
+    if result.get("job_id") not in (None, child["job_id"]) and "shot_id" in child:
         # The job failed over to another model: the shot now points at the one that
         # made its output.
         column = "panel_job_id" if what == "panel" else "clip_job_id"
@@ -280,6 +305,25 @@ async def relink_shot(shot_id: str, column: str, job_id: str) -> None:
     await _link(runtime(), shot_id, **{column: job_id})
 
 
+async def draw_sheets(project_id: str) -> dict[str, Any] | None:
+    """Every character sheet the story needs, before any panel (the panels reference
+    them); ``{"stopped": ...}`` when one could not be drawn."""
+    for child in await create_sheet_jobs(project_id):
+        try:
+            sha = await _run_child(child, "sheet")
+        except (StoryRunError, BudgetExceeded) as exc:
+            return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
+        await record_sheet(project_id, child["character"], sha)
+    return None
+
+
+@DBOS.workflow(name=SHEETS_WORKFLOW_NAME)
+async def sheets_workflow(project_id: str) -> dict[str, Any]:
+    """Only the character sheets (``storyreel story characters``)."""
+    waits.notify_when_done()
+    return await draw_sheets(project_id) or {}
+
+
 @DBOS.workflow(name=WORKFLOW_NAME)
 async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     """The run's manifest, or ``{"stopped": {"kind", "message"}}`` when a shot could not be
@@ -291,6 +335,8 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     shot that stops does not stop the others (their jobs are reused by the next run); the
     first stop, in shot order, is reported once all have ended."""
     waits.notify_when_done()
+    if (stopped := await draw_sheets(project_id)) is not None:
+        return stopped
     panel_jobs = await create_panel_jobs(project_id)
     sound = await create_sound_jobs(project_id)
     extras = shot_extras(panel_jobs, sound, await shots_ending_on_next(project_id))
@@ -311,7 +357,8 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     clips = {str(p["shot"]): s["clip"] for p, s in zip(panel_jobs, shots, strict=True)}
     fitted = [s.get("duration") for s in shots]
     video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)], fitted)
-    sheet = await contact_sheet(project_id, panels)
+    identity = await score_identity(project_id, panels)
+    sheet = await contact_sheet(project_id, panels, identity)
     audio = await audio_assets(spoken + music)
     lines = [
         entry | {"line": child["line"], "job_id": child["job_id"]}
@@ -335,5 +382,6 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
         "contact_sheet": sheet,
         "sound": finished | {"lines": lines, "music": sound["music"]},
         "boards": boards,
+        "consistency": identity,
     }
     return await export(project_id, out_dir, outputs)

@@ -129,15 +129,12 @@ def planned_shots(project: Project) -> dict[int, PlannedShot]:
 def character_references(project: Project) -> dict[str, list[Reference]]:
     refs: dict[str, list[Reference]] = {}
     for c in project.characters:
-        if c.reference_asset and c.reference_mime:
-            refs[c.name] = [
-                Reference(
-                    role=RefRole.CHARACTER,
-                    asset=c.reference_asset,
-                    mime=c.reference_mime,
-                    name=c.name,
-                )
-            ]
+        # The user's own image wins; else the character sheet drawn for it, if any.
+        asset, mime = c.reference_asset, c.reference_mime
+        if not (asset and mime):
+            asset, mime = c.sheet_asset, c.sheet_mime
+        if asset and mime:
+            refs[c.name] = [Reference(role=RefRole.CHARACTER, asset=asset, mime=mime, name=c.name)]
     return refs
 
 

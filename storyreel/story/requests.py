@@ -19,10 +19,12 @@ from storyreel.catalog import Catalog, billing
 from storyreel.errors import ConfigError, InputError, StoryreelError
 from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
+from .consistency import strategies
+from .consistency.sheets import sheet_characters, sheet_request
 from .narration import Line, ShotNotes, music_request, narration_lines, shot_notes, voice_request
 from .planner import PlannedShot
 from .prompts import clip_request, panel_request
-from .schema import BY_ROLE, ROLE_MODELS, StoryDef
+from .schema import BY_ROLE, ROLE_MODELS, CharacterDef, StoryDef
 
 PLACEHOLDER_PANEL = "0" * 64
 """The panel a clip is priced and checked with before the panel exists."""
@@ -79,16 +81,64 @@ def video_model_of(story: StoryDef, shot: PlannedShot) -> str:
     return render.video_model
 
 
+def _placeholder(refs: Sequence[Reference]) -> Reference:
+    return Reference(role=RefRole.CHARACTER, asset=PLACEHOLDER_PANEL, name="composite")
+
+
 def bound_panel(
     catalog: Catalog,
     story: StoryDef,
     shot: PlannedShot,
     references: dict[str, list[Reference]],
+    *,
+    compose: strategies.Compose = _placeholder,
+    mask: strategies.MaskMaker | None = None,
 ) -> GenerationRequest:
-    has_refs = any(references.get(name) for name in shot.characters)
-    task = Task.REFERENCE_TO_IMAGE if has_refs else Task.TEXT_TO_IMAGE
-    model = model_for(catalog, shot.image_model or story.render.image_model, task)
-    return _bind(catalog, panel_request(story, shot, references=references, model=model))
+    """The shot's panel, made with the strategy the image model's capabilities choose
+    (``consistency/strategies.py``); a shot with no referenced character is text to image."""
+    name = shot.image_model or story.render.image_model
+    choice = None
+    if strategies.present_references(story, shot, references):
+        if name not in catalog:
+            model_for(catalog, name, Task.REFERENCE_TO_IMAGE)  # a typo's one-line error
+        choice = strategies.choose(catalog, name, story.render.consistency)
+    if choice is None or choice.strategy is strategies.Strategy.PROMPT:
+        model = model_for(catalog, name, Task.TEXT_TO_IMAGE)
+        return _bind(catalog, panel_request(story, shot, references={}, model=model))
+    req = strategies.panel(choice, story, shot, references, compose=compose, mask=mask)
+    return _bind(catalog, req)
+
+
+def bound_sheet(catalog: Catalog, story: StoryDef, character: CharacterDef) -> GenerationRequest:
+    """A character's sheet job, on ``render.sheet_model`` or the story's image model."""
+    model = model_for(
+        catalog, story.render.sheet_model or story.render.image_model, Task.TEXT_TO_IMAGE
+    )
+    return _bind(catalog, sheet_request(story, character, model=model))
+
+
+def sheet_cast(catalog: Catalog, story: StoryDef, have: set[str]) -> list[CharacterDef]:
+    """The characters to draw a sheet for (``sheets.sheet_characters``), none when the
+    image model takes no references and no ``sheet_model`` is named: a sheet would buy
+    nothing a text-only model can use."""
+    if story.render.sheet_model is None:
+        name = story.render.image_model
+        if strategies.choose(catalog, name, story.render.consistency).strategy is (
+            strategies.Strategy.PROMPT
+        ):
+            return []
+    return sheet_characters(story, have)
+
+
+def candidates_for(story: StoryDef, number: int) -> int:
+    """How many panels shot ``number`` draws: its own ``candidates``, else the story's."""
+    count = 0
+    for beat in story.beats:
+        for shot in beat.shots:
+            count += 1
+            if count == number and shot.candidates is not None:
+                return shot.candidates
+    return story.render.candidates
 
 
 def bound_clip(
@@ -140,7 +190,9 @@ class ShotCost:
     panel_model: str
     clip_model: str
     panel_usd: Decimal | None
+    """All the shot's candidate panels together."""
     clip_usd: Decimal | None
+    candidates: int = 1
 
     @property
     def total_usd(self) -> Decimal | None:
@@ -154,6 +206,8 @@ class StoryEstimate:
     """Every shot's panel and clip, bound and priced; ``errors`` lists what cannot run."""
 
     shots: list[ShotCost] = field(default_factory=list)
+    sheets: dict[str, Decimal | None] = field(default_factory=dict)
+    """Each character sheet to draw, by character, and its price."""
     requests: list[GenerationRequest] = field(default_factory=list)
     problems: dict[str, list[int]] = field(default_factory=dict)
     """Each distinct problem and the shots it hits (a missing key hits every shot)."""
@@ -182,11 +236,17 @@ class StoryEstimate:
         return self._sum(lambda s: s.clip_usd)
 
     @property
-    def total_usd(self) -> Decimal | None:
-        shots = self._sum(lambda s: s.total_usd)
-        if shots is None or self.sound_usd is None:
+    def sheets_usd(self) -> Decimal | None:
+        if any(v is None for v in self.sheets.values()):
             return None
-        return shots + self.sound_usd
+        return sum((v for v in self.sheets.values() if v is not None), Decimal(0))
+
+    @property
+    def total_usd(self) -> Decimal | None:
+        shots, sheets = self._sum(lambda s: s.total_usd), self.sheets_usd
+        if shots is None or sheets is None or self.sound_usd is None:
+            return None
+        return shots + sheets + self.sound_usd
 
     def raise_errors(self, source: str) -> None:
         """One line naming every problem, before anything is created or bought."""
@@ -195,6 +255,10 @@ class StoryEstimate:
             return
         kind = ConfigError if self.configuration_only else InputError
         raise kind(f"{source}: " + "; ".join(errors))
+
+
+def _times(price: Decimal | None, count: int) -> Decimal | None:
+    return None if price is None else price * count
 
 
 def _shots(numbers: list[int]) -> str:
@@ -232,6 +296,17 @@ def estimate_story(
             return None
         return req
 
+    references = dict(references)
+    for character in sheet_cast(catalog, story, set(references)):
+        numbers = [s.number for s in shots if character.name in s.characters] or [0]
+        sheet = checked(numbers[0], partial(bound_sheet, catalog, story, character))
+        if sheet is not None:
+            result.requests.append(sheet)
+            result.sheets[character.name] = billing.estimate(catalog, sheet)
+        # Panels are bound as they will be once the sheet exists.
+        references[character.name] = [
+            Reference(role=RefRole.CHARACTER, asset=PLACEHOLDER_PANEL, name=character.name)
+        ]
     notes = shot_notes(story)
     for shot in shots:
         panel = checked(shot.number, partial(bound_panel, catalog, story, shot, references))
@@ -249,6 +324,7 @@ def estimate_story(
         )
         if panel is None or clip is None:
             continue
+        candidates = candidates_for(story, shot.number)
         result.requests += [panel, clip]
         result.shots.append(
             ShotCost(
@@ -257,8 +333,9 @@ def estimate_story(
                 billed_seconds=clip.duration,
                 panel_model=panel.model,
                 clip_model=clip.model,
-                panel_usd=billing.estimate(catalog, panel),
+                panel_usd=_times(billing.estimate(catalog, panel), candidates),
                 clip_usd=billing.estimate(catalog, clip),
+                candidates=candidates,
             )
         )
     _estimate_sound(catalog, story, shots, result, checked)
@@ -299,7 +376,10 @@ __all__ = [
     "StoryEstimate",
     "bound_clip",
     "bound_panel",
+    "bound_sheet",
+    "candidates_for",
     "estimate_story",
     "model_for",
+    "sheet_cast",
     "video_model_of",
 ]

@@ -101,7 +101,11 @@ async def _remaining_usd(rt: Runtime, project_id: str, estimate: StoryEstimate) 
                 job = await session.get(Job, job_id) if job_id else None
                 if job is not None and job.status == JobState.SUCCEEDED.value:
                     done.add((shot.number, column))
-    total = Decimal(0)
+    drawn = {c.name for c in project.characters if c.sheet_asset}
+    total = sum(
+        (usd or Decimal(0) for name, usd in estimate.sheets.items() if name not in drawn),
+        Decimal(0),
+    )
     for cost in estimate.shots:
         if (cost.number, "panel_job_id") not in done:
             total += cost.panel_usd or 0

@@ -47,6 +47,13 @@ class CharacterDef(_Strict):
     name: str = Field(min_length=1, max_length=100)
     description: str = Field(default="", max_length=2_000)
     references: list[Path] = Field(default_factory=list, max_length=9)
+    reference_scale: float = Field(
+        default=0.7,
+        ge=0,
+        le=1,
+        description="How strongly an IP-Adapter model follows this character's reference "
+        "(or sheet): higher holds the identity tighter, too high copies it.",
+    )
 
 
 class ShotDef(_Strict):
@@ -71,6 +78,9 @@ class ShotDef(_Strict):
         default=False,
         description="Animate from this shot's panel to the next one's (a first-last-frame "
         "video model); the clip waits for the next panel.",
+    )
+    candidates: int | None = Field(
+        default=None, ge=1, le=8, description="Panels to draw for this shot (render.candidates)."
     )
 
 
@@ -117,6 +127,43 @@ class RenderDef(_Strict):
         "with: 'family' tries the same model at another provider only (every panel keeps "
         "one look), 'any' follows the catalog's whole chain, 'off' never fails over.",
     )
+
+    consistency: Literal["auto", "multi_reference", "ip_adapter", "init_image", "prompt"] = Field(
+        default="auto",
+        description="How panels hold the characters: 'auto' picks from the image "
+        "model's catalog capabilities (story/consistency/strategies.py).",
+    )
+    sheet_model: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The model that draws character sheets (default: image_model).",
+    )
+    sheets: Literal["portrait", "turnaround", "off"] = Field(
+        default="portrait",
+        description="A sheet for each character without a reference image: a portrait, "
+        "a front/side/back turnaround, or none (prompt only).",
+    )
+    strength: float = Field(
+        default=0.55,
+        gt=0,
+        le=1,
+        description="Init-image models: how far a panel may move away from its init image.",
+    )
+    ip_adapter_masks: bool = Field(
+        default=False,
+        description="IP-Adapter models: confine each character's adapter to its side of "
+        "the frame (left to right in the shot's character order).",
+    )
+    candidates: int = Field(default=1, ge=1, le=8, description="Panels drawn per shot.")
+    min_consistency: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="Redraw a panel whose identity score is below this, within the budget.",
+    )
+    max_redraws: int = Field(default=2, ge=0, le=5)
+    scorer: str = Field(default="offline", min_length=1, max_length=50)
 
     @model_validator(mode="after")
     def _both_or_neither(self) -> RenderDef:

@@ -19,7 +19,7 @@ beats:
     shots:
       - {action: Ada reads, characters: [Ada], duration: 2.5}
       - {action: The wind turns the pages, duration: 6}
-render: {image_model: flux-2-pro, video_model: kling, width: 1920, height: 1080}
+render: {image_model: flux-2-pro, video_model: kling, width: 1920, height: 1080, sheets: "off"}
 """
 # 2 panels x $0.045 (1920x1080 = 2 MP) + kling 5 s $0.35 + 10 s $0.70 = $1.14
 

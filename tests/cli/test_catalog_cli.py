@@ -35,6 +35,7 @@ render:
   video_model: kling
   width: 1920
   height: 1080
+  sheets: "off"
 """
 
 

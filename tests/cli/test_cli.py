@@ -79,7 +79,8 @@ def test_run_then_list_show_and_cancel_errors(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     listing = storyreel("jobs", "list", env=env, cwd=tmp_path)
     ids = [row[0] for row in query(tmp_path / "data", "SELECT id FROM jobs ORDER BY id")]
-    assert len(ids) == 4 and all(i in listing.stdout for i in ids)
+    # two panels, two clips and Ada's character sheet (she has no reference image)
+    assert len(ids) == 5 and all(i in listing.stdout for i in ids)
     show = storyreel("jobs", "show", ids[0], env=env, cwd=tmp_path)
     assert "succeeded" in show.stdout and ".png" in show.stdout
     again = storyreel("jobs", "cancel", ids[0], env=env, cwd=tmp_path)
@@ -105,7 +106,8 @@ def test_cancel_a_running_job_from_another_process(tmp_path: Path) -> None:
     finally:
         run.kill()
     assert run.returncode == EXIT_FAILURE == 1
-    assert f"panel job {running[0][0]} canceled" in output
+    # the first job to run is Ada's character sheet, before any panel
+    assert f"sheet of Ada: sheet job {running[0][0]} canceled" in output
 
 
 @pytest.mark.parametrize(

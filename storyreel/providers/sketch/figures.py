@@ -229,7 +229,9 @@ def character_look(spec: CharacterSpec) -> Look:
     return Look(
         skin=named.get("skin") or _pick(key, "skin", _SKIN_TONES),
         hair=hair,
-        top=named.get("top") or ((192, 196, 204) if armored else _hashed_hue(key, "top")),
+        top=spec.top
+        or named.get("top")
+        or ((192, 196, 204) if armored else _hashed_hue(key, "top")),
         legs=named.get("legs") or _pick(key, "legs", _LEG_TONES),
         shoes=named.get("shoes") or _pick(key, "shoes", ((40, 30, 26), (74, 50, 34))),
         beard=beard,

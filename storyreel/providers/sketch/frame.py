@@ -18,6 +18,8 @@ from storyreel.providers.sketch.scenery import setting_words
 class CharacterSpec:
     name: str
     description: str = ""
+    top: tuple[int, int, int] | None = None
+    """The clothes' colour a reference image showed; wins over the description."""
 
 
 class Framing(StrEnum):

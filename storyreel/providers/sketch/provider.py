@@ -15,16 +15,21 @@ from storyreel.media.images import image_to_png
 from storyreel.providers.local import LocalProvider
 from storyreel.providers.registry import Register
 from storyreel.providers.types import Handle
-from storyreel.vocabulary import GenerationRequest, Task
+from storyreel.vocabulary import GenerationRequest, RefRole, Task
 
 from .frame import CharacterSpec, FrameSpec, frame_spec_from_prompt
+from .reference import RGB, torso_colour
 from .render import render_frame
 
 DEFAULT_SIZE = (1024, 576)
 
 
-def frame_spec_for(req: GenerationRequest, index: int = 0) -> FrameSpec:
-    """The drawing instructions for output ``index`` of ``req``."""
+def frame_spec_for(
+    req: GenerationRequest, index: int = 0, tops: dict[str, RGB] | None = None
+) -> FrameSpec:
+    """The drawing instructions for output ``index`` of ``req``; ``tops``: the clothes'
+    colour each named character's reference shows."""
+    tops = tops or {}
     width = req.width or DEFAULT_SIZE[0]
     height = req.height or DEFAULT_SIZE[1]
     seed = (req.seed or 0) + index
@@ -37,7 +42,9 @@ def frame_spec_for(req: GenerationRequest, index: int = 0) -> FrameSpec:
         setting=shot.setting,
         action=shot.action or req.prompt,
         camera=shot.camera,
-        characters=tuple(CharacterSpec(c.name, c.description) for c in shot.characters),
+        characters=tuple(
+            CharacterSpec(c.name, c.description, tops.get(c.name)) for c in shot.characters
+        ),
         style=shot.style,
         seed=seed,
         shot_label=shot.label,
@@ -59,10 +66,16 @@ class SketchProvider(LocalProvider):
     async def submit(
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
     ) -> Handle:
+        tops = {}
+        for ref in req.references:
+            if ref.role in (RefRole.CHARACTER, RefRole.INIT_IMAGE) and ref.name:
+                colour = torso_colour(self.ctx.assets.read(ref.asset, ref.mime))
+                if colour is not None:
+                    tops[ref.name] = colour
         outputs = []
         for index in range(req.count):
             path = self.scratch_path(f"{self.name}-{job_id}-{index}", ".png")
-            await asyncio.to_thread(_render_to, path, frame_spec_for(req, index))
+            await asyncio.to_thread(_render_to, path, frame_spec_for(req, index, tops))
             outputs.append(path)
         return self.local_handle(job_id, outputs)
 

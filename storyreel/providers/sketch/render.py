@@ -85,6 +85,9 @@ def _shot_label(d: ImageDraw.ImageDraw, st: Stage, label: str) -> None:
     )
 
 
+SHEET_GROUND = (226, 226, 222)
+
+
 def render_frame(spec: FrameSpec) -> Image.Image:
     """Render one storyboard panel, exactly ``spec.width`` x ``spec.height`` RGB.
 
@@ -93,11 +96,16 @@ def render_frame(spec: FrameSpec) -> Image.Image:
     """
     _check_size(spec)
     st = stage_for(spec.width, spec.height)
-    img = Image.new("RGB", (spec.width, spec.height))
-    scene = parse_scene(spec.setting or spec.action, spec.style)
-    draw_scenery(img, scene, st, spec.seed)
+    if spec.camera.startswith("character "):  # a character sheet: a plain ground
+        img = Image.new("RGB", (spec.width, spec.height), SHEET_GROUND)
+    else:
+        img = Image.new("RGB", (spec.width, spec.height))
+        scene = parse_scene(spec.setting or spec.action, spec.style)
+        draw_scenery(img, scene, st, spec.seed)
     d = ImageDraw.Draw(img, "RGBA")
     draw_figures(d, spec)
+    if spec.camera.startswith("character "):  # nothing on a sheet but the figure
+        return img
     if spec.action.strip():
         _caption(d, st, " ".join(spec.action.split()))
     d.rectangle((0, 0, st.width - 1, st.height - 1), outline=_INK, width=st.line_width)

@@ -1,0 +1,1 @@
+"""Consistent characters: sheets, per-model reference strategies, identity scores."""

@@ -1,0 +1,151 @@
+"""The consistency steps of the story workflow: sheets before panels, composites and masks
+while panels are bound.
+
+Each is a DBOS step, so a run that crashes between them resumes without drawing a sheet
+twice (sheet jobs are reused by request hash like every job).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Any
+
+from dbos import DBOS
+from sqlalchemy import delete
+
+from storyreel.catalog import Catalog
+from storyreel.engine import jobs
+from storyreel.engine.blips import survives_db_blips
+from storyreel.engine.pricing import estimate
+from storyreel.engine.runtime import Runtime, runtime
+from storyreel.media.composite import side_by_side, slot_mask
+from storyreel.store.models import Asset, Character, IdentityScore
+from storyreel.store.records import add_asset, store_image
+from storyreel.vocabulary import Reference, RefRole
+
+from ..project import character_references, load_project, story_of
+from ..requests import bound_sheet, sheet_cast
+from .identity import Panel, get_scorer, panel_badge, report, score_panels
+
+
+@DBOS.step(name="storyreel.story.sheet_jobs")
+@survives_db_blips
+async def create_sheet_jobs(project_id: str) -> list[dict[str, Any]]:
+    """A sheet job for every character in a shot that has neither a reference image nor a
+    sheet yet, created (or reused) in one transaction."""
+    rt = runtime()
+    project = await load_project(rt, project_id)
+    story = story_of(project)
+    catalog = Catalog.load(rt.settings)
+    have = {c.name for c in project.characters if c.reference_asset or c.sheet_asset}
+    wanted = sheet_cast(catalog, story, have)
+    reqs = [bound_sheet(catalog, story, character) for character in wanted]
+    async with rt.db.session() as session:
+        made = await jobs.create_jobs_in(
+            session, [(req, estimate(rt.settings, req)) for req in reqs], project_id=project_id
+        )
+    return [
+        {
+            "shot": f"sheet of {character.name}",
+            "character": character.name,
+            "job_id": job.id,
+            "provider": job.provider,
+        }
+        for character, (job, _) in zip(wanted, made, strict=True)
+    ]
+
+
+@DBOS.step(name="storyreel.story.record_sheet")
+@survives_db_blips
+async def record_sheet(project_id: str, character: str, sha256: str) -> None:
+    """Make the finished sheet the character's reference for every panel."""
+    rt = runtime()
+    async with rt.db.session() as session:
+        asset = await session.get(Asset, sha256)
+        project = await load_project(rt, project_id)
+        for row in project.characters:
+            if row.name == character:
+                stored = await session.get(Character, row.id)
+                assert stored is not None
+                stored.sheet_asset = sha256
+                stored.sheet_mime = asset.mime if asset is not None else "image/png"
+
+
+class Composer:
+    """Makes and stores composite references and region masks while panels are bound."""
+
+    def __init__(self, rt: Runtime) -> None:
+        self.rt = rt
+        self.made: list[dict[str, Any]] = []
+        """Asset rows to add in the caller's transaction."""
+
+    def compose(self, refs: Sequence[Reference]) -> Reference:
+        data = side_by_side([self.rt.assets.read(r.asset, r.mime) for r in refs])
+        return self._keep(data, RefRole.CHARACTER, "+".join(r.name or "" for r in refs))
+
+    def mask(self, index: int, count: int, width: int, height: int) -> Reference:
+        return self._keep(slot_mask(index, count, width, height), RefRole.MASK, None)
+
+    def _keep(self, data: bytes, role: RefRole, name: str | None) -> Reference:
+        info = store_image(self.rt.assets, data, "image/png")
+        self.made.append(info)
+        return Reference(role=role, asset=info["sha256"], mime="image/png", name=name)
+
+    async def add_rows(self, session: Any) -> None:
+        for info in self.made:
+            await add_asset(session, info)
+
+
+@DBOS.step(name="storyreel.story.identity")
+@survives_db_blips
+async def score_identity(project_id: str, panels: dict[str, str]) -> dict[str, Any]:
+    """Score every chosen panel against each present character's reference (or sheet) and
+    against the character's other panels; store the scores and return the report (the
+    manifest's ``consistency``), with each panel's badge and the characters' images."""
+    rt = runtime()
+    project = await load_project(rt, project_id)
+    story = story_of(project)
+    scorer = get_scorer(story.render.scorer)
+    refs = character_references(project)
+    images = {name: rt.assets.read(r[0].asset, r[0].mime) for name, r in refs.items()}
+    scored = await asyncio.to_thread(
+        score_panels,
+        scorer,
+        images,
+        [
+            Panel(s.number, rt.assets.read(panels[str(s.number)], "image/png"), tuple(s.characters))
+            for s in project.shots
+        ],
+    )
+    async with rt.db.session() as session:
+        await session.execute(delete(IdentityScore).where(IdentityScore.project_id == project_id))
+        for score in scored:
+            session.add(
+                IdentityScore(
+                    project_id=project_id,
+                    shot_number=score.shot,
+                    candidate=0,
+                    panel_sha256=panels[str(score.shot)],
+                    character=score.character,
+                    scorer=scorer.name,
+                    cross=score.cross,
+                    self_score=score.self_score,
+                    copy=score.copy,
+                )
+            )
+    result = report(scorer.name, scored)
+    result["badges"] = {
+        str(s.number): badge for s in project.shots if (badge := panel_badge(scored, s.number))
+    }
+    result["references"] = [
+        {
+            "name": c.name,
+            "source": "reference" if c.reference_asset else "sheet",
+            "sha256": refs[c.name][0].asset,
+            "mime": refs[c.name][0].mime,
+        }
+        for c in project.characters
+        if c.name in refs
+    ]
+    return result
