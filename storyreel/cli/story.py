@@ -237,6 +237,29 @@ def redo_command(
     run_with_progress(story_file, out, budget, as_json=as_json, force=Redo(shot=shot, stage=chosen))
 
 
+@app.command("characters")
+def characters_command(
+    story_file: StoryArg,
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for the character images.")
+    ] = Path("out/characters"),
+    budget: BudgetOption = None,
+) -> None:
+    """Draw (or show) the character sheets alone, to approve them before any panel is
+    paid for; a later ``story run`` reuses them."""
+    from storyreel.story.consistency.characters import draw_characters
+
+    shown = run(draw_characters(settings(), story_file, out, budget_usd=budget))
+    for character in shown:
+        console.print(
+            f"{character['name']}: {character['source']} {character['file']}",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if not shown:
+        console.print("no character has a reference or a sheet (sheets: off, or a text-only model)")
+
+
 def demo(out: OutOption = Path("out/demo"), as_json: JsonOption = False) -> None:
     """Run the bundled example story end to end, offline."""
     example = files("storyreel.examples").joinpath("lighthouse.yaml")

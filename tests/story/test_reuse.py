@@ -93,8 +93,9 @@ async def test_an_unchanged_rerun_assembles_and_writes_nothing(
     first = await run_story(backend_settings, story, out)
     assert (assemblies.calls, sheets.calls) == (1, 1)
     before = mtimes(out)
-    # panels, clips, video, sheet, manifest, storyboard PDF, one webtoon part
-    assert len(before) == 2 + 2 + 2 + 1 + 2
+    # panels, clips, video, sheet, manifest, storyboard PDF, one webtoon part, Mira's
+    # character sheet
+    assert len(before) == 2 + 2 + 2 + 1 + 2 + 1
 
     again = await run_story(backend_settings, story, out)
 
