@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from storyreel.catalog.pricing import format_usd
 from storyreel.story.preview import Preview, preview_story, write_plan
@@ -97,23 +98,23 @@ def _usd(value: Decimal | None) -> str:
 
 def _print(plan: StoryPlan, view: Preview) -> None:
     table = Table(title=f"{plan.title} (planner: {plan.planner})")
-    columns = ("#", "beat", "characters", "setting", "camera", "motion", "s", "clip s")
-    for column in (*columns, "role", "redo", "action"):
+    for column in ("#", "beat", "characters", "s", "clip", "role", "redo"):
         # fold, never an ellipsis: a character name cut short is a different name
         table.add_column(column, overflow="fold")
+    # The shot gets what width is left: its action, then its setting, camera and motion
+    # on a second, dim line (eleven columns folded an 80-column terminal into shreds).
+    table.add_column("shot", overflow="fold", ratio=1)
     for shot in plan.shots:
+        details = " · ".join(part for part in (shot.setting, shot.camera, shot.motion) if part)
         table.add_row(
             str(shot.number),
             str(shot.beat),
             ", ".join(shot.characters),
-            shot.setting,
-            shot.camera,
-            shot.motion,
             f"{shot.duration:g}",
             "" if shot.clip_seconds is None else f"{shot.clip_seconds:g}",
             shot.video_role or "",
-            "?" if shot.redo is None else (" + ".join(shot.redo) or "-"),
-            shot.action,
+            "?" if shot.redo is None else ("+".join(shot.redo) or "-"),
+            Text(shot.action) + Text("\n" + details, style="dim") if details else shot.action,
         )
     console.print(table)
     if view.redo is not None:

@@ -24,14 +24,15 @@ from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.errors import InputError
 from storyreel.store.db import migrate
+from storyreel.vocabulary import Reference
 
-from .loader import load_story
+from .loader import LoadedStory, load_story
 from .planner import PlannedShot, plan_story
 from .planning import RULES, PlanOutcome, check_planner, planner_of, resolve_plan
 from .requests import StoryEstimate, estimate_story
 from .runner import RunOptions, story_references
 from .schema import StoryDef
-from .stale import RedoReport, would_redo
+from .stale import RedoReport, everything, would_redo
 from .variants import as_beats
 
 
@@ -75,15 +76,30 @@ async def preview_story(
     catalog = Catalog.load(settings)
     check_planner(catalog, loaded.story, opts.planner)
     llm = planner_of(loaded.story, opts.planner) != RULES
+    if not llm and _no_store_yet(settings):
+        # Nothing was ever made here: a look at the plan must not create a data dir.
+        planned = PlanOutcome(loaded.story)  # the rules plan needs no store
+        story, shots, estimate, refs = _bind(catalog, loaded, opts.shape(planned.story))
+        redo = None if estimate.errors else everything(shots)
+        return Preview(planned, story, shots, estimate, redo)
     async with _runtime(settings, engine=llm) as rt:
         planned = await resolve_plan(rt, catalog, loaded.story, opts.planner)
-        story = opts.shape(planned.story)
-        shots = plan_story(story)
-        run_loaded = dataclasses.replace(loaded, story=story)
-        refs = story_references(run_loaded)
-        estimate = estimate_story(catalog, story, shots, refs)
+        story, shots, estimate, refs = _bind(catalog, loaded, opts.shape(planned.story))
         redo = None if estimate.errors else await would_redo(rt, catalog, story, shots, refs)
     return Preview(planned, story, shots, estimate, redo)
+
+
+def _no_store_yet(settings: Settings) -> bool:
+    database = settings.data_dir.expanduser() / "storyreel.db"  # data_path would create it
+    return settings.database_url is None and not database.exists()
+
+
+def _bind(
+    catalog: Catalog, loaded: LoadedStory, story: StoryDef
+) -> tuple[StoryDef, list[PlannedShot], StoryEstimate, dict[str, list[Reference]]]:
+    shots = plan_story(story)
+    refs = story_references(dataclasses.replace(loaded, story=story))
+    return story, shots, estimate_story(catalog, story, shots, refs), refs
 
 
 def write_plan(loaded_source: Path, planned: StoryDef, target: Path) -> None:

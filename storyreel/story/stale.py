@@ -78,6 +78,11 @@ async def lookup_jobs(rt: Runtime, keys: set[str]) -> tuple[set[str], dict[str, 
     return set(found), shas
 
 
+def everything(shots: Sequence[PlannedShot]) -> RedoReport:
+    """The report for a store that holds nothing yet: every stage is made anew."""
+    return RedoReport(shots=[ShotWork(number=s.number, panel=True, clip=True) for s in shots])
+
+
 async def would_redo(
     rt: Runtime,
     catalog: Catalog,
