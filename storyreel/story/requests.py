@@ -213,6 +213,9 @@ class StoryEstimate:
     """Each distinct problem and the shots it hits (a missing key hits every shot)."""
     sound_usd: Decimal | None = Decimal(0)
     """The narration lines' voice jobs and the music job together."""
+    sound: dict[str, Decimal | None] = field(default_factory=dict)
+    """Each voice or music job by its request's cache key, and its price: a resumed run
+    still has to buy the ones with no finished job."""
     configuration_only: bool = True
     """Every problem is the machine's set-up (a missing key), not the story file: the
     CLI then exits as a configuration error (5), not as bad input (3)."""
@@ -366,6 +369,7 @@ def _estimate_sound(
             continue
         result.requests.append(req)
         price = billing.estimate(catalog, req)
+        result.sound[req.cache_key()] = price
         total = None if total is None or price is None else total + price
     result.sound_usd = total
 

@@ -25,6 +25,7 @@ from storyreel.config import Settings
 from storyreel.engine import waits
 from storyreel.engine.app import Engine
 from storyreel.engine.budget import project_spend
+from storyreel.engine.jobs import find_reusable_many
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import preflight_request
 from storyreel.errors import BudgetExceeded, InputError
@@ -91,7 +92,7 @@ def preflight(loaded: LoadedStory, catalog: Catalog, check: Check | None) -> Sto
 
 
 async def _remaining_usd(rt: Runtime, project_id: str, estimate: StoryEstimate) -> Decimal:
-    """What is still to be bought: the shots' panels and clips with no finished job."""
+    """What is still to be bought: sheets, panels, clips and sound with no finished job."""
     project = await load_project(rt, project_id)
     done = set()
     async with rt.db.session() as session:
@@ -111,6 +112,10 @@ async def _remaining_usd(rt: Runtime, project_id: str, estimate: StoryEstimate) 
             total += cost.panel_usd or 0
         if (cost.number, "clip_job_id") not in done:
             total += cost.clip_usd or 0
+    async with rt.db.session() as session:
+        found = await find_reusable_many(session, set(estimate.sound))
+    spoken = {key for key, job in found.items() if job.status == JobState.SUCCEEDED.value}
+    total += sum((usd or 0 for key, usd in estimate.sound.items() if key not in spoken), Decimal(0))
     return total
 
 

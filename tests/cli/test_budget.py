@@ -77,3 +77,32 @@ def test_generate_refuses_a_job_above_its_budget(tmp_path: Path) -> None:
         "$0.04; nothing was submitted"
     )
     assert jobs_in(tmp_path / "data") == []
+
+
+NARRATED = """
+title: Narrated
+beats:
+  - narration: "The storm rolls in from the west, and the harbour lamps go out one by one."
+    shots:
+      - {action: The harbour at dusk, duration: 2}
+sound: {voice_model: tts-1}
+render: {image_model: sketch:previz, video_model: motion:kenburns, width: 320, height: 180}
+"""
+# Panels and clips are free (offline); only the narration (OpenAI tts-1) costs money.
+
+
+def test_a_budget_counts_the_narration_too(tmp_path: Path) -> None:
+    """The pre-run check adds the voice jobs still to buy: a run whose panels and clips
+    are free but whose narration is not may not start on a $0 budget."""
+    (tmp_path / "story.yaml").write_text(NARRATED)
+    data = tmp_path / "data"
+    env = cli_env(
+        data,
+        STORYREEL_PROVIDERS__OPENAI__API_KEY="never-used",
+        STORYREEL_PROVIDERS__OPENAI__BASE_URL="http://127.0.0.1:9",
+    )
+    result = storyreel("story", "run", "story.yaml", "--budget", "0", env=env, cwd=tmp_path)
+    assert result.returncode == EXIT_BUDGET, result.stderr
+    line = one_error_line(result.stderr)
+    assert "over the budget of $0.00" in line
+    assert query(data, "SELECT id FROM jobs WHERE provider = 'openai'") == []
