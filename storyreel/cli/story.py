@@ -237,6 +237,23 @@ def redo_command(
     run_with_progress(story_file, out, budget, as_json=as_json, force=Redo(shot=shot, stage=chosen))
 
 
+@app.command("pick")
+def pick_command(
+    story_file: StoryArg,
+    shot: Annotated[int, typer.Option("--shot", min=1, help="The shot.")],
+    candidate: Annotated[int, typer.Option("--candidate", min=1, help="Its candidate (1..N).")],
+    out: OutOption = Path("out/story"),
+    budget: BudgetOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Use another of a shot's candidate panels (render.candidates): only that shot is
+    animated again; the choice holds on every later run."""
+    from storyreel.story.consistency.candidates import set_pick
+
+    run(set_pick(settings(), story_file, shot, candidate))
+    run_with_progress(story_file, out, budget, as_json=as_json)
+
+
 @app.command("characters")
 def characters_command(
     story_file: StoryArg,

@@ -32,6 +32,7 @@ from storyreel.store.records import add_asset, store_image
 from storyreel.testing.chaos import crash_point
 
 from .boards import make_boards
+from .consistency.candidates import best_panel
 from .consistency.stage import Composer, create_sheet_jobs, record_sheet, score_identity
 from .export import export_story
 from .finishing import finish, video_row
@@ -285,7 +286,9 @@ async def shot_workflow(
     extras = extras or {}
     duration: float | None = None
     try:
-        panel_sha = await _run_child(panel, "panel")
+        panel_sha = await best_panel(
+            project_id, panel, await _run_child(panel, "panel"), _run_child
+        )
         last_sha = None
         if "next_panel" in extras:
             last_sha = await _run_child(extras["next_panel"], "panel")
