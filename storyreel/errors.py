@@ -147,6 +147,12 @@ class Unauthorized(InputError):
     http_status = 401
 
 
+class Conflict(InputError):
+    """The resource is busy: a story that is already running cannot start again."""
+
+    http_status = 409
+
+
 class WaitTimeout(StoryreelError):
     """A synchronous API endpoint gave up waiting for its job (the job goes on)."""
 

@@ -26,6 +26,7 @@ from storyreel.config import Settings
 from storyreel.engine.app import Engine
 from storyreel.engine.events import route_to_stdlib_logging
 from storyreel.engine.service import open_client
+from storyreel.services.story_runs import StoryRuns
 
 from . import errors
 from .limits import BodyLimit
@@ -40,6 +41,7 @@ from .routes import (
     seed001,
     seed004,
     stories,
+    story_store,
     system,
 )
 from .security import KeyCheck, known_hashes
@@ -62,9 +64,12 @@ async def _open_state(settings: Settings) -> AsyncIterator[ApiState]:
                 catalog_,
                 engine=engine,
                 device_report=local_device_report(settings),
+                story_runs=StoryRuns(settings, engine),
             )
             yield state
         finally:
+            assert state.story_runs is not None
+            await state.story_runs.close()
             await state.http.aclose()
             await engine.stop()
         return
@@ -103,7 +108,7 @@ def create_app(settings: Settings, *, state: ApiState | None = None) -> FastAPI:
         app.state.api = state
     errors.install(app)
     auth = [Depends(KeyCheck(known_hashes(settings)))]
-    for module in (jobs, media, library, catalog, stories, bulk):
+    for module in (jobs, media, library, catalog, stories, story_store, bulk):
         app.include_router(module.router, prefix="/api/v1", dependencies=auth)
     app.include_router(system.api_router, prefix="/api/v1")
     app.include_router(seed004.router, dependencies=auth)

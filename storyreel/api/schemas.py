@@ -166,3 +166,19 @@ class ModelOut(BaseModel):
 
 class ModelPage(BaseModel):
     models: list[ModelOut]
+
+
+class StoryRunIn(BaseModel):
+    """``POST /api/v1/stories/{id}/run``: the most the story may spend over all its runs
+    (USD; None: the story file's ``budget``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    budget_usd: Decimal | None = Field(default=None, ge=0)
+
+
+class StoryRedoIn(StoryRunIn):
+    """``POST /api/v1/stories/{id}/redo``: one shot's panel and/or clip made again (a new
+    take, paid again), then the story re-assembled, as ``storyreel story redo``."""
+
+    shot: int = Field(ge=1)
+    stage: Literal["panel", "clip"] | None = None

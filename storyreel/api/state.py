@@ -23,6 +23,7 @@ from storyreel.providers.guard import Guard, Resolver
 from storyreel.providers.types import JobState
 from storyreel.services import jobs as job_service
 from storyreel.services.generation import check_image
+from storyreel.services.story_runs import StoryRuns
 from storyreel.store.models import Job
 from storyreel.vocabulary import GenerationRequest
 
@@ -44,6 +45,8 @@ class ApiState:
     resolver: Resolver | None = None
     """DNS for user image URLs (tests inject one); None: the system resolver."""
     device_report: DeviceReport | None = None
+    story_runs: StoryRuns | None = None
+    """Stories running in the background on ``engine`` (None when workers run jobs)."""
 
     async def submit(self, req: GenerationRequest, **kwargs: Any) -> Job:
         """Create (or reuse) the job and queue it: run here, or by the workers."""

@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import hashlib
 from collections.abc import Awaitable, Callable, Coroutine
+from contextlib import nullcontext
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
@@ -180,13 +181,16 @@ async def run_story(
     announce: Callable[[StoryEstimate], None] | None = None,
     options: RunOptions | None = None,
     force: Force | None = None,
+    engine: Engine | None = None,
 ) -> dict[str, Any]:
     """Validate, plan, check and price every shot, then generate, assemble and export;
     return the manifest. Nothing is created or bought before every shot passed its checks
     and the estimate fits the budget (``budget_usd``, else the story file's). ``announce``
     is shown the estimate before the run starts; ``watch`` runs beside the run (progress
     display) and is cancelled when it ends. ``options`` override the file's models, choose
-    its planner, or finalize its drafts; ``force`` runs before the story's workflow."""
+    its planner, or finalize its drafts; ``force`` runs before the story's workflow.
+    ``engine``: an engine this process already runs (the API's); None starts one for the
+    run (the CLI)."""
     if out_dir.exists() and not out_dir.is_dir():
         raise InputError(f"--out {out_dir} is a file; give a folder (new or existing)")
     loaded = load_story(
@@ -200,7 +204,7 @@ async def run_story(
     if planner_of(loaded.story, opts.planner) == "rules":
         # input errors, before even the engine starts (an LLM's plan is checked once made)
         preflight(dataclasses.replace(loaded, story=opts.shape(loaded.story)), catalog, None)
-    async with Engine(settings) as engine:
+    async with Engine(settings) if engine is None else nullcontext(engine) as engine:
         assert engine.runtime is not None
         budget = budget_usd if budget_usd is not None else loaded.story.budget
         planned = await resolve_plan(

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Body, Depends, File, UploadFile
 from sse_starlette import EventSourceResponse
 
 from storyreel.errors import InputError
-from storyreel.services.progress import story_progress
+from storyreel.services.story_runs import run_progress
 from storyreel.story.loader import parse_story
 from storyreel.story.planner import plan_story
 from storyreel.story.requests import estimate_story
@@ -57,35 +57,45 @@ async def plan_json(state: State, story: Annotated[dict[str, Any], Body()]) -> d
     return _plan_and_estimate(state, json.dumps(story), "story.json")
 
 
-@router.post("/stories/plan/upload")
-async def plan_upload(state: State, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
-    """The same for an uploaded story file (YAML)."""
+async def read_story_upload(file: UploadFile) -> tuple[str, Any]:
+    """An uploaded story file (YAML or JSON): its text and parsed content, capped."""
     data = await file.read(MAX_STORY_BYTES + 1)
     if len(data) > MAX_STORY_BYTES:
         raise InputError(f"story file larger than {MAX_STORY_BYTES} bytes")
     try:
         text = data.decode("utf-8")
-        yaml.safe_load(text)
+        return text, yaml.safe_load(text)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"{file.filename or 'story'} is not a UTF-8 YAML file: {exc}") from None
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{file.filename or 'story'} is not a UTF-8 YAML file: {first}") from None
+
+
+@router.post("/stories/plan/upload")
+async def plan_upload(state: State, file: Annotated[UploadFile, File()]) -> dict[str, Any]:
+    """The same for an uploaded story file (YAML)."""
+    text, _ = await read_story_upload(file)
     return _plan_and_estimate(state, text, file.filename or "story.yaml")
 
 
 @router.get("/stories/{project_id}/status")
 async def status(project_id: str, state: State) -> dict[str, Any]:
-    """Stage, per-shot state, errors, and spent vs budget of a story's project."""
-    return await story_progress(state.rt, project_id)
+    """Stage, per-shot state, errors, and spent vs budget of a story's project; given a
+    stored story's id (``POST /stories``), of its last run, with that run's ``run`` state."""
+    return await run_progress(state.settings, state.rt, project_id)
 
 
 async def _events(state: ApiState, project_id: str) -> AsyncIterator[dict[str, str]]:
     last = ""
     while True:
-        snapshot = await story_progress(state.rt, project_id)
+        snapshot = await run_progress(state.settings, state.rt, project_id)
         data = json.dumps(snapshot)
         if data != last:
             yield {"event": "progress", "data": data}
             last = data
-        if snapshot["stage"] in ("failed", "assembling") and snapshot["shots"]:
+        run = snapshot.get("run")
+        if (
+            run is None and snapshot["stage"] in ("failed", "assembling") and snapshot["shots"]
+        ) or (run is not None and run["state"] != "running"):
             yield {"event": "end", "data": data}
             return
         await asyncio.sleep(0.5)
@@ -93,6 +103,7 @@ async def _events(state: ApiState, project_id: str) -> AsyncIterator[dict[str, s
 
 @router.get("/stories/{project_id}/events", response_class=EventSourceResponse)
 async def events(project_id: str, state: State) -> EventSourceResponse:
-    """Server-sent events of a story run's progress."""
-    await story_progress(state.rt, project_id)  # 404 before the stream starts
+    """Server-sent events of a story run's progress (a project's, or a stored story's
+    run: that stream ends when the run does)."""
+    await run_progress(state.settings, state.rt, project_id)  # 404 before the stream starts
     return EventSourceResponse(_events(state, project_id))

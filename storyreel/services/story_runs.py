@@ -1,0 +1,120 @@
+"""Running stored stories in the background of a process that already runs the engine
+(``storyreel serve``): the CLI's runner (``story.runner.run_story``) on that engine, one
+run per story at a time, its state kept in the story's ``run.json`` so a client can poll
+it (and the project's progress) after the request that started it has returned."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from storyreel.catalog import Catalog
+from storyreel.config import Settings
+from storyreel.engine.app import Engine
+from storyreel.engine.runtime import Runtime
+from storyreel.errors import Conflict, NotFound, StoryreelError
+from storyreel.story.loader import LoadedStory
+from storyreel.story.redo import Redo
+from storyreel.story.runner import run_story
+
+from .progress import story_progress
+from .stories import StoryFolder, is_story_id, read_run, story_folder, write_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class StoryRuns:
+    """The runs this process has started, by story id."""
+
+    settings: Settings
+    engine: Engine
+    tasks: dict[str, asyncio.Task[None]] = field(default_factory=dict)
+
+    def busy(self, story_id: str) -> bool:
+        task = self.tasks.get(story_id)
+        return task is not None and not task.done()
+
+    def refuse_if_busy(self, story_id: str) -> None:
+        if self.busy(story_id):
+            raise Conflict(f"story {story_id} is running; wait for its run to end")
+
+    def start(
+        self, folder: StoryFolder, *, budget_usd: Decimal | None = None, redo: Redo | None = None
+    ) -> None:
+        """Start the story's run (with ``redo``: that shot made again first) and return;
+        ``run.json`` says ``running`` until it ends ``succeeded`` or ``failed``."""
+        self.refuse_if_busy(folder.id)
+        write_run(folder, state="running", error=None, redo=redo is not None)
+        self.tasks[folder.id] = asyncio.create_task(self._run(folder, budget_usd, redo))
+
+    async def _run(
+        self, folder: StoryFolder, budget_usd: Decimal | None, redo: Redo | None
+    ) -> None:
+        async def before_workflow(
+            rt: Runtime, project_id: str, loaded: LoadedStory, catalog: Catalog
+        ) -> None:
+            # the earliest moment the project is known: the progress routes can show it
+            write_run(folder, project_id=project_id)
+            if redo is not None:
+                await redo(rt, project_id, loaded, catalog)
+
+        try:
+            await run_story(
+                self.settings,
+                folder.story_file,
+                folder.out_dir,
+                budget_usd=budget_usd,
+                force=before_workflow,
+                engine=self.engine,
+            )
+        except asyncio.CancelledError:
+            write_run(folder, state="interrupted", error="the server stopped; run it again")
+            raise
+        except StoryreelError as exc:
+            write_run(folder, state="failed", error=exc.message)
+        except Exception as exc:  # a bug: the client still learns the run ended
+            log.exception("story %s: run failed", folder.id)
+            write_run(folder, state="failed", error=f"internal error: {type(exc).__name__}")
+        else:
+            write_run(folder, state="succeeded")
+        finally:
+            self.tasks.pop(folder.id, None)
+
+    async def close(self) -> None:
+        """Cancel the runs still going (the engine resumes their workflows next start)."""
+        for task in list(self.tasks.values()):
+            task.cancel()
+        await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+
+async def run_progress(settings: Settings, rt: Runtime, some_id: str) -> dict[str, Any]:
+    """A project's progress (``services.progress``) by its id; by a stored story's id, its
+    last run's project plus ``story_id`` and ``run`` (``running``, ``succeeded``,
+    ``failed``, ``interrupted``), the stage ``done`` once the run succeeded."""
+    if not is_story_id(some_id):
+        return await story_progress(rt, some_id)
+    folder = story_folder(settings, some_id)
+    run = read_run(folder)
+    if run is None:
+        raise NotFound(f"story {some_id} has not been run yet")
+    extra = {"story_id": some_id, "run": run}
+    if run.get("project_id"):
+        progress = await story_progress(rt, run["project_id"]) | extra
+        if run["state"] == "succeeded":
+            progress["stage"] = "done"
+        elif run["state"] != "running":
+            progress["stage"] = "failed"
+            progress["errors"] = [*progress["errors"], run["error"]]
+        return progress
+    return {
+        "project_id": None,
+        "stage": "starting" if run["state"] == "running" else "failed",
+        "shots": [],
+        "errors": [run["error"]] if run.get("error") else [],
+        "spent_usd": None,
+        "budget_usd": None,
+    } | extra
