@@ -10,7 +10,7 @@ import av
 import httpx
 from PIL import Image
 
-from .conftest import api_settings, running_api
+from ..conftest import api_settings, running_api
 
 
 async def test_root_and_health_say_what_generates(api: httpx.AsyncClient) -> None:

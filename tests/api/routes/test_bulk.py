@@ -18,7 +18,7 @@ from storyreel.config import ProviderSettings
 from storyreel.errors import BudgetExceeded
 from storyreel.store.models import Job
 
-from .conftest import api_settings, png, running_api
+from ..conftest import api_settings, png, running_api
 
 PROMPTS = "Camera slowly zooms in\n---\nThe subject turns and smiles\n"
 

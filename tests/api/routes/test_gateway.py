@@ -15,7 +15,7 @@ from storyreel.api.app import _open_state
 from storyreel.engine.webhook_server import BackgroundServer
 from storyreel.testing.serve import free_port
 
-from .conftest import api_settings, png
+from ..conftest import api_settings, png
 
 
 async def test_openai_sdk_generates_edits_and_lists_models(tmp_path: Path) -> None:

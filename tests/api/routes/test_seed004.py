@@ -13,7 +13,7 @@ import pytest
 from storyreel.testing.serve import serve_simulators
 from storyreel.testing.simulators import SimConfig
 
-from .conftest import api_settings, running_api
+from ..conftest import api_settings, running_api
 
 
 @pytest.fixture
