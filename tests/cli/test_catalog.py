@@ -1,4 +1,4 @@
-"""``storyreel models`` and ``storyreel cost``: numbers from the catalog, one-line errors."""
+"""``storyreel cost``: numbers from the catalog, one-line errors."""
 
 from __future__ import annotations
 
@@ -110,26 +110,6 @@ def test_cost_compare_unknown_plan_is_one_red_line() -> None:
     assert err.strip().splitlines() == [
         "error: 'fal' is not priced by a subscription; plans: modelslab"
     ]
-
-
-def test_models_for_a_task_lists_only_those_models() -> None:
-    code, out, _ = invoke("models", "--task", "image-to-video")
-    assert code == 0, out
-    expected = {m.id for m in Catalog.builtin().models(Task.IMAGE_TO_VIDEO)}
-    listed = {line.split("│")[1].strip() for line in out.splitlines() if line.startswith("│")}
-    assert listed == expected
-    assert "fal:fal-ai/flux-2-pro/edit" not in out
-    assert "sketch:previz" not in out
-    assert f"{len(expected)} models for image-to-video" in out
-    assert "$0.35 first 5 s + $0.07/extra s" in out
-
-
-def test_models_lists_everything_with_prices() -> None:
-    code, out, _ = invoke("models")
-    assert code == 0, out
-    assert f"{len(Catalog.builtin())} models" in out
-    assert "$0.03 first MP + $0.015/extra MP" in out
-    assert "plan Unlimited Premium $199.00/month" in out
 
 
 @pytest.mark.parametrize(
@@ -266,15 +246,3 @@ def test_the_engine_prices_every_clip_as_cost_estimate_does(tmp_path: Path, mode
         engine_usd = engine_estimate(Settings(), clip)
         assert engine_usd is not None
         assert row[4] == format_usd(engine_usd), (shot.duration, row)
-
-
-def test_models_on_a_narrow_terminal_keeps_every_id_whole(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(common.console, "_width", 60)
-    code, out, err = invoke("models")
-    assert code == 0, err
-    lines = set(out.splitlines())
-    for entry in Catalog.builtin().models(None):
-        aliases = f"  ({', '.join(entry.aliases)})" if entry.aliases else ""
-        assert f"{entry.id}{aliases}" in lines
-    assert "…" not in out
-    assert err.strip() == "price sources: a wider terminal, or storyreel models --json"
