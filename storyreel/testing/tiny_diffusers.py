@@ -172,3 +172,70 @@ def build_tiny_svd(folder: Path, *, seed: int = 0) -> Path:
     )
     pipe.save_pretrained(folder)
     return folder
+
+
+def build_tiny_ip_adapter(
+    folder: Path, *, cross_attention_dim: int = 16, block_out_channels: tuple[int, ...] = (8, 16)
+) -> Path:
+    """Write a random-weight IP-Adapter for ``build_tiny_sd``'s UNet into ``folder`` in the
+    layout of ``h94/IP-Adapter``: ``models/ip-adapter.safetensors`` (``image_proj.*`` and
+    ``ip_adapter.*`` keys) and a tiny CLIP image encoder in ``models/image_encoder``. Built
+    the way diffusers' tests build theirs (``create_ip_adapter_state_dict``): one key/value
+    pair per cross-attention layer, numbered 1, 3, 5... as the original checkpoints are."""
+    import diffusers
+    import torch
+    from safetensors.torch import save_file
+    from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    lib: Any = diffusers
+    torch.manual_seed(1)
+    models = folder / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    unet = lib.UNet2DConditionModel(
+        block_out_channels=block_out_channels,
+        layers_per_block=1,
+        sample_size=64,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=cross_attention_dim,
+        attention_head_dim=4,
+        norm_num_groups=4,
+    )
+    tensors: dict[str, Any] = {}
+    cross = [name for name in unet.attn_processors if not name.endswith("attn1.processor")]
+    for index, name in enumerate(cross):  # self-attention (attn1) takes no image tokens
+        hidden = _hidden_size(name, block_out_channels)
+        for proj in ("to_k_ip", "to_v_ip"):
+            weight = torch.randn(hidden, cross_attention_dim) * 0.5
+            tensors[f"ip_adapter.{2 * index + 1}.{proj}.weight"] = weight
+    tokens = 4  # ImageProjection's image tokens, which diffusers assumes for "proj.weight"
+    tensors["image_proj.proj.weight"] = torch.randn(
+        tokens * cross_attention_dim, cross_attention_dim
+    )
+    tensors["image_proj.proj.bias"] = torch.zeros(tokens * cross_attention_dim)
+    tensors["image_proj.norm.weight"] = torch.ones(cross_attention_dim)
+    tensors["image_proj.norm.bias"] = torch.zeros(cross_attention_dim)
+    save_file({k: v.contiguous() for k, v in tensors.items()}, models / "ip-adapter.safetensors")
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=16,
+            projection_dim=cross_attention_dim,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            intermediate_size=32,
+            patch_size=8,
+        )
+    )
+    encoder.save_pretrained(models / "image_encoder")
+    return folder
+
+
+def _hidden_size(processor: str, block_out_channels: tuple[int, ...]) -> int:
+    """The channel count of the UNet block an attention processor sits in."""
+    if processor.startswith("mid_block"):
+        return block_out_channels[-1]
+    block = int(processor.split(".")[1])
+    if processor.startswith("up_blocks"):
+        return list(reversed(block_out_channels))[block]
+    return block_out_channels[block]

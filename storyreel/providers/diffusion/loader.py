@@ -43,6 +43,9 @@ class Loaded:
     place: Placement
     pipe: Any
     variants: dict[Task, Any] = field(default_factory=dict)
+    ip_adapter: bool = False
+    """Whether an IP-Adapter is loaded into the UNet: then every call (every task, shared
+    weights) must bring an image for it (see ``render``)."""
 
     def for_task(self, task: Task) -> Any:
         """The pipeline that does ``task``, sharing this one's weights."""
@@ -132,6 +135,7 @@ def _load(name: str, local: LocalSettings) -> Loaded:
     loaded = Loaded(name=name, source=source, settings=local, place=place, pipe=pipe)
     if local.ip_adapter and hasattr(pipe, "load_ip_adapter"):
         _load_ip_adapter(pipe, local)
+        loaded.ip_adapter = True
     return loaded
 
 
@@ -145,6 +149,9 @@ def _place(pipe: Any, place: Placement, local: LocalSettings) -> None:
         else:
             pipe.enable_model_cpu_offload()
         return
+    if local.cpu_offload != "none":
+        # diffusers offloads only to an accelerator; on the CPU the weights are in RAM anyway.
+        log.warning("cpu_offload ignored: CUDA only", device=place.device)
     pipe.to(place.device)
 
 
@@ -161,9 +168,18 @@ def _load_ip_adapter(pipe: Any, local: LocalSettings) -> None:
     repo, subfolder, weight = parts
     if not weight.endswith(".safetensors") and not local.allow_pickle:
         raise ConfigError(f"IP-Adapter weights {weight} are not safetensors (allow_pickle)")
-    pipe.load_ip_adapter(
-        repo, subfolder=subfolder, weight_name=weight, local_files_only=not local.allow_download
-    )
+    folder = Path(repo).expanduser()
+    if folder.is_dir():
+        check_weights(folder / subfolder, local)  # its image encoder, too
+    try:
+        pipe.load_ip_adapter(
+            str(folder) if folder.is_dir() else repo,
+            subfolder=subfolder,
+            weight_name=weight,
+            local_files_only=not local.allow_download,
+        )
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot load the IP-Adapter {local.ip_adapter}: {exc}") from None
 
 
 def pipeline_for(name: str, local: LocalSettings, task: Task) -> Loaded:

@@ -61,6 +61,10 @@ class DiffusersProvider(LocalProvider):
             self._check_video_model(req)
         if req.task is Task.REFERENCE_TO_IMAGE and not self._refs(req):
             raise InputError("local: reference-to-image needs a character or style reference")
+        if self._refs(req) and not self.ctx.local.ip_adapter:
+            raise InputError(
+                "local: reference images need an IP-Adapter: set STORYREEL_LOCAL__IP_ADAPTER"
+            )
         renders.strength(req)
         resolve_source(req.model_name, self.ctx.local)
 

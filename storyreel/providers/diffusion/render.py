@@ -31,6 +31,8 @@ DEFAULT_STEPS = 25
 DEFAULT_SIZE = 512
 """Size of a model whose pipeline does not say its native one."""
 DEFAULT_STRENGTH = 0.75
+IP_ADAPTER_SCALE = 1.0
+"""How strongly reference images steer a render (diffusers' default for a loaded adapter)."""
 T = TypeVar("T")
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="storyreel-local-render")
 
@@ -149,13 +151,25 @@ def _call_args(req: GenerationRequest, inputs: Inputs, loaded: Any, pipe: Any) -
     if req.task is Task.INPAINT:
         assert inputs.mask is not None
         args["mask_image"] = inputs.mask.resize((width, height))
-    if inputs.references:
-        if not loaded.settings.ip_adapter:
-            raise InputError(
-                "local: reference images need an IP-Adapter: set STORYREEL_LOCAL__IP_ADAPTER"
-            )
-        args["ip_adapter_image"] = inputs.references[0]
+    if inputs.references and not loaded.ip_adapter:
+        raise InputError(
+            "local: reference images need an IP-Adapter: set STORYREEL_LOCAL__IP_ADAPTER"
+        )
+    if loaded.ip_adapter:
+        args["ip_adapter_image"] = _ip_adapter_image(pipe, inputs)
     return args
+
+
+def _ip_adapter_image(pipe: Any, inputs: Inputs) -> Any:
+    """What the loaded IP-Adapter sees. A UNet with one loaded fails on any call without
+    an image for it, so a request without references gets a blank one at scale 0 (its image
+    tokens add nothing: the same image as without the adapter). All references go to the
+    one adapter (their image tokens side by side)."""
+    if inputs.references:
+        pipe.set_ip_adapter_scale(IP_ADAPTER_SCALE)
+        return [inputs.references]
+    pipe.set_ip_adapter_scale(0.0)
+    return [[Image.new("RGB", (64, 64))]]
 
 
 def _frames(req: GenerationRequest) -> int:

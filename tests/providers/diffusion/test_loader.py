@@ -9,6 +9,7 @@ import pytest
 from storyreel.config import LocalSettings
 from storyreel.errors import InputError
 from storyreel.providers.diffusion import loader
+from storyreel.providers.diffusion.device import Placement
 from storyreel.vocabulary import Task
 
 
@@ -53,3 +54,49 @@ def test_models_are_found_by_path_folder_and_hub_cache_only(
         loader.resolve_source("segmind/tiny-sd", local)
     online = local.model_copy(update={"allow_download": True})
     assert loader.resolve_source("segmind/tiny-sd", online) == "segmind/tiny-sd"
+
+
+def _processors(pipe: object) -> set[str]:
+    return {type(p).__name__ for p in pipe.unet.attn_processors.values()}  # type: ignore[attr-defined]
+
+
+def test_attention_slicing_reaches_the_pipeline(local: LocalSettings) -> None:
+    try:
+        plain = loader.pipeline_for("tiny", local, Task.TEXT_TO_IMAGE).pipe
+        assert "SlicedAttnProcessor" not in _processors(plain)
+        sliced = local.model_copy(update={"attention_slicing": True})
+        pipe = loader.pipeline_for("tiny", sliced, Task.TEXT_TO_IMAGE).pipe
+        assert pipe is not plain  # other settings: the model is loaded again with them
+        assert _processors(pipe) == {"SlicedAttnProcessor"}
+        image = pipe("a cat", num_inference_steps=1, width=64, height=64).images[0]
+        assert image.size == (64, 64)
+    finally:
+        loader.unload()
+
+
+@pytest.mark.parametrize("mode", ["model", "sequential"])
+def test_cpu_offload_reaches_the_pipeline_on_cuda_only(
+    local: LocalSettings, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """The CPU has no accelerator to offload to (diffusers refuses), so this machine plays
+    a CUDA one: the placement says cuda, and the offload hooks record their pipeline."""
+    import diffusers
+
+    calls: list[tuple[str, object]] = []
+    for name in ("enable_model_cpu_offload", "enable_sequential_cpu_offload"):
+        monkeypatch.setattr(
+            diffusers.DiffusionPipeline,
+            name,
+            lambda self, *a, _name=name, **k: calls.append((_name, self)),
+        )
+    offload = local.model_copy(update={"cpu_offload": mode})
+    try:
+        on_cpu = loader.pipeline_for("tiny", offload, Task.TEXT_TO_IMAGE).pipe
+        assert calls == []  # CPU: nothing to offload to, the setting is ignored
+        loader.unload()
+        monkeypatch.setattr(loader, "placement", lambda _: Placement("cuda", "float32"))
+        pipe = loader.pipeline_for("tiny", offload, Task.TEXT_TO_IMAGE).pipe
+    finally:
+        loader.unload()
+    assert on_cpu is not pipe
+    assert calls == [(f"enable_{mode}_cpu_offload", pipe)]

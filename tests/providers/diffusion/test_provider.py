@@ -9,13 +9,17 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from storyreel.config import LocalSettings
 from storyreel.errors import FailureReason, InputError
 from storyreel.media.images import image_to_png
 from storyreel.media.probe import probe_video
 from storyreel.providers.diffusion import loader
 from storyreel.providers.diffusion.provider import DiffusersProvider
 from storyreel.providers.types import Handle, JobState, Status
+from storyreel.testing.tiny_diffusers import build_tiny_ip_adapter
 from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
+
+from .conftest import make_provider
 
 
 async def finish(provider: DiffusersProvider, handle: Handle, limit: float = 120) -> Status:
@@ -215,3 +219,51 @@ async def test_image_to_video_is_refused_on_an_image_model(provider: DiffusersPr
     )
     with pytest.raises(InputError, match="not a video pipeline"):
         await provider.submit(req, job_id="v2", webhook_url=None)
+
+
+@pytest.fixture(scope="session")
+def ip_adapter(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A tiny random-weight IP-Adapter in h94/IP-Adapter's layout, as the setting names it."""
+    folder = build_tiny_ip_adapter(tmp_path_factory.mktemp("adapters") / "ip")
+    return f"{folder}:models:ip-adapter.safetensors"
+
+
+async def test_reference_images_steer_the_render_through_the_ip_adapter(
+    local: LocalSettings, ip_adapter: str, tmp_path: Path
+) -> None:
+    plain = make_provider(local, tmp_path)
+    without = await images(plain, request(Task.TEXT_TO_IMAGE, seed=5), "ip0")
+    provider = make_provider(local.model_copy(update={"ip_adapter": ip_adapter}), tmp_path)
+    try:
+        refs = {
+            color: put(provider, Image.new("RGB", (48, 40), rgb))
+            for color, rgb in {"red": (220, 20, 20), "blue": (20, 20, 220)}.items()
+        }
+
+        def with_ref(*names: str) -> GenerationRequest:
+            role = [RefRole.CHARACTER, RefRole.STYLE]
+            refs_ = [Reference(role=role[i % 2], asset=refs[n]) for i, n in enumerate(names)]
+            return request(Task.REFERENCE_TO_IMAGE, seed=5, width=72, references=refs_)
+
+        [red] = await images(provider, with_ref("red"), "ip1")
+        [blue] = await images(provider, with_ref("blue"), "ip2")
+        [both] = await images(provider, with_ref("red", "blue"), "ip3")
+        # Text-to-image on the same warm pipeline: the adapter adds nothing without a reference.
+        [still] = await images(provider, request(Task.TEXT_TO_IMAGE, seed=5), "ip4")
+        assert loader.pipeline_for("tiny", provider.ctx.local, Task.TEXT_TO_IMAGE).ip_adapter
+    finally:
+        loader.unload()
+    assert red.size == blue.size == both.size == (72, 64)
+    assert len({red.tobytes(), blue.tobytes(), both.tobytes()}) == 3
+    assert red.resize((64, 64)).tobytes() != without[0].tobytes()
+    worst = max(abs(a - b) for a, b in zip(still.tobytes(), without[0].tobytes(), strict=True))
+    assert worst <= 1
+
+
+async def test_reference_images_without_an_ip_adapter_are_refused_at_submit(
+    provider: DiffusersProvider,
+) -> None:
+    ref = put(provider, Image.new("RGB", (64, 64)))
+    req = request(Task.REFERENCE_TO_IMAGE, references=[Reference(role=RefRole.STYLE, asset=ref)])
+    with pytest.raises(InputError, match="IP_ADAPTER"):
+        await provider.submit(req, job_id="ip5", webhook_url=None)
