@@ -124,3 +124,84 @@ def test_default_panel_width() -> None:
     png = render_contact_sheet(_panels(2), title="t")
     layout = sheet_layout(2, columns=3, panel_width=480, image_height=270)
     assert _size(png) == (layout.width, layout.height)
+
+
+# The identity badges and the characters' images in the header (issue 10): checked on pixels.
+_PANEL = (200, 60, 40)
+_BADGE_FILL = (30, 30, 36)
+
+
+def _scored_panels(badges: dict[int, str | None]) -> list[SheetPanel]:
+    image = flat_png((320, 180), _PANEL)
+    return [
+        SheetPanel(image=image, number=n, caption=f"shot {n}", badge=badge)
+        for n, badge in badges.items()
+    ]
+
+
+def _rgb(png: bytes) -> Image.Image:
+    return Image.open(BytesIO(png)).convert("RGB")
+
+
+def test_each_scored_panel_wears_its_badge_top_right() -> None:
+    from PIL import ImageChops
+
+    from storyreel.story.consistency.identity import PanelScore, panel_badge
+
+    scores = [
+        PanelScore(shot=1, character="Ines", cross=0.87, self_score=0.8, copy=False),
+        PanelScore(shot=2, character="Ines", cross=None, self_score=None, copy=True),
+    ]
+    badges = {n: panel_badge(scores, n) for n in (1, 2, 3)}
+    assert badges == {1: "ID 0.87", 2: "COPY", 3: None}
+    scored = _rgb(render_contact_sheet(_scored_panels(badges), title="t", panel_width=160))
+    plain = _rgb(
+        render_contact_sheet(_scored_panels(dict.fromkeys(badges)), title="t", panel_width=160)
+    )
+    layout = sheet_layout(3, columns=3, panel_width=160, image_height=90)
+    crops = []
+    for index in range(3):
+        x, y = layout.cell_origin(index)
+        cell = (x, y, x + layout.panel_width, y + layout.cell_height)
+        diff = ImageChops.difference(scored.crop(cell), plain.crop(cell)).getbbox()
+        if index == 2:  # no score, no badge: the cell is untouched
+            assert diff is None
+            continue
+        assert diff is not None
+        left, top, right, bottom = diff
+        # Inside the image, hanging from its top-right corner, small.
+        assert right <= layout.panel_width - 3 and top >= 4  # rectangles are inclusive
+        assert left > layout.panel_width // 3 and bottom < layout.image_height // 2
+        assert plain.getpixel((x + left, y + top)) == _PANEL
+        assert scored.getpixel((x + layout.panel_width - 6, y + 5)) == _BADGE_FILL
+        badge = scored.crop((x + left, y + top, x + right, y + bottom))
+        colours = {c for _, c in badge.getcolors(maxcolors=4096) or []}
+        assert _BADGE_FILL in colours
+        assert any(min(c) > 200 for c in colours)  # its light text
+        crops.append(badge)
+    assert crops[0].size != crops[1].size or crops[0].tobytes() != crops[1].tobytes()
+
+
+def test_the_header_shows_each_characters_image_in_order() -> None:
+    ines, bo = (10, 200, 90), (40, 90, 230)
+    cast = [("Ines", flat_png((64, 96), ines)), ("Bo", flat_png((64, 64), bo))]
+    panels = _scored_panels({1: None, 2: None})
+    with_cast = _rgb(render_contact_sheet(panels, title="t", panel_width=160, characters=cast))
+    without = _rgb(render_contact_sheet(panels, title="t", panel_width=160))
+    layout = sheet_layout(2, columns=3, panel_width=160, image_height=90)
+    bar = layout.title_height
+    header = with_cast.crop((0, 0, with_cast.width, bar))
+    colours = {c for _, c in header.getcolors(maxcolors=1 << 16) or []}
+    assert ines in colours and bo in colours
+    plain_colours = {
+        c for _, c in without.crop((0, 0, without.width, bar)).getcolors(1 << 16) or []
+    }
+    assert ines not in plain_colours and bo not in plain_colours
+    side = max(16, bar - 8)
+    # The last character sits at the right end; the first to its left, past Bo's label.
+    assert with_cast.getpixel((with_cast.width - 8 - side // 2, bar // 2)) == bo
+    ines_xs = [x for x in range(with_cast.width) if with_cast.getpixel((x, bar // 2)) == ines]
+    assert ines_xs and max(ines_xs) < with_cast.width - 8 - side
+    # The header stays in the title bar: the grid below is the same pixels.
+    below = (0, bar, with_cast.width, with_cast.height)
+    assert with_cast.crop(below).tobytes() == without.crop(below).tobytes()

@@ -17,6 +17,8 @@ from typing import Any
 
 from PIL import Image
 
+from storyreel.errors import ConfigError
+
 from .offline import Figure, Found, locate, reference_figure
 
 DEFAULT_MODEL = "facebook/dinov2-small"
@@ -45,10 +47,19 @@ class EmbeddingScorer:
         from transformers import AutoImageProcessor, AutoModel
 
         path = model or os.environ.get("STORYREEL_IDENTITY_MODEL", DEFAULT_MODEL)
-        self.processor: Any = AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
-            path, local_files_only=True
-        )
-        self.model: Any = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        try:
+            self.processor: Any = AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
+                path, local_files_only=True
+            )
+            self.model: Any = AutoModel.from_pretrained(path, local_files_only=True).eval()
+        except (OSError, ValueError) as exc:
+            # A missing folder or an uncached hub name surfaces from transformers as a
+            # long OSError/ValueError; the user needs one line saying what to set.
+            raise ConfigError(
+                f"the embedding scorer's model {path!r} is neither a local model folder nor "
+                "in the Hugging Face cache (it is never downloaded): set "
+                "STORYREEL_IDENTITY_MODEL to a folder holding DINOv2 or CLIP weights"
+            ) from exc
 
     def _embed(self, img: Image.Image) -> tuple[float, ...]:
         import torch

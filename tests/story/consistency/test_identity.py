@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from storyreel.errors import InputError
+from storyreel.errors import ConfigError, InputError
 from storyreel.story.consistency.identity import (
     Panel,
     get_scorer,
@@ -51,7 +51,7 @@ def test_the_embedding_scorer_ranks_like_the_offline_one(panels: dict[str, bytes
     pytest.importorskip("transformers")
     try:
         scorer = get_scorer("embedding")
-    except OSError as exc:  # no local weights: never downloaded
+    except ConfigError as exc:  # no local weights: never downloaded
         pytest.skip(f"no local DINOv2 weights: {exc}")
     ref = scorer.reference(panels["reference"])
     moved = scorer.find(panels["moved"], ref)
