@@ -82,7 +82,13 @@ def create_story(settings: Settings, raw: object, *, name: str) -> str:
     images are uploaded afterwards, one per character, so a story given here names none."""
     if not isinstance(raw, dict):
         raise InputError(f"{name}: expected a mapping with title, characters and story")
-    parse_story(json.dumps(raw), name=name)
+    try:  # YAML may hold dates and odd keys: stored (and re-checked) as plain JSON
+        text = json.dumps(raw, indent=2, default=str)
+    except (TypeError, ValueError, RecursionError):
+        raise InputError(f"{name}: not a story file (keys must be plain words)") from None
+    parse_story(text, name=name)
+    raw = json.loads(text)
+    assert isinstance(raw, dict)
     for character in raw.get("characters") or []:
         if isinstance(character, dict) and character.get("references"):
             raise InputError(
@@ -94,7 +100,7 @@ def create_story(settings: Settings, raw: object, *, name: str) -> str:
     staging = root / f".new-{story_id}"
     staging.mkdir(parents=True)
     try:
-        write_text_atomic(staging / STORY_FILE, json.dumps(raw, indent=2))
+        write_text_atomic(staging / STORY_FILE, text)
         load(settings, StoryFolder(story_id, staging))  # the CLI's whole check (music too)
         staging.rename(root / story_id)
     except BaseException:
@@ -174,7 +180,7 @@ def output_file(folder: StoryFolder, relative: str) -> Path:
     root = folder.out_dir.resolve()
     try:
         path = (root / relative).resolve(strict=True)
-    except (OSError, RuntimeError):
+    except (OSError, RuntimeError, ValueError):  # ValueError: a NUL in the path
         raise NotFound(f"story {folder.id} has no output {relative[:120]!r}") from None
     if not path.is_relative_to(root) or not path.is_file() or path.name.startswith(".tmp-"):
         raise NotFound(f"story {folder.id} has no output {relative[:120]!r}")

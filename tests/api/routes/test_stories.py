@@ -193,6 +193,11 @@ async def test_bad_story_bodies_get_one_message_and_store_nothing(
     )
     assert upload.status_code == 422
     assert upload.json()["detail"].startswith("s.yaml is not a UTF-8 YAML file")
+    odd = await client.post(
+        f"{BASE}/upload", files={"file": ("d.yaml", b"2024-01-01: a date key", "text/yaml")}
+    )
+    assert odd.status_code == 422, odd.text
+    assert odd.json()["detail"].startswith("d.yaml: ")
     stored = state.settings.data_dir / "stories"
     assert not stored.exists() or list(stored.iterdir()) == []
 
@@ -219,6 +224,7 @@ async def test_unknown_ids_and_traversal_are_refused(
         ("GET", f"{BASE}/{story_id}/outputs"),  # not run yet
         ("GET", f"{BASE}/{story_id}/outputs/..%2Fstory.json"),
         ("GET", f"{BASE}/{story_id}/outputs/%2Fetc%2Fpasswd"),
+        ("GET", f"{BASE}/{story_id}/outputs/a%00b"),
     ]:
         response = await client.request(method, path)
         assert response.status_code == 404, (path, response.text)
@@ -240,3 +246,38 @@ async def test_unknown_ids_and_traversal_are_refused(
     out.mkdir()
     (out / "leak").symlink_to(state.settings.data_dir / "stories" / story_id / "story.json")
     assert (await client.get(f"{BASE}/{story_id}/outputs/leak")).status_code == 404
+
+
+async def test_the_event_stream_ends_with_the_run_and_a_failed_run_says_why(
+    served: tuple[httpx.AsyncClient, ApiState],
+) -> None:
+    client, _state = served
+    story_id = (await client.post(BASE, json=STORY)).json()["id"]
+    # a clip redo needs the shot's panel: the background run fails, and says so
+    assert (
+        await client.post(f"{BASE}/{story_id}/redo", json={"shot": 1, "stage": "clip"})
+    ).status_code == 202
+    async with client.stream("GET", f"{BASE}/{story_id}/events") as stream:
+        lines = [line async for line in stream.aiter_lines() if line.startswith("event:")]
+    assert lines[-1] == "event: end"
+    final = (await client.get(f"{BASE}/{story_id}/status")).json()
+    assert final["run"]["state"] == "failed" and final["stage"] == "failed"
+    assert "shot 1 has no panel yet" in final["run"]["error"]
+    assert any("no panel yet" in error for error in final["errors"])
+
+
+async def test_a_run_cut_off_by_shutdown_is_recorded_interrupted(tmp_path: Path) -> None:
+    async with running_api(api_settings(tmp_path)) as (client, state):
+        story_id = (await client.post(BASE, json=STORY)).json()["id"]
+        assert (await client.post(f"{BASE}/{story_id}/run")).status_code == 202
+        await asyncio.sleep(0.2)
+    run = json.loads((state.settings.data_dir / "stories" / story_id / "run.json").read_text())
+    assert run["state"] == "interrupted", run
+
+
+async def test_a_server_that_runs_no_jobs_refuses_to_run_a_story(tmp_path: Path) -> None:
+    async with running_api(api_settings(tmp_path, run_jobs=False)) as (client, _state):
+        story_id = (await client.post(BASE, json=STORY)).json()["id"]
+        response = await client.post(f"{BASE}/{story_id}/run")
+    assert response.status_code == 503
+    assert "runs no jobs" in response.json()["detail"]
