@@ -12,6 +12,7 @@ from PIL import Image
 
 from storyreel.api.local import local_device_report
 from storyreel.config import LocalSettings
+from storyreel.media.probe import probe_video
 
 from .conftest import api_settings, running_api
 
@@ -29,7 +30,9 @@ def tiny(tmp_path: Path) -> LocalSettings:
     return LocalSettings(worker=True, model="tiny", models_dir=tmp_path / "models", device="cpu")
 
 
-async def test_health_and_generate_use_the_local_model(tmp_path: Path, tiny: LocalSettings) -> None:
+async def test_health_generate_and_generate_video_use_the_local_model(
+    tmp_path: Path, tiny: LocalSettings
+) -> None:
     from storyreel.providers.diffusion import loader
 
     loader.unload()
@@ -51,9 +54,28 @@ async def test_health_and_generate_use_the_local_model(tmp_path: Path, tiny: Loc
             assert response.status_code == 200, response.text
             image = Image.open(io.BytesIO(response.content))
             assert image.format == "PNG" and image.size == (64, 64)  # the model's native size
+            video = await client.post(
+                "/generate-video",
+                json={
+                    "hero_description": "a red cat",
+                    "scenes": ["on the house", "in the tree"],
+                    "num_inference_steps": 10,
+                    "width": 64,
+                    "height": 64,
+                    "duration_per_scene": 0.5,
+                    "fps": 4,
+                    "transition_frames": 0,
+                },
+            )
+            assert video.status_code == 200, video.text
+            assert video.headers["content-type"] == "video/mp4"
+            clip = tmp_path / "video.mp4"
+            clip.write_bytes(video.content)
+            info = probe_video(clip)
+            assert (info.width, info.height, info.frames) == (64, 64, 4)
             jobs = (await client.get("/api/v1/jobs")).json()
-            models = {job["model"] for job in jobs["jobs"]}
-            assert models == {"local:tiny"}
+            models = [job["model"] for job in jobs["jobs"]]
+            assert models == ["local:tiny"] * 3  # the image and one per scene
     finally:
         loader.unload()
 
