@@ -4,6 +4,8 @@ processes, colours stay in 0..255, and a rounded box never fails on a tiny box."
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from PIL import Image, ImageDraw
 
@@ -37,9 +39,7 @@ def test_the_stage_scales_with_the_frame() -> None:
 def test_digest_int_is_stable_and_separates_its_parts() -> None:
     # A fixed value: Python's hash() would differ per process, this must not.
     assert digest_int("Ada", 1) == digest_int("Ada", 1)
-    assert digest_int("Ada", 1) == int(
-        "0x" + __import__("hashlib").sha256(b"Ada\x1f1").hexdigest()[:16], 16
-    )
+    assert digest_int("Ada", 1) == int(hashlib.sha256(b"Ada\x1f1").hexdigest()[:16], 16)
     assert digest_int("ab", "c") != digest_int("a", "bc")
     assert 0 <= digest_int("x") < 2**64
 
