@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dbos import DBOS
+from dbos import DBOS, WorkflowHandleAsync
 from dbos import error as dbos_errors
 
 from storyreel.catalog import Catalog
@@ -32,7 +32,7 @@ from storyreel.store.records import add_asset, store_image
 from storyreel.testing.chaos import crash_point
 
 from .boards import make_boards
-from .consistency.candidates import best_panel
+from .consistency.candidates import best_panel, candidate_plan
 from .consistency.stage import Composer, create_sheet_jobs, record_sheet, score_identity
 from .export import export_story
 from .finishing import finish, video_row
@@ -291,7 +291,7 @@ async def shot_workflow(
         )
         last_sha = None
         if "next_panel" in extras:
-            last_sha = await _run_child(extras["next_panel"], "panel")
+            last_sha = await _next_panel(project_id, extras)
         if "voice" in extras:
             voice_sha = await _run_child(extras["voice"], "narration")
             duration = await fitted_shot_duration(project_id, panel["shot"], voice_sha)
@@ -300,6 +300,27 @@ async def shot_workflow(
     except (StoryRunError, BudgetExceeded) as exc:
         return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
     return {"panel": panel_sha, "clip": clip_sha, "duration": duration}
+
+
+async def _next_panel(project_id: str, extras: dict[str, Any]) -> str:
+    """The panel the next shot *uses*, which this shot's clip ends on. With one candidate
+    that is the next shot's panel job, awaited directly; with candidates (or a threshold)
+    only the next shot's workflow knows which one it picked, so its result is awaited
+    (``extras["next_shot"]``, its workflow id) rather than animating into candidate 1."""
+    child = extras["next_panel"]
+    plan = await candidate_plan(project_id, child["shot"])
+    if (plan["count"] <= 1 and plan["min"] is None) or "next_shot" not in extras:
+        return await _run_child(child, "panel")
+    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
+        extras["next_shot"]
+    )
+    ended = await waits.result(handle)
+    if "panel" not in ended:
+        raise StoryRunError(
+            f"shot {child['shot'] - 1} ends on shot {child['shot']}, which stopped: "
+            f"{ended.get('stopped', {}).get('message', 'no panel')}"
+        )
+    return str(ended["panel"])
 
 
 @DBOS.step(name="storyreel.story.relink")
@@ -343,10 +364,14 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     panel_jobs = await create_panel_jobs(project_id)
     sound = await create_sound_jobs(project_id)
     extras = shot_extras(panel_jobs, sound, await shots_ending_on_next(project_id))
-    handles = [
-        await DBOS.start_workflow_async(shot_workflow, project_id, p, e)
-        for p, e in zip(panel_jobs, extras, strict=True)
-    ]
+    # Started last shot first, so a shot that ends on the next one knows that shot's
+    # workflow (its picked panel is that workflow's result).
+    started: list[WorkflowHandleAsync[dict[str, Any]]] = []
+    for p, e in reversed(list(zip(panel_jobs, extras, strict=True))):
+        if "next_panel" in e and started:
+            e = e | {"next_shot": started[-1].workflow_id}
+        started.append(await DBOS.start_workflow_async(shot_workflow, project_id, p, e))
+    handles = started[::-1]
     shots = [await waits.result(handle) for handle in handles]
     for shot in shots:
         if "stopped" in shot:

@@ -106,3 +106,53 @@ def test_min_consistency_redraws_at_most_max_redraws_times(tmp_path: Path) -> No
     # No panel reaches 1.0: each shot is drawn once and redrawn twice.
     assert len(_candidates(tmp_path / "data", "Ada reads under a tree")) == 3
     assert len(_candidates(tmp_path / "data", "Ada looks up")) == 3
+
+
+ENDS_ON_NEXT = """
+title: Ends on the pick
+seed: 11
+characters:
+  - {name: Ada, description: a woman with a yellow coat and black hair}
+beats:
+  - setting: a park at noon
+    shots:
+      - {action: Ada walks to the bench, characters: [Ada], end_on_next: true}
+      - {action: Ada sits on the bench, characters: [Ada], candidates: 3}
+render:
+  width: 320
+  height: 180
+  fps: 8
+  duration: 1
+  transition_frames: 2
+"""
+
+
+def _last_frame(data: Path, number: int) -> str:
+    """The panel shot ``number``'s clip animates into (its clip request's last frame)."""
+    ((request,),) = query(
+        data,
+        "SELECT j.request FROM shots s JOIN jobs j ON j.id = s.clip_job_id "
+        f"WHERE s.number = {number}",
+    )
+    (last,) = [r["asset"] for r in json.loads(request)["references"] if r["role"] == "last_frame"]
+    return str(last)
+
+
+@pytest.mark.slow
+def test_a_shot_ending_on_the_next_ends_on_its_picked_candidate(tmp_path: Path) -> None:
+    (tmp_path / "story.yaml").write_text(ENDS_ON_NEXT)
+    data, out = tmp_path / "data", tmp_path / "out"
+    env = cli_env(data)
+    ran = storyreel("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert _last_frame(data, 1) == _panel(out, 2), "ends on the scorer's pick"
+    shot2 = [sha for _, sha in _candidates(data, "Ada sits on the bench")]
+    assert len(set(shot2)) == 3
+    picked = storyreel(
+        "story", "pick", "story.yaml", "--shot", "2", "--candidate", "2", "--out", "out",
+        env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert picked.returncode == 0, picked.stdout + picked.stderr
+    assert _panel(out, 2) == shot2[1]
+    # Not candidate 1: the clip into shot 2 follows the user's pick.
+    assert _last_frame(data, 1) == shot2[1] != shot2[0]
