@@ -52,13 +52,19 @@ def _clip(out: Path, number: int) -> str:
     return str(manifest["shots"][number - 1]["clip"]["sha256"])
 
 
-@pytest.mark.slow
-def test_best_of_n_picks_the_highest_and_a_user_pick_survives_a_rerun(tmp_path: Path) -> None:
-    (tmp_path / "story.yaml").write_text(STORY)
+def _run(tmp_path: Path, story: str) -> tuple[Path, Path, dict[str, str]]:
+    """Write ``story`` and run it once: (data dir, out dir, the CLI's environment)."""
+    (tmp_path / "story.yaml").write_text(story)
     data, out = tmp_path / "data", tmp_path / "out"
     env = cli_env(data)
     ran = storyreel("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
     assert ran.returncode == 0, ran.stdout + ran.stderr
+    return data, out, env
+
+
+@pytest.mark.slow
+def test_best_of_n_picks_the_highest_and_a_user_pick_survives_a_rerun(tmp_path: Path) -> None:
+    data, out, env = _run(tmp_path, STORY)
     shot1 = _candidates(data, "Ada reads under a tree")
     assert [seed for seed, _ in shot1] == sorted(candidate_seed(11, k) for k in range(3))
     assert len({sha for _, sha in shot1}) == 3, "candidates differ"
@@ -140,11 +146,7 @@ def _last_frame(data: Path, number: int) -> str:
 
 @pytest.mark.slow
 def test_a_shot_ending_on_the_next_ends_on_its_picked_candidate(tmp_path: Path) -> None:
-    (tmp_path / "story.yaml").write_text(ENDS_ON_NEXT)
-    data, out = tmp_path / "data", tmp_path / "out"
-    env = cli_env(data)
-    ran = storyreel("story", "run", "story.yaml", "--out", "out", env=env, cwd=tmp_path)
-    assert ran.returncode == 0, ran.stdout + ran.stderr
+    data, out, env = _run(tmp_path, ENDS_ON_NEXT)
     assert _last_frame(data, 1) == _panel(out, 2), "ends on the scorer's pick"
     shot2 = [sha for _, sha in _candidates(data, "Ada sits on the bench")]
     assert len(set(shot2)) == 3
