@@ -10,7 +10,14 @@ import pytest
 from PIL import Image
 
 from storyreel.errors import InputError
-from storyreel.media.webtoon import GUTTER, StripPanel, render_webtoon
+from storyreel.media.webtoon import (
+    GUTTER,
+    MAX_PART_HEIGHT,
+    STRIP_WIDTH,
+    StripPanel,
+    render_webtoon,
+)
+from tests.media.helpers import flat_png
 
 
 def png(width: int, height: int, colour: tuple[int, int, int]) -> bytes:
@@ -44,6 +51,26 @@ def test_an_over_tall_panel_is_fitted_into_one_part() -> None:
     parts = render_webtoon([StripPanel(png(100, 5000, (0, 128, 0)))], width=400, max_height=600)
     assert len(parts) == 1
     assert sizes(parts)[0][1] <= 600
+
+
+def test_webtoon_is_800_wide_and_splits_between_panels() -> None:
+    panels = [StripPanel(flat_png((1024, 576)), f"Shot {n}: Mira runs.") for n in range(40)]
+    parts = render_webtoon(panels)
+    heights = sizes(parts)
+    assert len(parts) == 2
+    assert all(w == STRIP_WIDTH and h <= MAX_PART_HEIGHT for w, h in heights)
+    # Each panel block is the same height; the first part holds as many whole ones as fit.
+    single = sizes(render_webtoon(panels[:1]))[0][1]
+    block = single - 120  # minus the two gutters
+    fits = (MAX_PART_HEIGHT - 60) // (block + 60)
+    assert heights[0][1] == 60 + fits * (block + 60)
+
+
+def test_webtoon_small_part_limit_gives_more_parts() -> None:
+    panels = [StripPanel(flat_png((512, 512)), "caption") for _ in range(5)]
+    parts = render_webtoon(panels, max_height=1600)
+    assert len(parts) == 5
+    assert all(h <= 1600 for _, h in sizes(parts))
 
 
 def test_the_same_panels_give_the_same_bytes() -> None:

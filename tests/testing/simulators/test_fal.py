@@ -47,7 +47,7 @@ from storyreel.testing.serve import free_port
 from storyreel.testing.simulators import SimConfig, SimJob, SimulatorSuite
 from storyreel.testing.simulators.fal import FalSimulator
 
-from .tls import TlsServer, make_tls_files
+from ..tls import TlsServer, make_tls_files
 
 APP = "fal-ai/flux-2/turbo"
 PNG = b"\x89PNG\r\n\x1a\n"
