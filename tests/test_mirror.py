@@ -69,7 +69,6 @@ KNOWN_UNTESTED = frozenset(
         "story/export.py",
         "story/export_media.py",
         "story/finishing.py",
-        "story/narration.py",
         "story/preview.py",
         "story/project.py",
         "story/redo.py",
