@@ -250,10 +250,13 @@ async def test_reference_images_steer_the_render_through_the_ip_adapter(
         [both] = await images(provider, with_ref("red", "blue"), "ip3")
         # Text-to-image on the same warm pipeline: the adapter adds nothing without a reference.
         [still] = await images(provider, request(Task.TEXT_TO_IMAGE, seed=5), "ip4")
+        init = [Reference(role=RefRole.INIT_IMAGE, asset=refs["blue"])]
+        [i2i] = await images(provider, request(Task.IMAGE_TO_IMAGE, references=init), "ip6")
         assert loader.pipeline_for("tiny", provider.ctx.local, Task.TEXT_TO_IMAGE).ip_adapter
     finally:
         loader.unload()
     assert red.size == blue.size == both.size == (72, 64)
+    assert i2i.size == (64, 64)  # the other tasks share the adapter-loaded weights
     assert len({red.tobytes(), blue.tobytes(), both.tobytes()}) == 3
     assert red.resize((64, 64)).tobytes() != without[0].tobytes()
     worst = max(abs(a - b) for a, b in zip(still.tobytes(), without[0].tobytes(), strict=True))
