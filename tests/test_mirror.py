@@ -56,8 +56,6 @@ KNOWN_UNTESTED = frozenset(
         "media/morph.py",
         "media/slideshow.py",
         "providers/base.py",
-        "providers/chat_completions.py",
-        "providers/gemini_chat.py",
         "providers/llm.py",
         "providers/motion.py",
         "providers/sketch/places.py",
