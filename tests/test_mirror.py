@@ -49,7 +49,6 @@ KNOWN_UNTESTED = frozenset(
         "cli/serve.py",
         "engine/app.py",
         "engine/blips.py",
-        "engine/outputs.py",
         "engine/runtime.py",
         "engine/service.py",
         "engine/workflows.py",
