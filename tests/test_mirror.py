@@ -53,7 +53,6 @@ KNOWN_UNTESTED = frozenset(
         "engine/service.py",
         "engine/workflows.py",
         "media/morph.py",
-        "media/slideshow.py",
         "providers/base.py",
         "providers/llm.py",
         "providers/motion.py",
