@@ -17,6 +17,7 @@ import structlog
 from dbos import (
     DBOS,
     DBOSClient,
+    SetEnqueueOptions,
     SetWorkflowID,
     WorkflowHandleAsync,
     run_dbos_database_migrations,
@@ -39,10 +40,17 @@ from .workflows import WORKFLOW_NAME, generation_workflow, queue_name
 log = structlog.get_logger(__name__)
 
 
-async def enqueue_job(job_id: str, provider: str) -> WorkflowHandleAsync[dict[str, Any]]:
+async def enqueue_job(
+    job_id: str, provider: str, *, priority: int | None = None
+) -> WorkflowHandleAsync[dict[str, Any]]:
     """Start (or re-attach to) the workflow of a job. Safe to call twice: the workflow id
-    is the job id, so DBOS returns the existing workflow."""
-    with SetWorkflowID(job_id):
+    is the job id, so DBOS returns the existing workflow (with the priority it was first
+    queued with).
+
+    ``priority`` orders the provider's queue when it is full: lower first, jobs without
+    one (a single ``generate``) ahead of all, first come first served among equals. It is
+    stored with the queued workflow, so a job handed back after a crash keeps its place."""
+    with SetWorkflowID(job_id), SetEnqueueOptions(priority=priority):
         return await DBOS.enqueue_workflow_async(queue_name(provider), generation_workflow, job_id)
 
 

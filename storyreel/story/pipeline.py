@@ -250,10 +250,17 @@ async def export(project_id: str, out_dir: str, outputs: dict[str, Any]) -> dict
     return await export_story(rt, project_id, Path(out_dir), outputs)
 
 
+QUEUE_PRIORITY = {"clip": 1, "music": 1, "panel": 2, "narration": 2, "sheet": 3}
+"""A story's jobs share their providers' queues; when a queue is full, the job with the
+fewest jobs still to follow it in its shot goes first (DBOS: lower first). A clip ends its
+shot, so a clip whose panel is done starts before panels that only open more work: the
+story then ends near its critical path instead of after every panel was drawn."""
+
+
 async def _run_child(child: dict[str, Any], what: str) -> str:
     """Enqueue one generation job, wait for it (no polling: ``waits``), and return its
     first output's sha; a failed job raises ``StoryRunError`` or ``BudgetExceeded``."""
-    handle = await enqueue_job(child["job_id"], child["provider"])
+    handle = await enqueue_job(child["job_id"], child["provider"], priority=QUEUE_PRIORITY[what])
     try:
         result: dict[str, Any] = await waits.result(handle)
     except dbos_errors.DBOSAwaitedWorkflowCancelledError:

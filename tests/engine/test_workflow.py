@@ -154,6 +154,38 @@ async def test_queue_concurrency_limits_parallel_jobs(
     assert (await wait_job(second.id))["status"] == "succeeded"
 
 
+async def test_a_full_queue_starts_the_job_with_the_lowest_priority_first(
+    scripted: type[ScriptedProvider], rt: Runtime, engine: Engine
+) -> None:
+    """A story's clip queued after its panels' siblings still starts before them: the
+    one slot, once free, goes to the clip (priority 1), then the panels (2) in order."""
+    from dbos import DBOS
+
+    from storyreel.engine.service import enqueue_job
+    from storyreel.engine.workflows import queue_name
+
+    await DBOS.register_queue_async(
+        queue_name("scripted"),
+        global_concurrency=1,
+        polling_interval_sec=0.05,
+        on_conflict="always_update",
+    )
+    blocker = await submit_job(scripted_request(seed=20, polls=["running"] * 4 + ["succeeded"]))
+    for _ in range(200):
+        if scripted.submissions[blocker.id]:
+            break
+        await asyncio.sleep(0.05)
+    queued = []
+    for seed, priority in ((21, 2), (22, 2), (23, 2), (24, 1)):
+        job, _ = await jobs.create_job(rt.db, scripted_request(seed=seed))
+        await enqueue_job(job.id, "scripted", priority=priority)
+        queued.append(job.id)
+    for job_id in queued:
+        assert (await wait_job(job_id))["status"] == "succeeded"
+    panels, clip = queued[:3], queued[3]
+    assert list(scripted.submissions) == [blocker.id, clip, *panels]
+
+
 LOST = {"kind": "api", "status": None, "retryable": True}
 """A submit whose answer never came back: the provider may or may not have the job."""
 

@@ -3,9 +3,9 @@ faults, and webhook delivery with retries.
 
 A provider module subclasses ``Simulator`` and only adds its wire protocol (routes, field
 names, status strings, error bodies, signatures). Jobs run as asyncio tasks: queued for a
-tenth of their latency, then running, then the outputs are rendered with storyreel's own
-sketch and motion renderers (so they are real PNG/MP4 files) and the job succeeds, or fails
-if the fault dice say so.
+tenth of their latency, then running, and done at their latency with outputs rendered
+meanwhile (from the submission on) by storyreel's own sketch and motion renderers (so
+they are real PNG/MP4 files); the job succeeds, or fails if the fault dice say so.
 """
 
 from __future__ import annotations
@@ -130,6 +130,12 @@ def _scaled(width: int, height: int) -> tuple[int, int]:
 
 def _even(value: float) -> int:
     return max(64, int(value) // 2 * 2)
+
+
+def _retrieve(task: asyncio.Task[Any]) -> None:
+    """Mark a dropped render's error as seen (asyncio logs unseen ones at exit)."""
+    if not task.cancelled():
+        task.exception()
 
 
 def _png(spec: FrameSpec) -> bytes:
@@ -286,6 +292,13 @@ class Simulator:
         return True
 
     async def _run(self, job: SimJob) -> None:
+        # The outputs are rendered from the submission on, under the latency, so a job is
+        # done at the latency it promises (rendering an MP4 after it added seconds per
+        # clip on a busy machine, time no real provider's client would see).
+        # A job that will fail (decided up to its end: some simulators decide after the
+        # submission) renders for nothing; its render is dropped.
+        rendering = asyncio.create_task(self._render(job))
+        rendering.add_done_callback(_retrieve)
         try:
             await asyncio.sleep(job.latency * 0.1)
             job.state, job.started = "running", time.time()
@@ -296,12 +309,15 @@ class Simulator:
                 job.extra.setdefault("fail_code", self.fail_code)
                 job.state = "failed"
             else:
-                job.outputs = await self._render(job)
+                job.outputs = await rendering
                 job.logs.append("done")
                 job.state = "succeeded"
             job.finished = time.time()
         except asyncio.CancelledError:
             return
+        finally:
+            if not rendering.done():
+                rendering.cancel()
         await self.on_finished(job)
 
     async def _render(self, job: SimJob) -> list[str]:
