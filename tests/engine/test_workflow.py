@@ -133,9 +133,8 @@ async def test_cancel_a_running_job(scripted: type[ScriptedProvider], rt: Runtim
     assert (await jobs.get_job(rt.db, job.id)).status == "canceled"
 
 
-async def test_queue_concurrency_limits_parallel_jobs(
-    scripted: type[ScriptedProvider], rt: Runtime, engine: Engine
-) -> None:
+async def one_slot_queue() -> None:
+    """The scripted provider's queue, one job at a time, polled often."""
     from dbos import DBOS
 
     from storyreel.engine.workflows import queue_name
@@ -146,6 +145,12 @@ async def test_queue_concurrency_limits_parallel_jobs(
         polling_interval_sec=0.05,
         on_conflict="always_update",
     )
+
+
+async def test_queue_concurrency_limits_parallel_jobs(
+    scripted: type[ScriptedProvider], rt: Runtime, engine: Engine
+) -> None:
+    await one_slot_queue()
     first = await submit_job(scripted_request(seed=11, polls=["running"] * 6 + ["succeeded"]))
     second = await submit_job(scripted_request(seed=12))
     await asyncio.sleep(0.25)
@@ -159,17 +164,9 @@ async def test_a_full_queue_starts_the_job_with_the_lowest_priority_first(
 ) -> None:
     """A story's clip queued after its panels' siblings still starts before them: the
     one slot, once free, goes to the clip (priority 1), then the panels (2) in order."""
-    from dbos import DBOS
-
     from storyreel.engine.service import enqueue_job
-    from storyreel.engine.workflows import queue_name
 
-    await DBOS.register_queue_async(
-        queue_name("scripted"),
-        global_concurrency=1,
-        polling_interval_sec=0.05,
-        on_conflict="always_update",
-    )
+    await one_slot_queue()
     blocker = await submit_job(scripted_request(seed=20, polls=["running"] * 4 + ["succeeded"]))
     for _ in range(200):
         if scripted.submissions[blocker.id]:
