@@ -31,7 +31,6 @@ KNOWN_UNTESTED = frozenset(
     {
         "cli/app.py",
         "testing/serve.py",
-        "media/thumbs.py",
         "api/app.py",
         "api/generation.py",
         "api/routes/catalog.py",
@@ -72,7 +71,6 @@ KNOWN_UNTESTED = frozenset(
         "story/schema.py",
         "story/sound_jobs.py",
         "story/stale.py",
-        "testing/scripted.py",
         "testing/simulators/base.py",
         "testing/simulators/chat.py",
         "testing/simulators/gemini_api.py",
