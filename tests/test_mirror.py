@@ -67,7 +67,6 @@ KNOWN_UNTESTED = frozenset(
         "story/project.py",
         "story/redo.py",
         "story/runner.py",
-        "story/schema.py",
         "story/sound_jobs.py",
         "story/stale.py",
         "testing/simulators/chat.py",
