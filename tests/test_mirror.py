@@ -62,7 +62,6 @@ KNOWN_UNTESTED = frozenset(
         "story/export_media.py",
         "story/finishing.py",
         "story/preview.py",
-        "story/project.py",
         "story/redo.py",
         "story/runner.py",
         "story/sound_jobs.py",
