@@ -41,7 +41,6 @@ KNOWN_UNTESTED = frozenset(
         "api/state.py",
         "bulk/run.py",
         "cli/jobs.py",
-        "cli/jobwatch.py",
         "cli/logs.py",
         "cli/serve.py",
         "engine/app.py",
