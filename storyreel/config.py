@@ -294,6 +294,12 @@ class Settings(BaseSettings):
         description="Key for the per-job tokens in webhook URLs; default: a random key "
         "kept in the data dir.",
     )
+    identity_model: str = Field(
+        default="facebook/dinov2-small",
+        max_length=1_000,
+        description="The embedding identity scorer's DINOv2 or CLIP weights: a local folder "
+        "or a model already in the Hugging Face cache (never downloaded).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -47,7 +47,9 @@ async def store_artifact(
     mime = artifact.mime or mimetypes.guess_type(str(artifact.path or artifact.url))[0] or ""
     if artifact.path is not None:
         source = _inside(artifact.path, data_dir)
-        sha, target = await asyncio.to_thread(assets.put_file, source, mime)
+        # kept until the job's outputs are committed: a download step run again after
+        # a crash must find it (steps.download removes it after finalize)
+        sha, target = await asyncio.to_thread(assets.put_file, source, mime, keep_source=True)
         size = target.stat().st_size
     else:
         assert artifact.url is not None

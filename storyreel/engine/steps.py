@@ -20,6 +20,7 @@ import httpx2
 import structlog
 from dbos import DBOS
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import noload
 
 from storyreel.catalog import Catalog, billing
@@ -356,9 +357,28 @@ async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
                 for artifact in artifacts
             ]
     except (StoryreelError, httpx2.HTTPError) as exc:
-        return _failure(exc)
+        done = await _finished(job_id)  # this step ran before, up to its commit
+        return {"ok": True, **done} if done is not None else _failure(exc)
     crash_point("during_download")
-    return {"ok": True, **await finalize(job_id, stored)}
+    finished = {"ok": True, **await finalize(job_id, stored)}
+    for artifact in artifacts:  # a local render's scratch file, now in the store
+        if artifact.path is not None:
+            artifact.path.unlink(missing_ok=True)
+    return finished
+
+
+async def _finished(job_id: str) -> dict[str, Any] | None:
+    """The job's result if an earlier run of its download step committed it."""
+    async with runtime().db.session() as session:
+        job = await session.get(Job, job_id, options=[noload(Job.outputs)])
+        ok = job is not None and job.status == JobState.SUCCEEDED.value
+        return await _result_of(session, job) if ok and job is not None else None
+
+
+async def _result_of(session: AsyncSession, job: Job) -> dict[str, Any]:
+    done = select(JobOutput.asset_sha256).where(JobOutput.job_id == job.id)
+    outputs = (await session.execute(done.order_by(JobOutput.position))).scalars()
+    return {"status": job.status, "outputs": list(outputs), "job_id": job.id}
 
 
 async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
@@ -370,14 +390,7 @@ async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
         job = await session.get(Job, job_id, options=[noload(Job.outputs)])
         assert job is not None
         if job.status in (JobState.SUCCEEDED.value, JobState.CANCELED.value):
-            done = select(JobOutput.asset_sha256).where(JobOutput.job_id == job_id)
-            return {
-                "status": job.status,
-                "outputs": list(
-                    (await session.execute(done.order_by(JobOutput.position))).scalars()
-                ),
-                "job_id": job_id,
-            }
+            return await _result_of(session, job)
         known = set(
             (
                 await session.execute(

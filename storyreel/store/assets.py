@@ -48,8 +48,10 @@ class AssetStore:
             self._atomic_write(target, [data])
         return sha, target
 
-    def put_file(self, source: Path, mime: str) -> tuple[str, Path]:
-        """Move a file (a local provider's scratch output) into the store by its hash."""
+    def put_file(self, source: Path, mime: str, *, keep_source: bool = False) -> tuple[str, Path]:
+        """Move a file (a local provider's scratch output) into the store by its hash.
+        ``keep_source`` links (or copies) it instead: a step that may run again after a
+        crash needs its input still there, and removes it once its result is committed."""
         digest = hashlib.sha256()
         with source.open("rb") as handle:
             for chunk in iter(lambda: handle.read(1 << 20), b""):
@@ -57,11 +59,24 @@ class AssetStore:
         sha = digest.hexdigest()
         target = self.path(sha, mime)
         target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists():
+        if keep_source:
+            if not target.exists():
+                self._link_or_copy(source, target)
+        elif target.exists():
             source.unlink(missing_ok=True)
         else:
             source.replace(target)
         return sha, target
+
+    def _link_or_copy(self, source: Path, target: Path) -> None:
+        """A hard link costs no space; across file systems, an atomic copy."""
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            pass
+        except OSError:
+            with source.open("rb") as handle:
+                self._atomic_write(target, iter(lambda: handle.read(1 << 20), b""))
 
     def open_writer(self, mime: str) -> _StreamingWriter:
         """Stream a download into the store without holding it in memory."""

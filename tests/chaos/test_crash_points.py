@@ -180,4 +180,6 @@ async def test_without_a_lookup_every_extra_purchase_is_flagged(tmp_path: Path) 
         fps=FPS,
         transition=TRANSITION,
     )
-    assert len(manifest["possibly_billed_twice"]) == outcome.kills
+    # every extra purchase is flagged; a job killed between its intent and its send (it
+    # shared the run with the killed one) may be flagged "possibly" too, never fewer
+    assert len(manifest["possibly_billed_twice"]) >= outcome.kills

@@ -29,6 +29,7 @@ from tests.e2e.helpers import cli_env, query, spawn
 pytestmark = pytest.mark.slow
 
 SHOTS = 4
+SHEETS = 1  # Tomas has no reference: his character sheet is drawn first, then used
 STORY = """
 title: Kill in submit
 characters:
@@ -99,17 +100,18 @@ async def test_kills_during_submits_never_buy_twice(tmp_path: Path) -> None:
         counts = billed(suite)
         panels = sum(n for m, n in counts.items() if "flux-2-pro" in m)
         clips = sum(n for m, n in counts.items() if "kling" in m)
-        assert (panels, clips) == (SHOTS, SHOTS), counts
-        # The alias bound per shot: shots without a referenced character (2 and 4) went to
-        # text-to-image, the others to the edit endpoint.
-        assert counts.get("fal-ai/flux-2-pro") == 2, counts
-        assert counts.get("fal-ai/flux-2-pro/edit") == 2, counts
+        assert (panels, clips) == (SHOTS + SHEETS, SHOTS), counts
+        # The alias bound per request: Tomas's sheet and the shot without characters (4)
+        # went to text-to-image; shots 1-3 carry a reference (Mira's or Tomas's sheet) and
+        # went to the edit endpoint.
+        assert counts.get("fal-ai/flux-2-pro") == 1 + SHEETS, counts
+        assert counts.get("fal-ai/flux-2-pro/edit") == 3, counts
         rows = query(data, "SELECT request_hash, status, possibly_billed_twice FROM jobs")
         hashes = [r[0] for r in rows]
-        assert len(hashes) == len(set(hashes)) == 2 * SHOTS, rows
+        assert len(hashes) == len(set(hashes)) == 2 * SHOTS + SHEETS, rows
         assert {r[1] for r in rows} == {"succeeded"} and not any(r[2] for r in rows)
         manifest: dict[str, Any] = json.loads((tmp_path / "out" / "manifest.json").read_text())
         assert len(manifest["shots"]) == SHOTS
         async with httpx2.AsyncClient() as client:
             stats = (await client.get(f"{suite.base_url}/_sim/stats")).json()["fal"]
-        assert stats["submissions"] == 2 * SHOTS
+        assert stats["submissions"] == 2 * SHOTS + SHEETS

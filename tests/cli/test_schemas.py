@@ -98,7 +98,9 @@ def test_a_script_drives_a_whole_story_run_with_json_only(tmp_path: Path) -> Non
     assert json.loads(summary.manifest.read_text())["project_id"] == summary.project_id
 
     listing = parsed(JobList, run(JobList, "jobs", "list").stdout)
-    assert len(listing.jobs) == 2 * len(plan.shots) and listing.next_before is None
+    # a panel and a clip per shot, and a character sheet for each character (no references)
+    sheets = len({name for shot in plan.shots for name in shot.characters})
+    assert len(listing.jobs) == 2 * len(plan.shots) + sheets and listing.next_before is None
     assert {job.project_id for job in listing.jobs} == {summary.project_id}
     for job in listing.jobs:
         detail = parsed(JobDetail, run(JobDetail, "jobs", "show", job.id).stdout)

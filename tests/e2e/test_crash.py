@@ -39,7 +39,10 @@ render: {width: 320, height: 180, fps: 12, duration: 1, transition_frames: 4}
 """
 )
 
-PANELS = "task = 'text-to-image'"
+# Ada has no reference image, so the run first draws her character sheet (text-to-image)
+# and then every panel with it as a reference (reference-to-image): both are images.
+PANELS = "task IN ('text-to-image', 'reference-to-image')"
+SHEETS = 1
 
 
 def slowed_env(data: Path) -> dict[str, str]:
@@ -80,9 +83,10 @@ def kill_mid_run(
 def assert_finished_exactly_once(tmp_path: Path, data: Path, done_before: set[str]) -> None:
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
     panel_jobs = {s["panel"]["job_id"] for s in manifest["shots"]}
-    assert done_before <= panel_jobs, "a finished panel was generated again"
+    sheet_jobs = {r[0] for r in query(data, "SELECT id FROM jobs WHERE task = 'text-to-image'")}
+    assert done_before <= panel_jobs | sheet_jobs, "a finished image was generated again"
     rows = query(data, "SELECT task, status, submit_attempts, request_hash FROM jobs")
-    assert len(rows) == 2 * SHOTS, "one panel job and one clip job per shot, no more"
+    assert len(rows) == 2 * SHOTS + SHEETS, "a panel and a clip per shot, a sheet, no more"
     assert {r[1] for r in rows} == {"succeeded"}
     assert [r[2] for r in rows] == [1] * len(rows), "every job was submitted exactly once"
     assert len({r[3] for r in rows}) == len(rows)

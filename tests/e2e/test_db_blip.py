@@ -59,7 +59,8 @@ def _wait_for_panels(run: subprocess.Popen[str], url: str, at_least: int) -> int
     while time.monotonic() < deadline and run.poll() is None:
         done = _count(
             url,
-            "SELECT count(*) FROM jobs WHERE task = 'text-to-image' AND status = 'succeeded'",
+            "SELECT count(*) FROM jobs WHERE task IN ('text-to-image', 'reference-to-image') "
+            "AND status = 'succeeded'",
         )
         if done >= at_least:
             break
@@ -113,7 +114,7 @@ def _assert_finished_once(tmp_path: Path, postgres_url: str) -> None:
     with psycopg.connect(postgres_url) as conn:
         rows = conn.execute("SELECT request_hash, count(*), min(status) FROM jobs GROUP BY 1")
         jobs = rows.fetchall()
-    assert len(jobs) == 2 * SHOTS, "one panel job and one clip job per shot"
+    assert len(jobs) == 2 * SHOTS + 1, "a panel and a clip per shot, and Ada's sheet"
     assert all(n == 1 for _, n, _ in jobs), f"a request was made into two jobs: {jobs}"
     assert {status for _, _, status in jobs} == {"succeeded"}
 

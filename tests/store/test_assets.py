@@ -82,3 +82,14 @@ def test_a_writer_killed_mid_download_leaves_nothing_after_the_next_start(
     assert sweep_partials(root) == [left]
     assert not left.exists() and len(list(root.rglob(".tmp-*"))) == 1
     live.abort()
+
+
+def test_put_file_can_keep_its_source_for_a_step_that_may_run_again(tmp_path: Path) -> None:
+    """A download step killed after storing but before its checkpoint runs again and must
+    find the scratch output where the provider left it."""
+    store = AssetStore(tmp_path / "assets")
+    scratch = tmp_path / "out.png"
+    scratch.write_bytes(b"panel")
+    sha, path = store.put_file(scratch, "image/png", keep_source=True)
+    assert scratch.read_bytes() == b"panel" and path.read_bytes() == b"panel"
+    assert store.put_file(scratch, "image/png", keep_source=True) == (sha, path)

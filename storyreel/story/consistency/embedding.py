@@ -11,17 +11,15 @@ face identity (ArcFace-style face scores are not part of it).
 from __future__ import annotations
 
 import io
-import os
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image
 
+from storyreel.config import load_settings
 from storyreel.errors import ConfigError
 
 from .offline import Figure, Found, locate, reference_figure
-
-DEFAULT_MODEL = "facebook/dinov2-small"
 
 
 @dataclass(frozen=True)
@@ -46,7 +44,7 @@ class EmbeddingScorer:
         import torch  # noqa: F401 - fail early, as an ImportError, without the extra
         from transformers import AutoImageProcessor, AutoModel
 
-        path = model or os.environ.get("STORYREEL_IDENTITY_MODEL", DEFAULT_MODEL)
+        path = model or load_settings().identity_model
         try:
             self.processor: Any = AutoImageProcessor.from_pretrained(  # type: ignore[no-untyped-call]
                 path, local_files_only=True
