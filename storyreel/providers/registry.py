@@ -41,6 +41,7 @@ BUILTIN_MODULES = {
     "replicate": "storyreel.providers.replicate",
     "local": "storyreel.providers.diffusion.provider",
     "llm": "storyreel.providers.llm",
+    "voice": "storyreel.providers.voice",
 }
 """Built-in providers by entry-point name (the names ``load_plugins`` filters on)."""
 
