@@ -147,6 +147,12 @@ class Unauthorized(InputError):
     http_status = 401
 
 
+class Forbidden(InputError):
+    """A request the server understood but refuses: a UI form without its CSRF token."""
+
+    http_status = 403
+
+
 class Conflict(InputError):
     """The resource is busy: a story that is already running cannot start again."""
 

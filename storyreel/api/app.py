@@ -9,7 +9,8 @@ Paths (the README's API section lists them):
   001's service, unchanged;
 - ``/jobs``, ``/images``, ``/images/models``: seed 004's service, unchanged (its integer ids);
 - ``/v1/images/generations``, ``/v1/images/edits``, ``/v1/models``: the OpenAI gateway;
-- ``/webhooks/{provider}/{job_id}/{token}``: provider webhooks (their own per-job token).
+- ``/webhooks/{provider}/{job_id}/{token}``: provider webhooks (their own per-job token);
+- ``/ui/...``: the web UI (``storyreel.web``).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from storyreel.engine.app import Engine
 from storyreel.engine.events import route_to_stdlib_logging
 from storyreel.engine.service import open_client
 from storyreel.services.story_runs import StoryRuns
+from storyreel.web import mount_ui
 
 from . import errors
 from .limits import BodyLimit
@@ -116,6 +118,7 @@ def create_app(settings: Settings, *, state: ApiState | None = None) -> FastAPI:
     app.include_router(seed001.open_router)
     app.include_router(seed001.router, dependencies=auth)
     app.include_router(system.webhook_router)
+    mount_ui(app, settings)
     if settings.api.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -7,7 +7,7 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
 from storyreel.errors import ConfigError, ProviderAPIError, StoryreelError
@@ -32,8 +32,17 @@ def validation_message(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-async def _storyreel_error(request: Request, exc: Exception) -> JSONResponse:
+def _html_error(request: Request, status_code: int, message: str) -> Response | None:
+    """The web UI's error page for a browser navigating under /ui, else None."""
+    from storyreel.web.app import error_page, wants_html  # the UI mounts on this app
+
+    return error_page(request, status_code, message) if wants_html(request) else None
+
+
+async def _storyreel_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StoryreelError)
+    if (page := _html_error(request, status_for(exc), exc.message)) is not None:
+        return page
     headers = {}
     if isinstance(exc, ProviderAPIError) and exc.retry_after:
         headers["Retry-After"] = str(int(exc.retry_after))
@@ -42,13 +51,17 @@ async def _storyreel_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.message}, status_code=status_for(exc), headers=headers)
 
 
-async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+async def _validation_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    if (page := _html_error(request, 422, validation_message(exc))) is not None:
+        return page
     return JSONResponse({"detail": validation_message(exc)}, status_code=422)
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
+    if exc.status_code >= 400 and (page := _html_error(request, exc.status_code, str(exc.detail))):
+        return page
     return JSONResponse(
         {"detail": str(exc.detail)}, status_code=exc.status_code, headers=exc.headers
     )

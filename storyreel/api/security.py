@@ -22,6 +22,10 @@ from storyreel.errors import ConfigError, Unauthorized
 
 KEY_FILE = "api_keys.txt"
 KEY_PREFIX = "sr-"
+# The web UI's sign-in cookie (storyreel.web.auth): it holds a key, accepted for reads only
+# (media and thumbnails in <img> and <video> tags cannot send a bearer header).
+UI_KEY_COOKIE = "sr_key"
+READ_METHODS = frozenset({"GET", "HEAD"})
 
 
 def hash_key(key: str) -> str:
@@ -81,6 +85,8 @@ class KeyCheck:
             return
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        if not header and request.method in READ_METHODS:
+            scheme, token = "bearer", request.cookies.get(UI_KEY_COOKIE, "")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("an API key is required: send 'Authorization: Bearer <key>'")
         digest = hash_key(token.strip())

@@ -1,0 +1,17 @@
+"""One module per page, each with a ``router`` and a ``PAGE`` nav entry.
+
+``PAGES`` is the navigation order; a page that is not listed here is not served.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from ..nav import NavEntry
+from . import home
+
+PAGES: list[ModuleType] = [home]
+
+
+def nav_entries() -> list[NavEntry]:
+    return [page.PAGE for page in PAGES if getattr(page, "PAGE", None) is not None]
