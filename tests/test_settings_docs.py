@@ -13,8 +13,9 @@ from storyreel.config import ProviderSettings, Settings
 
 ROOT = Path(__file__).parent.parent
 #: Read outside the settings on purpose: the test-only crash switch (before settings
-#: exist) and the PostgreSQL URL the test suite itself uses.
-NOT_SETTINGS = {"STORYREEL_CHAOS_CRASH", "STORYREEL_TEST_POSTGRES_URL"}
+#: exist), the PostgreSQL URL the test suite itself uses and the CI switch that makes
+#: a missing chromium fail the browser tests.
+NOT_SETTINGS = {"STORYREEL_CHAOS_CRASH", "STORYREEL_TEST_POSTGRES_URL", "STORYREEL_REQUIRE_BROWSER"}
 
 
 def documentation() -> str:
