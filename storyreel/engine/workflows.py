@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dbos import DBOS, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from storyreel.providers.types import JobState
 
@@ -40,7 +40,11 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
     successor = await steps.failover(job_id)
     if successor is None:
         return result
-    with SetWorkflowID(successor["job_id"]):
+    # The successor takes the failed job's place in its queue: a story's clip stays ahead
+    # of its panels after a failover (DBOS stores 0 for "no priority").
+    status = await DBOS.get_workflow_status_async(job_id)
+    priority = (status.priority if status is not None else None) or None
+    with SetWorkflowID(successor["job_id"]), SetEnqueueOptions(priority=priority):
         handle = await DBOS.enqueue_workflow_async(
             queue_name(successor["provider"]), generation_workflow, successor["job_id"]
         )

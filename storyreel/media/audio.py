@@ -3,8 +3,8 @@
 A narration's length decides where the next line may start and how long its shot must
 last, so it is measured from the decoded samples, never trusted from a container header
 (an MP3's header duration is an estimate from its bitrate). Writing is here too because
-simulators and tests need real, decodable audio (WAV or MP3) and the project has no numpy:
-samples travel as 16-bit PCM bytes.
+simulators and tests need real, decodable audio (WAV or MP3); samples travel as 16-bit PCM
+bytes.
 """
 
 from __future__ import annotations

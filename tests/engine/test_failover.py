@@ -113,3 +113,18 @@ async def test_a_validation_answer_is_input_and_costs_nothing(
     row = await jobs.get_job(rt.db, job.id)
     assert (row.error_reason, row.failover_to, row.cost_usd) == ("input", None, 0)
     assert ScriptedProvider.submissions[job.id] == 0
+
+
+async def test_a_failed_over_job_keeps_its_queue_priority(scripted: None, rt: Runtime) -> None:
+    """A story's clip that fails over must not lose its place ahead of the panels: the
+    successor is queued with the failed job's priority."""
+    from dbos import DBOS
+
+    from storyreel.engine.service import enqueue_job
+
+    job, _ = await jobs.create_job(rt.db, flaky(polls=["failed"], fail_message="runner lost"))
+    await enqueue_job(job.id, "scripted", priority=1)
+    result = await wait_job(job.id)
+    assert result["status"] == "succeeded" and result["job_id"] != job.id
+    status = await DBOS.get_workflow_status_async(result["job_id"])
+    assert status is not None and status.priority == 1
