@@ -13,14 +13,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from ulid import ULID
 
 from storyreel.engine.runtime import Runtime
 from storyreel.errors import InputError, NotFound
-from storyreel.store.models import Asset, Job, JobOutput
+from storyreel.store.models import Asset, Job, JobOutput, Project
 
 Kind = Literal["image", "video"]
+
+#: How much of a prompt a page of the library carries (the card's alt text); the whole
+#: prompt is read for one asset at a time (``services.library_detail``).
+PROMPT_PREVIEW = 160
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,8 @@ class LibraryItem:
     duration: float | None
     size: int
     thumbnail_sha256: str | None
+    prompt: str = ""
+    """The prompt's first ``PROMPT_PREVIEW`` characters: a card's text alternative."""
 
     @property
     def cursor(self) -> str:
@@ -76,8 +82,9 @@ async def list_assets(
     limit: int = 100,
 ) -> tuple[Sequence[LibraryItem], str | None]:
     """A page of the library and the cursor of the next one (None on the last page)."""
+    prompt = func.substr(Job.request["prompt"].as_string(), 1, PROMPT_PREVIEW)
     stmt = (
-        select(JobOutput, Job.model, Job.task, Job.project_id, Job.created_at, Asset)
+        select(JobOutput, Job.model, Job.task, Job.project_id, Job.created_at, prompt, Asset)
         .join(Job, Job.id == JobOutput.job_id)
         .join(Asset, Asset.sha256 == JobOutput.asset_sha256)
         .order_by(JobOutput.job_id.desc(), JobOutput.position.desc())
@@ -118,8 +125,9 @@ async def list_assets(
             duration=asset.duration,
             size=asset.size,
             thumbnail_sha256=asset.thumbnail_sha256,
+            prompt=text or "",
         )
-        for out, model_, task, project, created, asset in rows
+        for out, model_, task, project, created, text, asset in rows
     ]
     more = items[-1].cursor if len(items) == limit else None
     return items, more
@@ -131,3 +139,10 @@ async def get_asset(rt: Runtime, sha256: str) -> Asset:
     if asset is None:
         raise NotFound(f"no asset {sha256[:64]!r}")
     return asset
+
+
+async def project_choices(rt: Runtime, limit: int = 200) -> list[tuple[str, str]]:
+    """(id, title) of the newest projects: the library's project filter."""
+    stmt = select(Project.id, Project.title).order_by(Project.id.desc()).limit(limit)
+    async with rt.db.session() as session:
+        return [(pid, title) for pid, title in (await session.execute(stmt)).all()]

@@ -8,9 +8,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..nav import NavEntry
-from . import home
+from . import home, library
 
-PAGES: list[ModuleType] = [home]
+PAGES: list[ModuleType] = [library, home]
 
 
 def nav_entries() -> list[NavEntry]:
