@@ -13,8 +13,10 @@ from storyreel.services import library_detail
 from storyreel.store.models import IdentityScore, Job
 from tests.web.library_seed import prompt_of, seed_library
 
+BAD_ITEMS = ["", "x.0", "0" * 26, "0" * 26 + ".", "0" * 26 + ".-1", "../etc.0"]
 
-@pytest.mark.parametrize("item", ["", "x.0", "0" * 26, "0" * 26 + ".", "0" * 26 + ".-1", "../etc.0"])
+
+@pytest.mark.parametrize("item", BAD_ITEMS)
 def test_an_item_is_a_job_id_and_a_position(item: str) -> None:
     with pytest.raises(InputError, match="not a library item"):
         library_detail.parse_item(item)

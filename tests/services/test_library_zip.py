@@ -38,7 +38,7 @@ async def test_refusals_come_before_any_byte(rt: Runtime) -> None:
         await library_zip.plan_zip(rt, [])
     with pytest.raises(InputError, match="not an asset id"):
         await library_zip.plan_zip(rt, ["../storyreel.db"])
-    with pytest.raises(NotFound, match="unknown asset f{64} and 1 more"):
+    with pytest.raises(NotFound, match=r"unknown asset f{64} and 1 more"):
         await library_zip.plan_zip(rt, [shas[0], "f" * 64, "e" * 64])
     with pytest.raises(InputError, match="at most 2"):
         await library_zip.plan_zip(rt, shas, max_files=2)
