@@ -108,6 +108,9 @@ class GenerateIn(BaseModel):
     duration: float | None = Field(default=None, ge=0.5, le=120)
     fps: int | None = Field(default=None, ge=1, le=120)
     audio: bool | None = None
+    quality: Literal["low", "medium", "high"] | None = Field(
+        default=None, description="GPT image quality (models priced by quality only)."
+    )
     budget_usd: Decimal | None = Field(default=None, ge=0, le=1_000_000, allow_inf_nan=False)
 
     def fields(self) -> dict[str, Any]:
@@ -115,6 +118,8 @@ class GenerateIn(BaseModel):
         keys = ("width", "height", "aspect", "count", "seed", "resolution", "duration", "fps")
         out: dict[str, Any] = {k: getattr(self, k) for k in keys}
         out["audio"] = self.audio
+        if self.quality is not None:
+            out["extra"] = {"quality": self.quality}
         return out
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
+from starlette.datastructures import UploadFile
+
 from storyreel.catalog import Catalog, ModelEntry, billing
 from storyreel.catalog.pricing import format_usd
 from storyreel.errors import BudgetExceeded, InputError
@@ -62,6 +64,19 @@ def reference_roles(task: Task, count: int) -> list[RefRole]:
 def check_image(data: bytes, *, name: str, max_bytes: int, max_pixels: int) -> str:
     """The MIME type of an input image, after the size, pixel and format checks."""
     return inspect_image(data, max_bytes=max_bytes, max_pixels=max_pixels, name=name).mime
+
+
+async def read_image_upload(
+    upload: UploadFile, *, max_bytes: int, max_pixels: int
+) -> tuple[bytes, str]:
+    """An uploaded input image and its MIME type, read no further than the cap (a huge
+    upload is refused after ``max_bytes + 1`` bytes) and checked like ``check_image``.
+    The API's multipart routes and the web UI's playground share it."""
+    name = upload.filename or "upload"
+    data = await upload.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise InputError(f"{name} is larger than {max_bytes} bytes")
+    return data, check_image(data, name=name, max_bytes=max_bytes, max_pixels=max_pixels)
 
 
 @dataclass(frozen=True)
@@ -120,6 +135,31 @@ def prepare(
     estimate = billing.estimate(catalog, probe)
     check_budget(entry, estimate, budget)
     return Prepared(entry, task, probe, estimate, tuple(files))
+
+
+def estimate(
+    catalog: Catalog,
+    *,
+    kind: Kind,
+    model: str,
+    prompt: str,
+    references: int = 0,
+    budget: Decimal | None = None,
+    **fields: object,
+) -> Prepared:
+    """What a generation with ``references`` input images would cost, checked exactly as
+    ``prepare`` checks it (model, options, budget) but with nothing read or stored: the
+    API's ``/api/v1/estimate`` and the UI's live estimate are this one function."""
+    placeholder = (b"", "image/png")
+    return prepare(
+        catalog,
+        kind=kind,
+        model=model,
+        prompt=prompt,
+        files=[placeholder] * references,
+        budget=budget,
+        **fields,
+    )
 
 
 def _first_error(exc: ValueError) -> str:

@@ -77,3 +77,10 @@ def test_a_jobs_outputs_link_to_the_assets_route() -> None:
     assert output.url == f"{ASSETS}/{'ab' * 32}"
     assert output.thumbnail_url == f"{ASSETS}/{'ab' * 32}/thumbnail"
     assert (out.id, out.status, out.request) == ("j1", "succeeded", {"prompt": "a cat"})
+
+
+def test_quality_goes_to_the_requests_extra() -> None:
+    body = GenerateIn(model="gpt-image-1.5", prompt="a cat", quality="medium")
+    assert body.fields()["extra"] == {"quality": "medium"}
+    with pytest.raises(ValidationError):
+        GenerateIn(model="gpt-image-1.5", prompt="a cat", quality="ultra")  # type: ignore[arg-type]

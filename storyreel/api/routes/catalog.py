@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from storyreel.catalog.schema import ModelEntry
-from storyreel.services.generation import prepare
+from storyreel.services.generation import estimate as estimate_generation
 from storyreel.vocabulary import Task
 
 from ..schemas import EstimateOut, GenerateIn, ModelOut, ModelPage
@@ -43,14 +43,12 @@ async def get_model(model_id: str, state: State) -> ModelOut:
 async def estimate(body: GenerateIn, state: State) -> EstimateOut:
     """What ``POST /api/v1/jobs`` with this body would cost; submits nothing. Reference
     URLs count as input images but are not fetched."""
-    refs = len(body.reference_urls) + len(body.reference_assets)
-    placeholder = (b"", "image/png")
-    prepared = prepare(
+    prepared = estimate_generation(
         state.catalog,
         kind=body.kind,
         model=body.model,
         prompt=body.prompt,
-        files=[placeholder] * refs,
+        references=len(body.reference_urls) + len(body.reference_assets),
         budget=body.budget_usd,
         **body.fields(),
     )

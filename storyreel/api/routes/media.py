@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 
 from storyreel.errors import InputError, NotFound
 from storyreel.services import jobs as job_service
-from storyreel.services.generation import check_image
+from storyreel.services.generation import read_image_upload
 from storyreel.store.records import add_asset, store_image
 from storyreel.vocabulary import Task
 
@@ -27,17 +27,11 @@ VIDEO_TASKS = [t.value for t in Task if t.output_kind == "video"]
 
 async def read_upload(state: ApiState, upload: UploadFile) -> tuple[bytes, str]:
     """An uploaded image, read with the upload cap and checked (format, pixels)."""
-    limit = state.settings.max_upload_bytes
-    data = await upload.read(limit + 1)
-    if len(data) > limit:
-        raise InputError(f"{upload.filename or 'upload'} is larger than {limit} bytes")
-    mime = check_image(
-        data,
-        name=upload.filename or "upload",
-        max_bytes=limit,
+    return await read_image_upload(
+        upload,
+        max_bytes=state.settings.max_upload_bytes,
         max_pixels=state.settings.max_image_pixels,
     )
-    return data, mime
 
 
 def _kind_of(job_task: str) -> Literal["image", "video"]:

@@ -28,9 +28,16 @@ function restoreRemembered(root) {
   root.querySelectorAll("[data-remember]").forEach((input) => {
     const key = "storyreel:" + input.dataset.remember;
     const saved = localStorage.getItem(key);
-    if (input.type === "radio" || input.type === "checkbox") {
-      if (saved !== null) input.checked = input.type === "radio" ? input.value === saved : saved === "1";
-      input.addEventListener("change", () => localStorage.setItem(key, input.type === "radio" ? input.value : (input.checked ? "1" : "0")));
+    if (input.type === "radio") {
+      // Only the checked radio of a group reports a change (the others would overwrite it).
+      if (saved !== null) input.checked = input.value === saved;
+      input.addEventListener("change", () => { if (input.checked) localStorage.setItem(key, input.value); });
+      if (saved !== null && input.checked) input.dispatchEvent(new Event("change", { bubbles: true }));
+      return;
+    }
+    if (input.type === "checkbox") {
+      if (saved !== null) input.checked = saved === "1";
+      input.addEventListener("change", () => localStorage.setItem(key, input.checked ? "1" : "0"));
     } else {
       if (saved !== null) input.value = saved;
       input.addEventListener("change", () => localStorage.setItem(key, input.value));
