@@ -12,6 +12,7 @@ from storyreel.catalog.pricing import format_usd
 from storyreel.engine.service import open_client
 from storyreel.providers.types import JobState
 from storyreel.services import jobs as job_service
+from storyreel.services.job_words import failure_words
 from storyreel.store.assets import AssetStore
 from storyreel.store.models import Job
 
@@ -118,7 +119,8 @@ def show_command(job_id: str, as_json: JsonOption = False) -> None:
                 return
             console.print(f"[bold]{job.id}[/]  {job.status}  {job.task}  {job.model}")
             if job.error:
-                console.print(f"error: {job.error} ({job.error_reason})", highlight=False)
+                words = failure_words(job.error_reason, job.error)
+                console.print(f"error: {words}", highlight=False)
             estimate = "unpriced" if job.estimate_usd is None else format_usd(job.estimate_usd)
             final = "not final" if job.cost_usd is None else format_usd(job.cost_usd)
             console.print(

@@ -18,6 +18,7 @@ from storyreel.engine import jobs as job_rows
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.workflows import WORKFLOW_NAME
 from storyreel.providers.types import JobState
+from storyreel.services.job_words import failure_words, reason_words
 from storyreel.services.jobs import phase
 from storyreel.store.models import Job
 
@@ -48,7 +49,7 @@ async def _watch_job(rt: Runtime, job_id: str, console: Console) -> None:
         job = await job_rows.get_job(rt.db, job_id)
         if job.failover_to:
             console.print(
-                f"job {job.id} {job.error_reason or 'failed'}: failing over to job "
+                f"job {job.id} failed ({reason_words(job.error_reason)}): failing over to job "
                 f"{job.failover_to}",
                 highlight=False,
                 soft_wrap=True,
@@ -69,7 +70,8 @@ async def _watch_job(rt: Runtime, job_id: str, console: Console) -> None:
 
 def finished_line(job: Job) -> str:
     cost = "" if job.cost_usd is None else f", cost {format_usd(job.cost_usd)}"
-    why = f" ({job.error_reason}: {job.error})" if job.error else ""
+    words = failure_words(job.error_reason, job.error)
+    why = f" ({words})" if words and job.status != JobState.SUCCEEDED.value else ""
     return f"finished {job.id} {job.status}{why}{cost}"
 
 

@@ -241,11 +241,14 @@ async def list_jobs(
     task: str | Collection[str] | None = None,
     before: str | None = None,
     limit: int = 50,
+    provider: str | None = None,
 ) -> Sequence[Job]:
     """Newest first, keyset-paginated by id (ULIDs sort by creation time)."""
     stmt = select(Job).order_by(Job.id.desc()).limit(limit)
     if status is not None:
         stmt = stmt.where(Job.status == status.value)
+    if provider is not None:
+        stmt = stmt.where(Job.provider == provider)
     if model is not None:
         stmt = stmt.where(Job.model == model)
     if isinstance(task, str):

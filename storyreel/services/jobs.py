@@ -36,6 +36,7 @@ async def list_jobs(
     task: str | Collection[str] | None = None,
     before: str | None = None,
     limit: int = 50,
+    provider: str | None = None,
 ) -> tuple[Sequence[Job], str | None]:
     """Newest first; returns the page and the ``before`` cursor of the next one (None on
     the last page). Keyset-paginated, so page 1,000 costs what page 1 costs."""
@@ -47,6 +48,7 @@ async def list_jobs(
         task=task,
         before=before,
         limit=limit,
+        provider=provider,
     )
     more = rows[-1].id if len(rows) == limit else None
     return rows, more

@@ -34,4 +34,6 @@ def test_a_finished_job_with_its_cost() -> None:
 
 def test_a_failed_job_says_why() -> None:
     failed = job(status="failed", error="blocked", error_reason="safety", cost_usd=Decimal(0))
-    assert finished_line(failed) == "finished j1 failed (safety: blocked), cost $0.00"
+    assert finished_line(failed) == (
+        "finished j1 failed (refused by the provider's safety filter: blocked), cost $0.00"
+    )

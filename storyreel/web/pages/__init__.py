@@ -8,9 +8,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..nav import NavEntry
-from . import home, library, playground
+from . import home, jobs, library, playground
 
-PAGES: list[ModuleType] = [library, playground, home]
+PAGES: list[ModuleType] = [library, jobs, playground, home]
 
 
 def nav_entries() -> list[NavEntry]:

@@ -1,0 +1,136 @@
+"""The Jobs page: route tests in process (list, filters, paging, cancel and retry through
+the UI routes with the CSRF header, failures in words, a hostile prompt escaped), and
+browser tests on the live server with the simulators (a job's row going live from queued
+to done with its final cost, cancel from the page, screenshots and axe)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from storyreel.api.state import ApiState
+from storyreel.engine import jobs as job_rows
+from storyreel.errors import FailureReason
+from storyreel.providers.types import JobState
+from storyreel.services import jobs as job_service
+from storyreel.store.models import Job
+from storyreel.vocabulary import GenerationRequest, Task
+from tests.api.conftest import api_settings, running_api
+
+from ..browser import check_accessible, snap
+from ..live import LiveServer
+from ..ui_client import csrf_from
+
+HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def sketch(seed: int, prompt: str = "a lighthouse at dusk") -> GenerationRequest:
+    return GenerationRequest(task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt=prompt, seed=seed)
+
+
+@asynccontextmanager
+async def ui(tmp_path: Path) -> AsyncIterator[tuple[httpx.AsyncClient, ApiState]]:
+    async with running_api(api_settings(tmp_path)) as (client, state):
+        client.headers["accept"] = "text/html"
+        yield client, state
+
+
+async def seed(state: ApiState, n: int, **kw: object) -> list[Job]:
+    made = []
+    for i in range(n):
+        job, _ = await job_rows.create_job(
+            state.rt.db, sketch(1000 + i, **kw), estimate_usd=Decimal("0.003")  # type: ignore[arg-type]
+        )
+        made.append(job)
+    return made
+
+
+def row_ids(html: str) -> list[str]:
+    return re.findall(r'<tr id="job-([0-9A-Za-z]+)"', html)
+
+
+async def test_the_list_is_newest_first_with_load_more_and_filters(tmp_path: Path) -> None:
+    async with ui(tmp_path) as (client, state):
+        made = await seed(state, 53)
+        page = await client.get("/ui/jobs")
+        assert page.status_code == 200
+        ids = row_ids(page.text)
+        assert ids == [j.id for j in reversed(made)][:50]
+        assert 'sse-connect="/ui/jobs/events?since=' + made[-1].id in page.text
+        assert "sketch:previz" in page.text and "1024×1024" in page.text
+        assert "est. $0.003" in page.text
+
+        more = re.search(r'hx-get="(/ui/jobs/rows\?[^"]+)"', page.text)
+        assert more, "no load-more button"
+        rest = await client.get(more.group(1).replace("&amp;", "&"), headers={"hx-request": "1"})
+        assert row_ids(rest.text) == [j.id for j in reversed(made[:3])]
+        assert 'id="load-more" class="load-more" hx-swap-oob="true"' in rest.text and "every job" in rest.text
+
+        await job_rows.transition(state.rt.db, made[0].id, JobState.FAILED, error="x")
+        failed = await client.get("/ui/jobs?status=failed")
+        assert row_ids(failed.text) == [made[0].id]
+        assert row_ids((await client.get("/ui/jobs?kind=video")).text) == []
+        assert len(row_ids((await client.get("/ui/jobs?kind=image&provider=sketch")).text)) == 50
+        assert row_ids((await client.get("/ui/jobs?provider=fal")).text) == []
+        assert row_ids((await client.get("/ui/jobs?model=fal:nope")).text) == []
+        assert (await client.get("/ui/jobs?status=sleeping")).status_code == 422
+        assert (await client.get("/ui/jobs?kind=smell")).status_code == 422
+
+
+async def test_failures_in_words_failover_links_and_a_hostile_prompt(tmp_path: Path) -> None:
+    async with ui(tmp_path) as (client, state):
+        bad, other = await seed(state, 1, prompt=HOSTILE) + await seed(state, 1)
+        await job_rows.transition(
+            state.rt.db,
+            bad.id,
+            JobState.FAILED,
+            error="prompt <too> long",
+            error_reason=FailureReason.INPUT.value,
+            failover_to=other.id,
+        )
+        await job_rows.update_job(state.rt.db, other.id, failover_from=bad.id)
+        page = (await client.get("/ui/jobs")).text
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;" in page
+        assert "the provider refused the input: prompt &lt;too&gt; long" in page
+        assert f'Failed over to <a href="/ui/jobs/{other.id}">' in page
+        assert f'Took over from <a href="/ui/jobs/{bad.id}">' in page
+
+        detail = await client.get(f"/ui/jobs/{bad.id}")
+        assert detail.status_code == 200 and "<script>alert" not in detail.text
+        assert "the provider refused the input" in detail.text and "Final cost" in detail.text
+        missing = await client.get("/ui/jobs/01NOSUCHJOB")
+        assert missing.status_code == 404 and "no job" in missing.text
+
+
+async def test_cancel_and_retry_through_the_ui_routes(tmp_path: Path) -> None:
+    async with ui(tmp_path) as (client, state):
+        (job,) = await seed(state, 1)
+        token = csrf_from((await client.get("/ui/jobs")).text)
+        refused = await client.post(f"/ui/jobs/{job.id}/cancel", headers={"hx-request": "1"})
+        assert refused.status_code == 403
+        assert (await job_service.get_job(state.rt, job.id)).status == "queued"
+
+        headers = {"hx-request": "1", "x-csrf-token": token}
+        canceled = await client.post(f"/ui/jobs/{job.id}/cancel", headers=headers)
+        assert canceled.status_code == 200, canceled.text
+        assert row_ids(canceled.text) == [job.id] and ">canceled<" in canceled.text
+        assert "Retry job" in canceled.text and "canceled" in canceled.text
+        again = await client.post(f"/ui/jobs/{job.id}/cancel", headers=headers)
+        assert again.status_code == 422 and "already canceled" in again.json()["detail"]
+
+        retried = await client.post(f"/ui/jobs/{job.id}/retry", headers=headers)
+        assert retried.status_code == 200
+        new_id = re.search(r"Retried as <a href=\"/ui/jobs/([0-9A-Za-z]+)\"", retried.text)
+        assert new_id and new_id.group(1) != job.id
+        new = await job_service.get_job(state.rt, new_id.group(1))
+        assert new.request == job.request
+
+        detail = await client.post(f"/ui/jobs/{job.id}/retry?view=detail", headers=headers)
+        assert detail.headers["hx-redirect"].startswith("/ui/jobs/")
