@@ -49,9 +49,9 @@ def _fingerprint(job: Job) -> tuple[Any, ...]:
 class JobFeed:
     """The subscribers of one event loop and the task that feeds them."""
 
-    def __init__(self, rt: Runtime, *, tick: float = TICK_SECONDS) -> None:
+    def __init__(self, rt: Runtime, *, tick: float | None = None) -> None:
         self.rt = rt
-        self.tick = tick
+        self.tick = tick or TICK_SECONDS
         self.subscribers: set[asyncio.Queue[list[Job]]] = set()
         self.task: asyncio.Task[None] | None = None
         self.seen: dict[str, tuple[Any, ...]] = {}

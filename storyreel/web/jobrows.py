@@ -23,6 +23,7 @@ from storyreel.store.models import Job
 from storyreel.vocabulary import GenerationRequest, Task
 
 PROMPT_CHARS = 140
+TIMES = "\u00d7"  # the multiplication sign of a size, "1024 by 1024" written short
 CANCELABLE = {JobState.QUEUED.value, JobState.RUNNING.value}
 STATE_TONE = {"succeeded": "ok", "failed": "bad", "canceled": "warn"}
 
@@ -105,10 +106,7 @@ def size_and_duration(catalog: Catalog, request: dict[str, Any]) -> tuple[str | 
     video = req.task.output_kind == "video"
     if req.task.output_kind not in ("image", "video"):
         return None, None
-    if video and facts.resolution:
-        size = facts.resolution
-    else:
-        size = f"{facts.width}×{facts.height}"
+    size = facts.resolution if video and facts.resolution else f"{facts.width}{TIMES}{facts.height}"
     duration = _seconds(facts.seconds) if video and facts.seconds is not None else None
     return size, duration
 

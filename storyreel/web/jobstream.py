@@ -95,6 +95,7 @@ async def row_events(
     loop = asyncio.get_running_loop()
     deadline = loop.time() + lifetime
     catalog = Catalog.load(state.rt.settings)
+    announced: set[str] = set()
     async with job_feed(state.rt).subscribe() as queue:
         while (left := deadline - loop.time()) > 0:
             try:
@@ -102,9 +103,11 @@ async def row_events(
             except TimeoutError:
                 return
             for job in batch:
-                fresh = job.id > since
+                fresh = job.id > since and job.id not in announced
                 if fresh and not filters.matches(job):
                     continue
+                if fresh:
+                    announced.add(job.id)
                 row = await job_row(state.rt, job, catalog=catalog, client=state.client)
                 html = fragment("jobs/row.html", job=row, retried_as=None)
                 yield {"event": "new" if fresh else f"job-{job.id}", "data": html}

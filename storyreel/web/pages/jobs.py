@@ -110,9 +110,7 @@ async def _row_response(
 
 
 @router.post("/jobs/{job_id}/cancel", response_class=HTMLResponse)
-async def cancel(
-    request: Request, state: State, job_id: JobId, view: View = None
-) -> HTMLResponse:
+async def cancel(request: Request, state: State, job_id: JobId, view: View = None) -> HTMLResponse:
     """Stop a queued or running job; the row comes back canceled (a 422 toast if it had
     already ended). From the detail view, the view reloads."""
     await job_service.cancel(state.rt, job_id, client=state.client)

@@ -31,7 +31,9 @@ HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 def sketch(seed: int, prompt: str = "a lighthouse at dusk") -> GenerationRequest:
-    return GenerationRequest(task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt=prompt, seed=seed)
+    return GenerationRequest(
+        task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt=prompt, seed=seed
+    )
 
 
 @asynccontextmanager
@@ -45,7 +47,9 @@ async def seed(state: ApiState, n: int, **kw: object) -> list[Job]:
     made = []
     for i in range(n):
         job, _ = await job_rows.create_job(
-            state.rt.db, sketch(1000 + i, **kw), estimate_usd=Decimal("0.003")  # type: ignore[arg-type]
+            state.rt.db,
+            sketch(1000 + i, **kw),
+            estimate_usd=Decimal("0.003"),  # type: ignore[arg-type]
         )
         made.append(job)
     return made
@@ -63,14 +67,17 @@ async def test_the_list_is_newest_first_with_load_more_and_filters(tmp_path: Pat
         ids = row_ids(page.text)
         assert ids == [j.id for j in reversed(made)][:50]
         assert 'sse-connect="/ui/jobs/events?since=' + made[-1].id in page.text
-        assert "sketch:previz" in page.text and "1024×1024" in page.text
+        assert "sketch:previz" in page.text and "1024\u00d71024" in page.text
         assert "est. $0.003" in page.text
 
         more = re.search(r'hx-get="(/ui/jobs/rows\?[^"]+)"', page.text)
         assert more, "no load-more button"
         rest = await client.get(more.group(1).replace("&amp;", "&"), headers={"hx-request": "1"})
         assert row_ids(rest.text) == [j.id for j in reversed(made[:3])]
-        assert 'id="load-more" class="load-more" hx-swap-oob="true"' in rest.text and "every job" in rest.text
+        assert (
+            'id="load-more" class="load-more" hx-swap-oob="true"' in rest.text
+            and "every job" in rest.text
+        )
 
         await job_rows.transition(state.rt.db, made[0].id, JobState.FAILED, error="x")
         failed = await client.get("/ui/jobs?status=failed")
@@ -134,3 +141,67 @@ async def test_cancel_and_retry_through_the_ui_routes(tmp_path: Path) -> None:
 
         detail = await client.post(f"/ui/jobs/{job.id}/retry?view=detail", headers=headers)
         assert detail.headers["hx-redirect"].startswith("/ui/jobs/")
+
+
+# -- in the browser, on the live server with the simulators ---------------------------------
+
+FAL_IMAGE = "fal:fal-ai/flux-2/turbo"
+
+
+def fal(prompt: str, seed: int) -> GenerationRequest:
+    return GenerationRequest(task=Task.TEXT_TO_IMAGE, model=FAL_IMAGE, prompt=prompt, seed=seed)
+
+
+def submit(live: LiveServer, req: GenerationRequest) -> Job:
+    async def go(state: ApiState) -> Job:
+        return await state.submit(req)
+
+    return live.call(go)
+
+
+def job_now(live: LiveServer, job_id: str) -> Job:
+    async def go(state: ApiState) -> Job:
+        return await job_service.get_job(state.rt, job_id)
+
+    return live.call(go)
+
+
+def test_a_job_goes_live_from_queued_to_done_with_its_cost(page: Page, live: LiveServer) -> None:
+    live.sim.latency = 2.0
+    page.goto(live.url("/ui/jobs"))
+    page.evaluate("window.__notReloaded = true")
+    job = submit(live, fal("a red kite over the dunes", 7))
+
+    row = page.locator(f"#job-{job.id}")
+    expect(row.locator(".state")).to_have_text(re.compile("queued|running"))
+    expect(row.locator(".model-badge")).to_contain_text(FAL_IMAGE)
+    expect(row.locator(".state")).to_have_text("succeeded", timeout=30_000)
+    done = job_now(live, job.id)
+    assert done.cost_usd is not None
+    from storyreel.web.templating import money
+
+    expect(row.locator(".final-cost")).to_have_text(money(done.cost_usd))
+    assert page.evaluate("window.__notReloaded") is True  # changed live, not reloaded
+    snap(page, "jobs")
+    check_accessible(page)
+
+    row.get_by_role("link", name=f"details of job {job.id}").click()
+    expect(page.get_by_role("heading", name=f"Job {job.id}")).to_be_visible()
+    expect(page.get_by_role("img", name=f"Output 1 of job {job.id}")).to_be_visible()
+    snap(page, "job-detail")
+    check_accessible(page)
+
+
+def test_cancel_a_slow_job_from_the_page(page: Page, live: LiveServer) -> None:
+    live.sim.latency = 60.0
+    try:
+        job = submit(live, fal("a very slow glacier", 8))
+        page.goto(live.url("/ui/jobs?status=running"))
+        row = page.locator(f"#job-{job.id}")
+        expect(row.locator(".state")).to_have_text(re.compile("queued|running"))
+        row.get_by_role("button", name=f"Cancel job {job.id}").click()
+        expect(row.locator(".state")).to_have_text("canceled")
+        expect(row.get_by_role("button", name=f"Retry job {job.id}")).to_be_visible()
+        assert job_now(live, job.id).status == "canceled"
+    finally:
+        live.sim.latency = 1.0

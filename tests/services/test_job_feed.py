@@ -1,0 +1,60 @@
+"""The shared job feed: what changed since the last look (including a job created and
+finished between two looks), and one query per tick however many pages watch."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from storyreel.engine import jobs as job_rows
+from storyreel.engine.runtime import Runtime
+from storyreel.providers.types import JobState
+from storyreel.services.job_feed import JobFeed, job_feed
+from storyreel.vocabulary import GenerationRequest, Task
+
+
+def sketch(seed: int) -> GenerationRequest:
+    return GenerationRequest(task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt="p", seed=seed)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_each_look_reports_what_changed(rt: Runtime) -> None:
+    old, _ = await job_rows.create_job(rt.db, sketch(1))
+    await job_rows.transition(rt.db, old.id, JobState.SUCCEEDED)
+    a, _ = await job_rows.create_job(rt.db, sketch(2))
+    b, _ = await job_rows.create_job(rt.db, sketch(3))
+    feed = JobFeed(rt)
+    assert [j.id for j in await feed.poll()] == [a.id, b.id]  # active ones, not history
+    assert await feed.poll() == []
+
+    await job_rows.transition(rt.db, a.id, JobState.FAILED, error="x")
+    quick, _ = await job_rows.create_job(rt.db, sketch(4))
+    await job_rows.transition(rt.db, quick.id, JobState.SUCCEEDED)
+    changed = await feed.poll()
+    assert [(j.id, j.status) for j in changed] == [(a.id, "failed"), (quick.id, "succeeded")]
+    assert await feed.poll() == []
+
+    await job_rows.update_job(rt.db, b.id, progress=0.5)
+    assert [(j.id, j.progress) for j in await feed.poll()] == [(b.id, 0.5)]
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_every_subscriber_gets_each_change_from_one_query_per_tick(rt: Runtime) -> None:
+    job, _ = await job_rows.create_job(rt.db, sketch(5))
+    feed = job_feed(rt)
+    assert job_feed(rt) is feed
+    feed.tick = 0.05
+    async with feed.subscribe() as one, feed.subscribe() as two:
+        first = await asyncio.wait_for(one.get(), 5)
+        assert [j.id for j in first] == [job.id]
+        assert [j.id for j in await asyncio.wait_for(two.get(), 5)] == [job.id]
+        await job_rows.transition(rt.db, job.id, JobState.SUCCEEDED)
+        for queue in (one, two):
+            batch = await asyncio.wait_for(queue.get(), 5)
+            assert [(j.id, j.status) for j in batch] == [(job.id, "succeeded")]
+        before, ticks = feed.queries, 6
+        await asyncio.sleep(feed.tick * ticks)
+        assert feed.queries - before <= ticks + 1  # two watchers, still one query a tick
+    await asyncio.sleep(feed.tick * 3)
+    assert feed.task is not None and feed.task.done()  # nobody watches: no queries
