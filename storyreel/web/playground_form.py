@@ -80,6 +80,9 @@ class PlaygroundForm:
     video_aspect: str = ""
     video_audio: bool = False
     references: int = 0
+    """How many reference files the form carries (the drop zone's count, or the uploads)."""
+    reference_assets: tuple[str, ...] = ()
+    """Stored images used as references by sha256 (a result card's "Animate")."""
 
     @classmethod
     def parse(cls, data: Mapping[str, Any]) -> PlaygroundForm:
@@ -91,6 +94,8 @@ class PlaygroundForm:
 
         mode = text("mode", "image")
         refs = text("references", "0")
+        getlist = getattr(data, "getlist", None)
+        assets = getlist("reference_asset") if callable(getlist) else []
         return cls(
             mode=mode if mode in MODES else "image",
             image_model=text("image_model"),
@@ -106,7 +111,13 @@ class PlaygroundForm:
             video_aspect=text("video_aspect"),
             video_audio=data.get("video_audio") in ("on", "1", "true"),
             references=int(refs) if refs.isdigit() else 0,
+            reference_assets=tuple(a.strip() for a in assets if isinstance(a, str) and a.strip()),
         )
+
+    @property
+    def reference_count(self) -> int:
+        """Every input image: files and stored images."""
+        return self.references + len(self.reference_assets)
 
     def with_defaults(self, catalog: Catalog) -> PlaygroundForm:
         """Empty model pickers get the default model of their kind."""
@@ -132,7 +143,7 @@ class PlaygroundForm:
         entry = self.entry(catalog, kind)
         if entry is None or not entry.aliases:
             return self.model(kind)
-        wanted = wanted_tasks(kind, self.references)
+        wanted = wanted_tasks(kind, self.reference_count)
         return self.model(kind) if any(t in entry.tasks for t in wanted) else entry.aliases[0]
 
     def entry(self, catalog: Catalog, kind: Kind) -> ModelEntry | None:
@@ -160,6 +171,7 @@ class PlaygroundForm:
             "prompt": self.prompt or (prompt or ""),
             "seed": _integer(self.seed, "seed"),
             "budget_usd": _money(self.budget),
+            "reference_assets": list(self.reference_assets),
         }
         if kind == "image":
             fields["count"] = _integer(self.image_count, "number of images")

@@ -88,7 +88,7 @@ def estimate_form(state: ApiState, form: PlaygroundForm) -> Estimate:
                 kind=body.kind,
                 model=body.model,
                 prompt=body.prompt,
-                references=form.references,
+                references=form.reference_count,
                 budget=body.budget_usd,
                 **body.fields(),
             )
@@ -145,13 +145,13 @@ async def playground(request: Request, state: State) -> HTMLResponse:
             "seed": query.get("seed", ""),
         }
     ).with_defaults(state.catalog)
+    form = replace(form, reference_assets=tuple(query.getlist("reference"))[:MAX_REFERENCES])
     form = form.with_model_defaults(state.catalog)
     context = _context(
         state,
         form,
         prompts=await recent_prompts(state.rt),
         notice=notice,
-        prefilled_kind=kind in ("image", "video") and "kind" in query,
     )
     return render(request, "playground/page.html", context)
 
@@ -183,9 +183,11 @@ def _errors(request: Request, problems: list[str], status: int = 422) -> HTMLRes
     return render(request, "playground/errors.html", context, status_code=status, headers=headers)
 
 
-async def _uploads(state: ApiState, files: list[Any]) -> list[tuple[bytes, str]]:
+async def _uploads(
+    state: ApiState, files: list[Any], assets: tuple[str, ...]
+) -> list[tuple[bytes, str]]:
     chosen = [f for f in files if isinstance(f, UploadFile) and f.filename]
-    if len(chosen) > MAX_REFERENCES:
+    if len(chosen) + len(assets) > MAX_REFERENCES:
         raise InputError(f"at most {MAX_REFERENCES} reference images")
     settings = state.settings
     return [
@@ -205,7 +207,7 @@ async def generate(request: Request, state: State) -> HTMLResponse:
     if not form.prompt:
         return _errors(request, ["Write a prompt first."])
     try:
-        uploads = await _uploads(state, posted.getlist("reference"))
+        uploads = await _uploads(state, posted.getlist("reference"), form.reference_assets)
     except StoryreelError as exc:
         return _errors(request, [str(exc)])
     form = replace(form, references=len(uploads))

@@ -5,6 +5,7 @@ see the image appear without a reload; the mode survives a reload; a dropped ref
 
 from __future__ import annotations
 
+import base64
 import html
 import re
 from collections.abc import Iterator
@@ -15,6 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect
 
+from storyreel.api.state import ApiState
+from storyreel.services import jobs as job_service
 from storyreel.web.templating import money
 from tests.api.conftest import png
 
@@ -134,6 +137,9 @@ async def test_an_upload_over_the_limit_is_refused(tmp_path: Path) -> None:
         fake = [("reference", ("notes.png", b"not an image at all", "image/png"))]
         reply = await ui.post("/ui/playground/generate", data=form, files=fake, headers=headers)
         assert reply.status_code == 422 and "notes.png" in reply.text
+        stored = {**form, "reference_asset": "f" * 64}
+        reply = await ui.post("/ui/playground/generate", data=stored, headers=headers)
+        assert reply.status_code == 422 and "no asset" in reply.text
         assert (await ui.get("/api/v1/jobs")).json()["jobs"] == []
 
 
@@ -171,10 +177,31 @@ def test_generate_an_image_and_see_it_appear(page: Page, sims: LiveServer) -> No
     snap(page, "playground")
     check_accessible(page)
 
+    # the recent prompt's Add puts it in the prompt box
+    page.get_by_label("Prompt", exact=True).fill("")
+    page.locator("#pg-prompts .pg-add").first.click()
+    expect(page.get_by_label("Prompt", exact=True)).to_have_value("a lighthouse at dusk")
 
-def test_the_mode_survives_a_reload_and_a_reference_drops_in(
-    page: Page, sims: LiveServer, tmp_path: Path
-) -> None:
+    # an image, then a video animated from it: the card's Animate opens video mode with
+    # the image as the reference (image-to-video)
+    card.get_by_role("link", name="Animate image 1").click()
+    expect(page.get_by_label("Video", exact=True)).to_be_checked()
+    expect(page.locator("input[name=reference_asset]")).to_be_checked()
+    page.get_by_label("Video model").select_option(VEO)
+    expect(page.locator("#pg-estimate .pg-estimate-model").first).to_have_text(VEO)
+    page.get_by_role("button", name="Generate").click()
+    clip = page.locator(".pg-card").first
+    expect(clip).to_have_attribute("data-status", "succeeded", timeout=60_000)
+    expect(clip.locator("video")).to_have_count(1)
+    job_id = clip.get_attribute("data-job-id") or ""
+    assert sims.call(lambda state: _task_of(state, job_id)) == "image-to-video"
+
+
+async def _task_of(state: ApiState, job_id: str) -> str:
+    return (await job_service.get_job(state.rt, job_id)).task
+
+
+def test_the_mode_survives_a_reload_and_a_reference_drops_in(page: Page, sims: LiveServer) -> None:
     page.goto(sims.url("/ui/playground"))
     page.get_by_label("Video", exact=True).check()
     expect(page.locator("#pg-video-model")).to_be_visible()
@@ -187,10 +214,19 @@ def test_the_mode_survives_a_reload_and_a_reference_drops_in(
     expect(page.locator("#pg-image-model")).to_be_visible()
     expect(page.locator("#pg-total")).to_be_visible()
 
-    reference = tmp_path / "ref.png"
-    reference.write_bytes(png())
-    page.set_input_files("#pg-reference", str(reference))
+    # a file dropped on the zone becomes the file input's, and the estimate counts it
+    page.evaluate(
+        """(b64) => {
+          const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+          const dropped = new DataTransfer();
+          dropped.items.add(new File([bytes], "ref.png", {type: "image/png"}));
+          const zone = document.getElementById("pg-drop");
+          zone.dispatchEvent(new DragEvent("drop", {dataTransfer: dropped, bubbles: true}));
+        }""",
+        base64.b64encode(png()).decode(),
+    )
     expect(page.locator("#pg-ref-list")).to_contain_text("ref.png")
     expect(page.locator("#pg-ref-count")).to_have_value("1")
+    assert page.evaluate("document.getElementById('pg-reference').files.length") == 1
     snap(page, "playground-both")
     check_accessible(page)
