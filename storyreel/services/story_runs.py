@@ -15,13 +15,15 @@ from storyreel.catalog import Catalog
 from storyreel.config import Settings
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
-from storyreel.errors import Conflict, NotFound, StoryreelError
+from storyreel.errors import ConfigError, Conflict, InputError, NotFound, StoryreelError
+from storyreel.story.consistency.candidates import record_pick
 from storyreel.story.loader import LoadedStory
 from storyreel.story.redo import Redo
-from storyreel.story.runner import run_story
+from storyreel.story.runner import RunOptions, run_story
+from storyreel.story.variants import for_finalize
 
 from .progress import story_progress
-from .stories import StoryFolder, is_story_id, read_run, story_folder, write_run
+from .stories import StoryFolder, is_story_id, load, read_run, story_folder, write_run
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +45,41 @@ class StoryRuns:
             raise Conflict(f"story {story_id} is running; wait for its run to end")
 
     def start(
-        self, folder: StoryFolder, *, budget_usd: Decimal | None = None, redo: Redo | None = None
+        self,
+        folder: StoryFolder,
+        *,
+        budget_usd: Decimal | None = None,
+        redo: Redo | None = None,
+        options: RunOptions | None = None,
+        shots: list[int] | None = None,
     ) -> None:
         """Start the story's run (with ``redo``: that shot made again first) and return;
-        ``run.json`` says ``running`` until it ends ``succeeded`` or ``failed``."""
+        ``run.json`` says ``running`` until it ends ``succeeded`` or ``failed``.
+
+        ``options`` (None: the story's remembered ones, see ``remembered_options``) shape
+        the run: a story whose shots were finalized keeps them final on every later run,
+        so it stays the same project. ``shots``: the shots this run remakes, for the
+        storyboard to mark (None: all of them, or the redo's)."""
         self.refuse_if_busy(folder.id)
-        write_run(folder, state="running", error=None, redo=redo is not None)
-        self.tasks[folder.id] = asyncio.create_task(self._run(folder, budget_usd, redo))
+        options = remembered_options(folder) if options is None else options
+        if shots is None and redo is not None:
+            shots = [redo.shot]
+        write_run(
+            folder,
+            state="running",
+            error=None,
+            redo=redo is not None,
+            shots=shots,
+            finalized=sorted(options.shots) if options.finalize and options.shots else None,
+        )
+        self.tasks[folder.id] = asyncio.create_task(self._run(folder, budget_usd, redo, options))
 
     async def _run(
-        self, folder: StoryFolder, budget_usd: Decimal | None, redo: Redo | None
+        self,
+        folder: StoryFolder,
+        budget_usd: Decimal | None,
+        redo: Redo | None,
+        options: RunOptions,
     ) -> None:
         async def before_workflow(
             rt: Runtime, project_id: str, loaded: LoadedStory, catalog: Catalog
@@ -70,6 +97,7 @@ class StoryRuns:
                 budget_usd=budget_usd,
                 force=before_workflow,
                 engine=self.engine,
+                options=options,
             )
         except asyncio.CancelledError:
             write_run(folder, state="interrupted", error="the server stopped; run it again")
@@ -89,6 +117,51 @@ class StoryRuns:
         for task in list(self.tasks.values()):
             task.cancel()
         await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+
+
+def require_runs(runs: StoryRuns | None) -> StoryRuns:
+    """The process's story runs; a server that runs no jobs refuses in words."""
+    if runs is None:
+        raise ConfigError(
+            "this server runs no jobs (serve --no-jobs): run stories with "
+            "`storyreel story run` or on a server that runs jobs"
+        )
+    return runs
+
+
+def remembered_options(folder: StoryFolder) -> RunOptions:
+    """How the story's runs are shaped: its finalized shots final (``finalized`` in
+    ``run.json``), every other shot as its draft; a story never finalized runs as
+    ``story run`` does."""
+    finalized = (read_run(folder) or {}).get("finalized")
+    if finalized is None:
+        return RunOptions()
+    return RunOptions(finalize=True, shots=frozenset(int(n) for n in finalized))
+
+
+def finalize_options(settings: Settings, folder: StoryFolder, chosen: set[int]) -> RunOptions:
+    """``story finalize --shots``'s options for ``chosen`` plus the shots finalized
+    before (a storyboard finalizes shot by shot; a final shot never goes back to its
+    draft). One InputError when the story has no draft or no such shot."""
+    if not chosen:
+        raise InputError("choose the shots to finalize")
+    before = remembered_options(folder).shots or frozenset()
+    shots = frozenset(chosen) | before
+    for_finalize(load(settings, folder).story, set(shots))  # the CLI's checks
+    return RunOptions(finalize=True, shots=shots)
+
+
+async def pick_candidate(
+    runs: StoryRuns, rt: Runtime, folder: StoryFolder, shot: int, candidate: int, drawn: int
+) -> None:
+    """``storyreel story pick``: make candidate ``candidate`` the shot's panel on the
+    story's last project, then run the story again (only that shot's clip is made anew)."""
+    runs.refuse_if_busy(folder.id)
+    project_id = (read_run(folder) or {}).get("project_id")
+    if not project_id:
+        raise NotFound(f"story {folder.id} has not been run yet")
+    await record_pick(rt, project_id, shot, candidate, drawn=drawn)
+    runs.start(folder, shots=[shot])
 
 
 async def run_progress(settings: Settings, rt: Runtime, some_id: str) -> dict[str, Any]:

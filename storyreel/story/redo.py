@@ -26,11 +26,13 @@ from storyreel.errors import InputError
 from storyreel.providers.types import JobState
 from storyreel.vocabulary import GenerationRequest
 
+from .consistency.stage import Composer
 from .loader import LoadedStory
 from .pipeline import StoryRunError
 from .planner import PlannedShot, plan_story
+from .project import character_references, load_project
 from .requests import bound_clip, bound_panel
-from .runner import story_references
+from .schema import StoryDef
 from .stale import lookup_jobs
 
 Stage = Literal["panel", "clip"]
@@ -48,8 +50,7 @@ class Redo:
     ) -> None:
         story = loaded.story
         shot = _shot(plan_story(story), self.shot)
-        refs = story_references(loaded)
-        panel_req = bound_panel(catalog, story, shot, refs)
+        panel_req = await _panel_request(rt, project_id, catalog, story, shot)
         panel_sha: str | None = None
         if self.stage in (None, "panel"):
             panel_sha = await _fresh(rt, panel_req, project_id, f"shot {shot.number}: panel")
@@ -64,6 +65,27 @@ class Redo:
                     )
             clip_req = bound_clip(catalog, story, shot, panel_sha256=panel_sha)
             await _fresh(rt, clip_req, project_id, f"shot {shot.number}: clip")
+
+
+async def _panel_request(
+    rt: Runtime, project_id: str, catalog: Catalog, story: StoryDef, shot: PlannedShot
+) -> GenerationRequest:
+    """The shot's panel exactly as the story's workflow binds it (``create_panel_jobs``):
+    with the project's references, character sheets included, and its composites, so the
+    new take is the job the run that follows finds and uses."""
+    project = await load_project(rt, project_id)
+    composer = Composer(rt)
+    req = bound_panel(
+        catalog,
+        story,
+        shot,
+        character_references(project),
+        compose=composer.compose,
+        mask=composer.mask,
+    )
+    async with rt.db.session() as session:
+        await composer.add_rows(session)
+    return req
 
 
 def _shot(shots: list[PlannedShot], number: int) -> PlannedShot:

@@ -13,9 +13,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, File, UploadFile
 from fastapi.responses import FileResponse
 
-from storyreel.errors import ConfigError
 from storyreel.services import stories
-from storyreel.services.story_runs import StoryRuns
+from storyreel.services.story_runs import StoryRuns, require_runs
 from storyreel.story.redo import Redo
 
 from ..schemas import StoryRedoIn, StoryRunIn
@@ -29,12 +28,7 @@ BASE = "/api/v1/stories"
 
 
 def _runs(state: ApiState) -> StoryRuns:
-    if state.story_runs is None:
-        raise ConfigError(
-            "this server runs no jobs (serve --no-jobs): run stories with "
-            "`storyreel story run` or on a server that runs jobs"
-        )
-    return state.story_runs
+    return require_runs(state.story_runs)
 
 
 def _shown(state: ApiState, story_id: str) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from statistics import fmean
 from typing import Any
 
 from dbos import DBOS
+from sqlalchemy import delete
 
 from storyreel.catalog import Catalog
 from storyreel.config import Settings
@@ -25,9 +26,9 @@ from storyreel.engine import jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.pricing import estimate
-from storyreel.engine.runtime import runtime
+from storyreel.engine.runtime import Runtime, runtime
 from storyreel.errors import BudgetExceeded, InputError
-from storyreel.store.models import Shot
+from storyreel.store.models import IdentityScore, Shot
 
 from ..loader import load_story
 from ..project import character_references, load_project, planned_shots, prepare_project, story_of
@@ -87,12 +88,13 @@ async def create_candidate_jobs(
     ]
 
 
-def _score(scorer: Any, refs: dict[str, Any], panel: bytes, cast: list[str]) -> float:
-    values = []
-    for name in cast:
-        if name in refs:
-            found = scorer.find(panel, refs[name])
-            values.append(0.0 if found.copy else float(found.similarity))
+def _score(scorer: Any, refs: dict[str, Any], panel: bytes, cast: list[str]) -> dict[str, Any]:
+    """Each present character's similarity to its reference (a copy scores 0)."""
+    return {name: scorer.find(panel, refs[name]) for name in cast if name in refs}
+
+
+def _mean(found: dict[str, Any]) -> float:
+    values = [0.0 if f.copy else float(f.similarity) for f in found.values()]
     return round(fmean(values), 4) if values else 1.0
 
 
@@ -112,12 +114,13 @@ async def pick_candidate(
         name: scorer.reference(rt.assets.read(r[0].asset, r[0].mime))
         for name, r in character_references(project).items()
     }
-    scores = [
+    found = [
         await asyncio.to_thread(
             _score, scorer, refs, rt.assets.read(sha, "image/png"), list(shot.characters)
         )
         for sha in shas
     ]
+    scores = [_mean(each) for each in found]
     by_user = shot.picked_candidate is not None and 1 <= shot.picked_candidate <= len(shas)
     index = shot.picked_candidate - 1 if by_user and shot.picked_candidate else None
     if index is None:
@@ -126,7 +129,41 @@ async def pick_candidate(
         row = await session.get(Shot, shot.id)
         assert row is not None
         row.panel_job_id = job_ids[index]
+        await _keep_scores(session, project_id, shot_number, scorer.name, shas, found)
     return {"index": index, "sha": shas[index], "scores": scores, "by_user": by_user}
+
+
+async def _keep_scores(
+    session: Any,
+    project_id: str,
+    shot_number: int,
+    scorer: str,
+    shas: list[str],
+    found: list[dict[str, Any]],
+) -> None:
+    """Every candidate's scores, numbered from 1, for the storyboard's candidate picker
+    (the chosen panel's own scores are candidate 0, written by ``score_identity``)."""
+    await session.execute(
+        delete(IdentityScore).where(
+            IdentityScore.project_id == project_id,
+            IdentityScore.shot_number == shot_number,
+            IdentityScore.candidate > 0,
+        )
+    )
+    for number, (sha, each) in enumerate(zip(shas, found, strict=True), 1):
+        for name, hit in each.items():
+            session.add(
+                IdentityScore(
+                    project_id=project_id,
+                    shot_number=shot_number,
+                    candidate=number,
+                    panel_sha256=sha,
+                    character=name,
+                    scorer=scorer,
+                    cross=0.0 if hit.copy else round(float(hit.similarity), 4),
+                    copy=bool(hit.copy),
+                )
+            )
 
 
 async def best_panel(project_id: str, panel: dict[str, Any], first_sha: str, run: RunChild) -> str:
@@ -168,14 +205,23 @@ async def set_pick(settings: Settings, story_file: Path, shot: int, candidate: i
         rt = engine.runtime
         assert rt is not None
         project_id = await prepare_project(rt, loaded)
-        project = await load_project(rt, project_id)
-        row = next((s for s in project.shots if s.number == shot), None)
-        if row is None:
-            raise InputError(f"the story has no shot {shot} (it has {len(project.shots)})")
-        count = candidates_for(story_of(project), shot)
-        if not 1 <= candidate <= count:
-            raise InputError(f"shot {shot} draws {count} candidate(s); pick 1 to {count}")
-        async with rt.db.session() as session:
-            stored = await session.get(Shot, row.id)
-            assert stored is not None
-            stored.picked_candidate = candidate
+        await record_pick(rt, project_id, shot, candidate)
+
+
+async def record_pick(
+    rt: Runtime, project_id: str, shot: int, candidate: int, *, drawn: int = 0
+) -> None:
+    """Make ``candidate`` (1..N) the shot's panel on the project's next run. ``drawn``: how
+    many candidates exist (redraws below ``render.min_consistency`` add to the story's N),
+    when the caller counted them."""
+    project = await load_project(rt, project_id)
+    row = next((s for s in project.shots if s.number == shot), None)
+    if row is None:
+        raise InputError(f"the story has no shot {shot} (it has {len(project.shots)})")
+    count = max(candidates_for(story_of(project), shot), drawn)
+    if not 1 <= candidate <= count:
+        raise InputError(f"shot {shot} draws {count} candidate(s); pick 1 to {count}")
+    async with rt.db.session() as session:
+        stored = await session.get(Shot, row.id)
+        assert stored is not None
+        stored.picked_candidate = candidate

@@ -119,7 +119,11 @@ async def score_identity(project_id: str, panels: dict[str, str]) -> dict[str, A
         ],
     )
     async with rt.db.session() as session:
-        await session.execute(delete(IdentityScore).where(IdentityScore.project_id == project_id))
+        await session.execute(  # the candidates' own scores (candidate > 0) stay
+            delete(IdentityScore).where(
+                IdentityScore.project_id == project_id, IdentityScore.candidate == 0
+            )
+        )
         for score in scored:
             session.add(
                 IdentityScore(

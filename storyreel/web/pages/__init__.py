@@ -8,9 +8,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..nav import NavEntry
-from . import home, jobs, library, playground
+from . import home, jobs, library, playground, storyboard
 
-PAGES: list[ModuleType] = [library, jobs, playground, home]
+PAGES: list[ModuleType] = [library, jobs, playground, home, storyboard]
 
 
 def nav_entries() -> list[NavEntry]:
