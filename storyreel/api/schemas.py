@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -187,3 +187,18 @@ class StoryRedoIn(StoryRunIn):
 
     shot: int = Field(ge=1)
     stage: Literal["panel", "clip"] | None = None
+
+
+class StoryPickIn(StoryRunIn):
+    """``POST /api/v1/stories/{id}/pick``: one of a shot's best-of-N candidates becomes its
+    panel, then the story runs again, as ``storyreel story pick``."""
+
+    shot: int = Field(ge=1)
+    candidate: int = Field(ge=1, le=64)
+
+
+class StoryFinalizeIn(StoryRunIn):
+    """``POST /api/v1/stories/{id}/finalize``: these drafts redrawn on the final models (added
+    to the shots finalized before), as ``storyreel story finalize --shots``."""
+
+    shots: list[Annotated[int, Field(ge=1)]] = Field(min_length=1, max_length=1000)

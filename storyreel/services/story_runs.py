@@ -152,7 +152,14 @@ def finalize_options(settings: Settings, folder: StoryFolder, chosen: set[int]) 
 
 
 async def pick_candidate(
-    runs: StoryRuns, rt: Runtime, folder: StoryFolder, shot: int, candidate: int, drawn: int
+    runs: StoryRuns,
+    rt: Runtime,
+    folder: StoryFolder,
+    shot: int,
+    candidate: int,
+    drawn: int = 0,
+    *,
+    budget_usd: Decimal | None = None,
 ) -> None:
     """``storyreel story pick``: make candidate ``candidate`` the shot's panel on the
     story's last project, then run the story again (only that shot's clip is made anew)."""
@@ -161,7 +168,7 @@ async def pick_candidate(
     if not project_id:
         raise NotFound(f"story {folder.id} has not been run yet")
     await record_pick(rt, project_id, shot, candidate, drawn=drawn)
-    runs.start(folder, shots=[shot])
+    runs.start(folder, budget_usd=budget_usd, shots=[shot])
 
 
 async def run_progress(settings: Settings, rt: Runtime, some_id: str) -> dict[str, Any]:

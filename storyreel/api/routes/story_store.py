@@ -14,10 +14,15 @@ from fastapi import APIRouter, Body, Depends, File, UploadFile
 from fastapi.responses import FileResponse
 
 from storyreel.services import stories
-from storyreel.services.story_runs import StoryRuns, require_runs
+from storyreel.services.story_runs import (
+    StoryRuns,
+    finalize_options,
+    pick_candidate,
+    require_runs,
+)
 from storyreel.story.redo import Redo
 
-from ..schemas import StoryRedoIn, StoryRunIn
+from ..schemas import StoryFinalizeIn, StoryPickIn, StoryRedoIn, StoryRunIn
 from ..state import ApiState, api_state
 from .media import read_upload
 from .stories import read_story_upload
@@ -94,6 +99,30 @@ async def redo(story_id: str, state: State, body: StoryRedoIn) -> dict[str, Any]
     folder = stories.story_folder(state.settings, story_id)
     stories.check_shot(state.settings, folder, body.shot)
     _runs(state).start(folder, budget_usd=body.budget_usd, redo=Redo(body.shot, body.stage))
+    return _shown(state, story_id)
+
+
+@router.post("/stories/{story_id}/pick", status_code=202)
+async def pick(story_id: str, state: State, body: StoryPickIn) -> dict[str, Any]:
+    """Make one of a shot's candidate panels (``render.candidates``) its panel and run the
+    story again in the background (as ``storyreel story pick``): only that shot's clip is
+    made anew, and the choice holds on every later run."""
+    folder = stories.story_folder(state.settings, story_id)
+    await pick_candidate(
+        _runs(state), state.rt, folder, body.shot, body.candidate, budget_usd=body.budget_usd
+    )
+    return _shown(state, story_id)
+
+
+@router.post("/stories/{story_id}/finalize", status_code=202)
+async def finalize(story_id: str, state: State, body: StoryFinalizeIn) -> dict[str, Any]:
+    """Redraw the chosen drafts on the final models in the background (as ``storyreel
+    story finalize --shots``); shots finalized before stay final."""
+    folder = stories.story_folder(state.settings, story_id)
+    options = finalize_options(state.settings, folder, set(body.shots))
+    _runs(state).start(
+        folder, budget_usd=body.budget_usd, options=options, shots=sorted(set(body.shots))
+    )
     return _shown(state, story_id)
 
 

@@ -15,7 +15,7 @@ import httpx
 from sqlalchemy import select
 
 from storyreel.api.state import ApiState
-from storyreel.store.models import Character
+from storyreel.store.models import Character, Shot
 
 from ..conftest import api_settings, png, running_api
 from .conftest import BASE, STORY, panels_of, story_jobs, until_ended
@@ -200,3 +200,38 @@ async def test_a_server_that_runs_no_jobs_refuses_to_run_a_story(tmp_path: Path)
         response = await client.post(f"{BASE}/{story_id}/run")
     assert response.status_code == 503
     assert "runs no jobs" in response.json()["detail"]
+
+
+async def test_pick_and_finalize_run_the_story_again(
+    served: tuple[httpx.AsyncClient, ApiState],
+) -> None:
+    client, state = served
+    drafted = STORY | {
+        "render": STORY["render"] | {"candidates": 2, "draft_model": "sketch:previz"}
+    }
+    story_id = (await client.post(BASE, json=drafted)).json()["id"]
+    await client.post(f"{BASE}/{story_id}/run")
+    assert (await until_ended(client, story_id))["run"]["state"] == "succeeded"
+
+    outside = await client.post(f"{BASE}/{story_id}/pick", json={"shot": 1, "candidate": 3})
+    assert outside.status_code == 422 and "pick 1 to 2" in outside.json()["detail"]
+    picked = await client.post(f"{BASE}/{story_id}/pick", json={"shot": 1, "candidate": 2})
+    assert picked.status_code == 202, picked.text
+    ended = await until_ended(client, story_id)
+    assert ended["run"]["state"] == "succeeded" and ended["run"]["shots"] == [1]
+    async with state.rt.db.session() as session:
+        shot = (
+            await session.execute(
+                select(Shot).where(Shot.project_id == ended["project_id"], Shot.number == 1)
+            )
+        ).scalar_one()
+    assert shot.picked_candidate == 2
+
+    unknown = await client.post(f"{BASE}/{story_id}/finalize", json={"shots": [5]})
+    assert unknown.status_code == 422 and "shot(s) 5" in unknown.json()["detail"]
+    empty = await client.post(f"{BASE}/{story_id}/finalize", json={"shots": []})
+    assert empty.status_code == 422
+    final = await client.post(f"{BASE}/{story_id}/finalize", json={"shots": [2]})
+    assert final.status_code == 202, final.text
+    ended = await until_ended(client, story_id)
+    assert ended["run"]["state"] == "succeeded" and ended["run"]["finalized"] == [2]
