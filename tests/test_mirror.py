@@ -54,7 +54,6 @@ KNOWN_UNTESTED = frozenset(
         "providers/sketch/places.py",
         "providers/sketch/provider.py",
         "services/generation.py",
-        "services/library.py",
         "store/models.py",
         "story/boards.py",
         "story/export.py",

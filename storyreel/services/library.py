@@ -83,11 +83,16 @@ async def list_assets(
 ) -> tuple[Sequence[LibraryItem], str | None]:
     """A page of the library and the cursor of the next one (None on the last page)."""
     prompt = func.substr(Job.request["prompt"].as_string(), 1, PROMPT_PREVIEW)
+    # Filtered by a job's model or project, the page is read in the order of that job
+    # index (``ix_jobs_model_id``, ``ix_jobs_project_id_id``): a rare model's page is an
+    # index range, not a scan of every output. The two id columns are equal (the join).
+    by_job = model is not None or project_id is not None
+    order_id = Job.id if by_job else JobOutput.job_id
     stmt = (
         select(JobOutput, Job.model, Job.task, Job.project_id, Job.created_at, prompt, Asset)
         .join(Job, Job.id == JobOutput.job_id)
         .join(Asset, Asset.sha256 == JobOutput.asset_sha256)
-        .order_by(JobOutput.job_id.desc(), JobOutput.position.desc())
+        .order_by(order_id.desc(), JobOutput.position.desc())
         .limit(limit)
     )
     if kind is not None:
@@ -97,15 +102,15 @@ async def list_assets(
     if project_id is not None:
         stmt = stmt.where(Job.project_id == project_id)
     if since is not None:
-        stmt = stmt.where(JobOutput.job_id >= _ulid_bound(since))
+        stmt = stmt.where(order_id >= _ulid_bound(since))
     if until is not None:
-        stmt = stmt.where(JobOutput.job_id < _ulid_bound(until))
+        stmt = stmt.where(order_id < _ulid_bound(until))
     if before is not None:
         job_id, position = _parse_cursor(before)
         stmt = stmt.where(
             or_(
-                JobOutput.job_id < job_id,
-                and_(JobOutput.job_id == job_id, JobOutput.position < position),
+                order_id < job_id,
+                and_(order_id == job_id, JobOutput.position < position),
             )
         )
     async with rt.db.session() as session:

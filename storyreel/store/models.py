@@ -107,7 +107,10 @@ class IdentityScore(Base):
     self); ``copy``: the panel pastes the reference nearly unchanged."""
 
     __tablename__ = "identity_scores"
-    __table_args__ = (Index("ix_identity_scores_project_shot", "project_id", "shot_number"),)
+    __table_args__ = (
+        Index("ix_identity_scores_project_shot", "project_id", "shot_number"),
+        Index("ix_identity_scores_panel", "panel_sha256"),
+    )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)
     project_id: Mapped[str] = mapped_column(ForeignKey("projects.id", ondelete="CASCADE"))
@@ -129,6 +132,9 @@ class Job(Base):
     __table_args__ = (
         Index("ix_jobs_request_hash_status", "request_hash", "status"),
         Index("ix_jobs_status_id", "status", "id"),
+        # the library filtered by model or by project, newest first (services.library)
+        Index("ix_jobs_model_id", "model", "id"),
+        Index("ix_jobs_project_id_id", "project_id", "id"),
     )
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True, default=new_id)

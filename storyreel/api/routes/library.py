@@ -70,13 +70,20 @@ async def list_assets(
     )
 
 
+#: A URL names the file by its content hash, so what it serves never changes: browsers keep
+#: it (the library's thumbnails are not fetched again when scrolled back to or revisited).
+IMMUTABLE = {"Cache-Control": "private, max-age=31536000, immutable"}
+
+
 def _file(state: ApiState, sha256: str, mime: str, *, name: str) -> FileResponse:
     """A stored file, after checking that its path is inside the asset store."""
     path = state.rt.assets.path(sha256, mime).resolve()
     root = Path(state.rt.assets.root).resolve()
     if not path.is_relative_to(root) or not path.is_file():
         raise NotFound(f"the file of asset {sha256} is missing from the store")
-    return FileResponse(path, media_type=mime, filename=name + extension_for(mime))
+    return FileResponse(
+        path, media_type=mime, filename=name + extension_for(mime), headers=IMMUTABLE
+    )
 
 
 @router.get("/assets/{sha256}", response_class=FileResponse)

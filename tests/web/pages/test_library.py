@@ -51,6 +51,9 @@ async def test_batches_follow_the_cursor_newest_first(lib: tuple) -> None:
     newest = [f"{m.job_id}.0" for m in reversed(made)]
     assert first == newest[:100]
     assert 'loading="lazy"' in page.text and 'width="150" height="150"' in page.text
+    thumb = await client.get(f"/api/v1/assets/{made[-1].sha256}/thumbnail")
+    assert thumb.headers["content-type"] == "image/jpeg"
+    assert thumb.headers["cache-control"].endswith("immutable")  # content-addressed
     url = _next_url(page.text)
     assert url is not None and "before=" in url
     second = await client.get(url, headers={"hx-request": "true"})
