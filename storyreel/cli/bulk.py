@@ -16,6 +16,7 @@ from storyreel.bulk.plan import DEFAULT_MODEL, BulkOptions, BulkPlan, load_plan
 from storyreel.bulk.rows import CreatedBulk
 from storyreel.bulk.run import BulkOutcome, BulkStatus, run_bulk
 from storyreel.catalog.pricing import format_usd
+from storyreel.services.bulk import plan_out
 
 from .common import (
     EXIT_BUDGET,
@@ -30,37 +31,13 @@ from .common import (
     settings,
     usd_amount,
 )
-from .schemas import BulkItemOut, BulkPlanOut, BulkRunSummary
+from .schemas import BulkRunSummary
 
 SHOWN_ROWS = 100
 
 
 def _money(value: Decimal | None) -> str:
     return "unpriced" if value is None else format_usd(value)
-
-
-def _plan_out(plan: BulkPlan) -> BulkPlanOut:
-    return BulkPlanOut(
-        key=plan.key,
-        model=plan.model,
-        resolution=plan.resolution,
-        duration=plan.duration,
-        one_to_one=plan.one_to_one,
-        images=len(plan.images),
-        prompts=len(plan.prompts),
-        jobs=plan.job_count,
-        total_usd=plan.total_usd,
-        items=[
-            BulkItemOut(
-                position=p.item.position,
-                image=p.item.image.name,
-                prompt_number=p.item.prompt_number,
-                prompt=p.item.prompt,
-                estimate_usd=p.estimate_usd,
-            )
-            for p in plan.items
-        ],
-    )
 
 
 def _headline(plan: BulkPlan) -> str:
@@ -85,7 +62,7 @@ def _headline(plan: BulkPlan) -> str:
 
 def _print_matrix(plan: BulkPlan, as_json: bool) -> None:
     if as_json:
-        emit_json(_plan_out(plan))
+        emit_json(plan_out(plan))
         return
     console = out_console(False)
     table = Table(title=f"{plan.title} (dry run: nothing submitted)")

@@ -17,10 +17,11 @@ from pydantic import ValidationError
 from rich.table import Table
 
 from storyreel.catalog import Catalog, ModelEntry, SubscriptionRule, price_inputs
-from storyreel.catalog.pricing import break_even, compare_subscription, format_usd, seconds_key
+from storyreel.catalog.pricing import compare_subscription, format_usd, seconds_key
 from storyreel.engine.budget import SpendRow, spend_report
 from storyreel.engine.service import open_client
 from storyreel.errors import InputError
+from storyreel.services.subscription import DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL, compare
 from storyreel.story.loader import load_story
 from storyreel.story.planner import plan_story
 from storyreel.story.requests import estimate_story
@@ -47,9 +48,6 @@ cost_app = typer.Typer(
 
 STANDARD_POINTS = (1, 5, 8, 10, 20)
 """Monthly volumes every comparison shows (seed 000's table has 1, 10 and 20)."""
-
-DEFAULT_IMAGE_MODEL = "kie:seedream/4.5-edit"
-DEFAULT_VIDEO_MODEL = "kie:bytedance/seedance-1.5-pro"
 
 
 def _catalog() -> Catalog:
@@ -286,18 +284,6 @@ def estimate_command(
 # -- cost compare -------------------------------------------------------------------------
 
 
-def _unit_price(catalog: Catalog, name: str, kind: str) -> tuple[ModelEntry, Decimal]:
-    """One output of ``kind`` ("image" or "video") on the model ``name`` means for it."""
-    tasks = [t for t in Task if t.output_kind == kind]
-    entry = catalog.resolve(name)
-    for task in tasks:
-        candidate = catalog.resolve(name, task)
-        if task in candidate.tasks:
-            entry = candidate
-            return entry, catalog.estimate(_request(task=task, model=entry.id))
-    raise InputError(f"{entry.id} does not make {kind}s; it does: {', '.join(entry.tasks)}")
-
-
 @cost_app.command("compare")
 def compare_command(
     stories_per_month: Annotated[
@@ -318,16 +304,25 @@ def compare_command(
 ) -> None:
     """Pay per use against a flat monthly plan (seed 000's analysis, from catalog prices)."""
     with guard():
-        catalog = _catalog()
-        image_entry, image_usd = _unit_price(catalog, image_model, "image")
-        video_entry, video_usd = _unit_price(catalog, video_model, "video")
-        plan_entry, plan = catalog.plan(subscription)
-    per_story = images_per_story * image_usd + videos_per_story * video_usd
+        result = compare(
+            _catalog(),
+            stories_per_month=stories_per_month or 0,
+            images_per_story=images_per_story,
+            videos_per_story=videos_per_story,
+            image_model=image_model,
+            video_model=video_model,
+            plan_names=[subscription],
+        )
+    image_entry, image_usd = result.image_model, result.image_usd
+    video_entry, video_usd = result.video_model, result.video_usd
+    per_story = result.per_story_usd
+    chosen = result.verdicts[0]
+    plan_provider, plan = chosen.provider, chosen.plan
     points = sorted(
         {*STANDARD_POINTS, *([stories_per_month] if stories_per_month is not None else [])}
     )
     rows = compare_subscription(per_story, plan.monthly_usd, points)
-    even = break_even(per_story, plan.monthly_usd)
+    even = chosen.break_even
     if as_json:
         emit_json(
             CostComparison(
@@ -339,7 +334,7 @@ def compare_command(
                 ),
                 per_story_usd=per_story,
                 subscription=Plan(
-                    provider=plan_entry.provider,
+                    provider=plan_provider,
                     plan=plan.plan,
                     monthly_usd=plan.monthly_usd,
                     included=plan.included,
@@ -367,12 +362,12 @@ def compare_command(
     )
     parallel = f", {plan.concurrency} parallel" if plan.concurrency else ""
     console.print(
-        f"subscription: {plan_entry.provider} {plan.plan} [bold]{format_usd(plan.monthly_usd)}"
+        f"subscription: {plan_provider} {plan.plan} [bold]{format_usd(plan.monthly_usd)}"
         f"[/] per month ({plan.included}{parallel})",
         highlight=False,
     )
     even_text = "never" if even.is_infinite() else f"{even:.1f} stories per month"
-    console.print(f"break-even:   [bold]{even_text}[/]", highlight=False)
+    console.print(f"break-even:   [bold]{even_text}[/] ({chosen.words})", highlight=False)
     table = Table()
     for column in ("stories/month", "pay per use", "subscription", "cheaper", "saves"):
         table.add_column(column, justify="right", overflow="fold")

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from storyreel.catalog import Catalog, ModelEntry
-from storyreel.catalog.pricing import seconds_key
+from storyreel.services.models import limits
 from storyreel.vocabulary import Task
 
 from .common import JsonOption, console, emit_json, guard, hint, settings
@@ -23,17 +23,6 @@ TABLE_WIDTH = 120
 """Terminal columns from which ``models`` is a table (below: a list, ids whole)."""
 WIDE_TABLE = 160
 """Terminal columns from which the table also shows each price's source."""
-
-
-def _limits(entry: ModelEntry) -> str:
-    parts = []
-    if entry.durations:
-        parts.append(", ".join(seconds_key(d) for d in entry.durations) + " s")
-    if entry.resolutions:
-        parts.append(", ".join(entry.resolutions))
-    if entry.audio:
-        parts.append("audio")
-    return "; ".join(parts)
 
 
 def model_info(entry: ModelEntry) -> ModelInfo:
@@ -77,7 +66,7 @@ def _print_model_list(title: str, entries: list[ModelEntry]) -> None:
     for entry in entries:
         aliases = f"  ({', '.join(entry.aliases)})" if entry.aliases else ""
         facts = [", ".join(entry.tasks), f"refs {entry.max_references}"]
-        facts += [_limits(entry)] * bool(_limits(entry)) + [entry.price.summary()]
+        facts += [limits(entry)] * bool(limits(entry)) + [entry.price.summary()]
         console.print(f"{entry.id}{aliases}", highlight=False, soft_wrap=True)
         console.print(f"  {' | '.join(facts)}", highlight=False)
 
@@ -98,7 +87,7 @@ def _print_model_table(title: str, entries: list[ModelEntry]) -> None:
             ", ".join(entry.aliases),
             ", ".join(entry.tasks),
             str(entry.max_references),
-            _limits(entry),
+            limits(entry),
             entry.price.summary(),
         ]
         table.add_row(*cells, *([entry.price_source] if wide else []))

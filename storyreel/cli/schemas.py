@@ -19,6 +19,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
+from storyreel.services.bulk import BulkItemOut, BulkPlanOut
+
 
 class Output(BaseModel):
     """Base of every ``--json`` shape: unknown fields are refused when a test (or a
@@ -292,30 +294,7 @@ class GenerateResult(Output):
 
 
 # -- storyreel bulk -----------------------------------------------------------------------
-
-
-class BulkItemOut(Output):
-    position: int
-    image: str
-    prompt_number: int
-    prompt: str
-    estimate_usd: Decimal | None
-
-
-class BulkPlanOut(Output):
-    """``bulk --dry-run``: the matrix and its price; nothing was created or submitted."""
-
-    key: str
-    """Hash of the inputs: the same command later resumes the same bulk."""
-    model: str
-    resolution: str | None
-    duration: float | None
-    one_to_one: bool
-    images: int
-    prompts: int
-    jobs: int
-    total_usd: Decimal | None
-    items: list[BulkItemOut]
+# ``bulk --dry-run`` prints ``BulkPlanOut`` (services.bulk: the API and the UI show the same).
 
 
 class BulkRunSummary(Output):
@@ -374,6 +353,9 @@ class Info(Output):
 
 
 __all__ = [
+    "BulkItemOut",
+    "BulkPlanOut",
+    "BulkRunSummary",
     "CompareRow",
     "CostComparison",
     "Failover",

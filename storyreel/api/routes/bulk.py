@@ -17,21 +17,19 @@ from fastapi import APIRouter, Depends, Path
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
 
-from storyreel.bulk.export import bulk_index, export_bulk
-from storyreel.bulk.inputs import MAX_IMAGES, MAX_PROMPTS_BYTES, BulkImage, parse_prompts
+from storyreel.bulk.export import bulk_index
+from storyreel.bulk.inputs import MAX_IMAGES, MAX_PROMPTS_BYTES
 from storyreel.bulk.matrix import MAX_ITEMS
-from storyreel.bulk.plan import DEFAULT_MODEL, BulkOptions, BulkPlan, plan_bulk
-from storyreel.bulk.run import bulk_status, queue_bulk, start_bulk
-from storyreel.errors import InputError
-from storyreel.store.assets import extension_for
-from storyreel.store.models import Asset
+from storyreel.bulk.plan import DEFAULT_MODEL, BulkOptions, BulkPlan
+from storyreel.bulk.run import bulk_status
+from storyreel.services import bulk as bulk_service
+from storyreel.services.bulk import BulkPlanOut, plan_stored
 
 from ..state import ApiState, api_state
 
 router = APIRouter(tags=["bulk"])
 State = Annotated[ApiState, Depends(api_state)]
 BulkId = Annotated[str, Path(min_length=1, max_length=26)]
-DOWNLOADS = "downloads"
 
 
 class BulkImageIn(BaseModel):
@@ -52,25 +50,6 @@ class BulkIn(BaseModel):
     duration: float | None = Field(default=None, gt=0, le=120)
     one_to_one: bool = False
     budget_usd: Decimal | None = Field(default=None, ge=0, allow_inf_nan=False)
-
-
-class BulkItemOut(BaseModel):
-    position: int
-    image: str
-    prompt_number: int
-    prompt: str
-    estimate_usd: Decimal | None
-
-
-class BulkPlanOut(BaseModel):
-    key: str
-    model: str
-    resolution: str | None
-    duration: float | None
-    one_to_one: bool
-    jobs: int
-    total_usd: Decimal | None
-    items: list[BulkItemOut]
 
 
 class BulkRunOut(BaseModel):
@@ -101,63 +80,23 @@ class BulkExportOut(BaseModel):
     rows: int
 
 
-def _prompts(value: str | list[str]) -> list[str]:
-    if isinstance(value, str):
-        return parse_prompts(value, source="prompts")
-    prompts = parse_prompts("\n---\n".join(value), source="prompts")
-    if len(prompts) != len(value):
-        raise InputError("prompts: every prompt in the list must hold some text")
-    return prompts
-
-
 async def _plan(state: ApiState, body: BulkIn) -> BulkPlan:
-    images = []
-    async with state.rt.db.session() as session:
-        for image in body.images:
-            asset = await session.get(Asset, image.sha256)
-            if asset is None or not asset.mime.startswith("image/"):
-                raise InputError(
-                    f"images: no uploaded image {image.sha256[:12]}...; "
-                    "POST it to /api/v1/uploads first"
-                )
-            name = image.name or f"{image.sha256[:12]}{extension_for(asset.mime)}"
-            path = state.rt.assets.path(image.sha256, asset.mime)
-            images.append(BulkImage(name=name, path=path, sha256=image.sha256, mime=asset.mime))
     options = BulkOptions(
         model=body.model,
         resolution=body.resolution,
         duration=body.duration,
         one_to_one=body.one_to_one,
     )
-    prompts = _prompts(body.prompts)
-    title = f"bulk: {len(images)} images x {len(prompts)} prompts (API)"
-    return plan_bulk(state.catalog, images, prompts, options, title=title)
+    images = [(image.sha256, image.name) for image in body.images]
+    return await plan_stored(state.rt, state.catalog, images, body.prompts, options, face="API")
 
 
 @router.post("/bulk/estimate", response_model=BulkPlanOut)
 async def estimate(body: BulkIn, state: State) -> BulkPlanOut:
     """The dry run: every image and prompt bound to the model, checked and priced (the
-    numbers of ``/api/v1/estimates``); nothing is created or submitted."""
-    plan = await _plan(state, body)
-    return BulkPlanOut(
-        key=plan.key,
-        model=plan.model,
-        resolution=plan.resolution,
-        duration=plan.duration,
-        one_to_one=plan.one_to_one,
-        jobs=plan.job_count,
-        total_usd=plan.total_usd,
-        items=[
-            BulkItemOut(
-                position=p.item.position,
-                image=p.item.image.name,
-                prompt_number=p.item.prompt_number,
-                prompt=p.item.prompt,
-                estimate_usd=p.estimate_usd,
-            )
-            for p in plan.items
-        ],
-    )
+    numbers of ``/api/v1/estimates``), and what an earlier run already made marked
+    ``done`` (a run skips it); nothing is created or submitted."""
+    return await bulk_service.estimate(state.rt, await _plan(state, body))
 
 
 @router.post("/bulk", status_code=202, response_model=BulkRunOut)
@@ -166,10 +105,9 @@ async def run(body: BulkIn, state: State) -> BulkRunOut:
     workers). The same body again is the same bulk: finished and running jobs are reused,
     nothing is bought twice. A bulk over its budget is refused whole, with nothing created."""
     plan = await _plan(state, body)
-    if state.client is not None:
-        created = await queue_bulk(state.rt, plan, budget_usd=body.budget_usd, client=state.client)
-    else:
-        created, _ = await start_bulk(state.rt, plan, budget_usd=body.budget_usd)
+    created = await bulk_service.launch(
+        state.rt, plan, budget_usd=body.budget_usd, client=state.client
+    )
     return BulkRunOut(
         bulk_id=created.bulk_id,
         key=plan.key,
@@ -209,6 +147,7 @@ async def index(bulk_id: BulkId, state: State) -> PlainTextResponse:
 async def export(bulk_id: BulkId, state: State) -> BulkExportOut:
     """Copy the finished videos to ``<data dir>/downloads`` under seed 004's names and
     rewrite its ``index.csv`` (idempotent; run it again as more videos finish)."""
-    await bulk_status(state.rt, bulk_id)  # 404 before anything is written
-    done = await export_bulk(state.rt, bulk_id, state.settings.data_path / DOWNLOADS)
-    return BulkExportOut(folder=DOWNLOADS, files=[path.name for path in done.files], rows=done.rows)
+    done = await bulk_service.export_downloads(state.rt, state.settings.data_path, bulk_id)
+    return BulkExportOut(
+        folder=bulk_service.DOWNLOADS, files=[path.name for path in done.files], rows=done.rows
+    )

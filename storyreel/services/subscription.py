@@ -1,0 +1,170 @@
+"""Pay per use against a flat monthly plan (seed 000's analysis), for every face.
+
+``storyreel cost compare`` and the UI's prices page ask the same question: a month of
+stories made on pay-per-use models costs so much; each subscription plan in the catalog
+costs its monthly fee; from how many stories a month does a plan pay off? The prices come
+from the catalog only (a plan is the ``subscription`` price of the models it covers), the
+arithmetic from ``catalog.pricing``, so the CLI table and the web page cannot disagree.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from pydantic import ValidationError
+
+from storyreel.catalog import Catalog, ModelEntry, SubscriptionRule
+from storyreel.catalog.pricing import Cheaper, break_even, format_usd, quantize
+from storyreel.errors import InputError
+from storyreel.vocabulary import GenerationRequest, Task
+
+DEFAULT_IMAGE_MODEL = "kie:seedream/4.5-edit"
+DEFAULT_VIDEO_MODEL = "kie:bytedance/seedance-1.5-pro"
+"""Seed 000's pay-per-use pair: Seedream 4.5 ($0.03/image) and Seedance 1.5 Pro ($0.20)."""
+
+
+def _request(**fields: Any) -> GenerationRequest:
+    try:
+        return GenerationRequest(**fields)
+    except ValidationError as exc:
+        raise InputError(str(exc.errors()[0]["msg"]).removeprefix("Value error, ")) from None
+
+
+def unit_price(catalog: Catalog, name: str, kind: str) -> tuple[ModelEntry, Decimal]:
+    """What one output of ``kind`` ("image" or "video") costs on the model ``name`` means
+    for it, at the model's defaults."""
+    entry = catalog.resolve(name)
+    for task in (t for t in Task if t.output_kind == kind):
+        candidate = catalog.resolve(name, task)
+        if task in candidate.tasks:
+            return candidate, catalog.estimate(_request(task=task, model=candidate.id))
+    raise InputError(f"{entry.id} does not make {kind}s; it does: {', '.join(entry.tasks)}")
+
+
+def plans(catalog: Catalog) -> list[tuple[str, SubscriptionRule]]:
+    """Every distinct plan the catalog prices models by: (provider, plan), by provider
+    and monthly fee."""
+    found: dict[tuple[str, str], SubscriptionRule] = {}
+    for entry in catalog.models():
+        if isinstance(entry.price, SubscriptionRule):
+            found.setdefault((entry.provider, entry.price.plan), entry.price)
+    return sorted(
+        ((provider, rule) for (provider, _), rule in found.items()),
+        key=lambda item: (item[0], item[1].monthly_usd),
+    )
+
+
+def pays_off_from(per_story: Decimal, monthly: Decimal) -> int | None:
+    """The smallest whole number of stories a month at which the plan is cheaper than
+    paying per use (strictly: at the break-even itself both cost the same). Seed 000:
+    $199 against $24.50 a story: 8 stories cost $196, 9 cost $220.50, so 9. ``None``:
+    stories that cost nothing per use never make a plan worth it."""
+    if per_story < 0 or monthly < 0:
+        raise ValueError("prices cannot be negative")
+    if per_story == 0:
+        return None
+    return math.floor(monthly / per_story) + 1
+
+
+@dataclass(frozen=True)
+class PlanVerdict:
+    """One plan against pay per use, for the month asked about."""
+
+    provider: str
+    plan: SubscriptionRule
+    break_even: Decimal
+    """Stories per month at which both cost the same (``Infinity``: never)."""
+    pays_off_from: int | None
+    cheaper: Cheaper
+    saving_usd: Decimal
+    """What the cheaper option saves in the month asked about."""
+
+    @property
+    def words(self) -> str:
+        """``the Unlimited Premium plan (modelslab, $199.00/month) pays off from 9 stories
+        a month``."""
+        name = f"the {self.plan.plan} plan ({self.provider}, {format_usd(self.plan.monthly_usd)}"
+        name += "/month)"
+        if self.pays_off_from is None:
+            return f"{name} never pays off: these stories cost nothing per use"
+        stories = "story" if self.pays_off_from == 1 else "stories"
+        return f"{name} pays off from {self.pays_off_from} {stories} a month"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A month of stories on pay-per-use models against every plan."""
+
+    image_model: ModelEntry
+    image_usd: Decimal
+    images_per_story: int
+    video_model: ModelEntry
+    video_usd: Decimal
+    videos_per_story: int
+    stories_per_month: int
+    per_story_usd: Decimal
+    pay_per_use_usd: Decimal
+    """The month on pay per use: ``stories_per_month`` stories."""
+    verdicts: list[PlanVerdict]
+
+
+def verdict(
+    provider: str, plan: SubscriptionRule, per_story: Decimal, stories_per_month: int
+) -> PlanVerdict:
+    pay = quantize(per_story * stories_per_month)
+    flat = quantize(plan.monthly_usd)
+    cheaper: Cheaper = "same" if pay == flat else ("subscription" if flat < pay else "pay-per-use")
+    return PlanVerdict(
+        provider=provider,
+        plan=plan,
+        break_even=break_even(per_story, plan.monthly_usd),
+        pays_off_from=pays_off_from(per_story, plan.monthly_usd),
+        cheaper=cheaper,
+        saving_usd=abs(pay - flat),
+    )
+
+
+def compare(
+    catalog: Catalog,
+    *,
+    stories_per_month: int,
+    images_per_story: int,
+    videos_per_story: int,
+    image_model: str = DEFAULT_IMAGE_MODEL,
+    video_model: str = DEFAULT_VIDEO_MODEL,
+    plan_names: list[str] | None = None,
+) -> Comparison:
+    """Pay per use against the plans named (providers or models, ``Catalog.plan``), or
+    against every plan of the catalog."""
+    for what, number in (
+        ("stories per month", stories_per_month),
+        ("images per story", images_per_story),
+        ("videos per story", videos_per_story),
+    ):
+        if number < 0:
+            raise InputError(f"{what} cannot be negative, got {number}")
+    image_entry, image_usd = unit_price(catalog, image_model, "image")
+    video_entry, video_usd = unit_price(catalog, video_model, "video")
+    if plan_names is None:
+        chosen = plans(catalog)
+    else:
+        chosen = []
+        for name in plan_names:
+            entry, rule = catalog.plan(name)
+            chosen.append((entry.provider, rule))
+    per_story = images_per_story * image_usd + videos_per_story * video_usd
+    return Comparison(
+        image_model=image_entry,
+        image_usd=image_usd,
+        images_per_story=images_per_story,
+        video_model=video_entry,
+        video_usd=video_usd,
+        videos_per_story=videos_per_story,
+        stories_per_month=stories_per_month,
+        per_story_usd=per_story,
+        pay_per_use_usd=quantize(per_story * stories_per_month),
+        verdicts=[verdict(p, rule, per_story, stories_per_month) for p, rule in chosen],
+    )
