@@ -84,9 +84,9 @@ class PlanVerdict:
 
     @property
     def words(self) -> str:
-        """``the Unlimited Premium plan (modelslab, $199.00/month) pays off from 9 stories
+        """``The Unlimited Premium plan (modelslab, $199.00/month) pays off from 9 stories
         a month``."""
-        name = f"the {self.plan.plan} plan ({self.provider}, {format_usd(self.plan.monthly_usd)}"
+        name = f"The {self.plan.plan} plan ({self.provider}, {format_usd(self.plan.monthly_usd)}"
         name += "/month)"
         if self.pays_off_from is None:
             return f"{name} never pays off: these stories cost nothing per use"

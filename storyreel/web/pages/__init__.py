@@ -8,9 +8,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..nav import NavEntry
-from . import home, jobs, library, playground, storyboard
+from . import home, jobs, library, models, playground, storyboard
 
-PAGES: list[ModuleType] = [library, jobs, playground, home, storyboard]
+PAGES: list[ModuleType] = [library, jobs, playground, home, storyboard, models]
 
 
 def nav_entries() -> list[NavEntry]:
