@@ -8,9 +8,9 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..nav import NavEntry
-from . import home, jobs, library, models, playground, storyboard
+from . import bulk, home, jobs, library, models, playground, storyboard
 
-PAGES: list[ModuleType] = [library, jobs, playground, home, storyboard, models]
+PAGES: list[ModuleType] = [library, jobs, playground, home, storyboard, bulk, models]
 
 
 def nav_entries() -> list[NavEntry]:
