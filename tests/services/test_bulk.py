@@ -46,9 +46,9 @@ async def test_uploads_refuse_what_is_not_an_image_before_storing_anything() -> 
     class NoStore:  # add_uploads checks every file before it touches the runtime
         pass
 
-    with pytest.raises(InputError, match="notes.txt is not an image"):
+    with pytest.raises(InputError, match=r"notes\.txt is not an image"):
         await add_uploads(NoStore(), [("notes.txt", b"hi")], LIMITS)  # type: ignore[arg-type]
-    with pytest.raises(InputError, match="fake.png"):
+    with pytest.raises(InputError, match=r"fake\.png"):
         await add_uploads(NoStore(), [("dir/fake.png", b"nope")], LIMITS)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="no images were uploaded"):
         await add_uploads(NoStore(), [(".DS_Store", b"")], LIMITS)  # type: ignore[arg-type]

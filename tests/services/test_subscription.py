@@ -10,7 +10,7 @@ import pytest
 
 from storyreel.catalog import Catalog
 from storyreel.errors import InputError
-from storyreel.services.subscription import compare, plans, pays_off_from, unit_price
+from storyreel.services.subscription import compare, pays_off_from, plans, unit_price
 
 
 @pytest.fixture(scope="module")

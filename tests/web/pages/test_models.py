@@ -40,8 +40,13 @@ async def test_break_even_fragment_is_exact(tmp_path: Path) -> None:
         assert "pay per use, saves $3.00" in answer.text and VERDICT in answer.text
         other = await ui.get(
             "/ui/models/break-even",
-            params={"stories": 1, "shots": 10, "images_per_shot": 1, "clips_per_shot": 1,
-                    "video_model": "kling"},
+            params={
+                "stories": 1,
+                "shots": 10,
+                "images_per_shot": 1,
+                "clips_per_shot": 1,
+                "video_model": "kling",
+            },
         )
         # 10 x $0.03 + 10 x $0.35 (Kling 5 s) = $3.80 a story: 199 / 3.80 = 52.4 -> 53
         assert 'data-testid="per-story">$3.80<' in other.text
