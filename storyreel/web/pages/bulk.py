@@ -10,8 +10,9 @@ exactly the matrix that was priced.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -23,7 +24,7 @@ from storyreel.bulk.plan import DEFAULT_MODEL, BulkOptions
 from storyreel.bulk.run import bulk_status
 from storyreel.errors import BudgetExceeded, InputError
 from storyreel.services import bulk as bulk_service
-from storyreel.services.bulk import BulkPlanOut, UploadLimits
+from storyreel.services.bulk import UploadLimits
 from storyreel.vocabulary import Task
 
 from ..nav import NavEntry
@@ -98,19 +99,24 @@ async def _uploads(state: ApiState, form: FormData) -> list[tuple[str, str]]:
     return await bulk_service.add_uploads(state.rt, files, limits)
 
 
-def matrix(plan: BulkPlanOut) -> list[dict[str, Any]]:
-    """The plan's items as rows (one per image, in order) of cells by prompt number."""
+class _Cell(Protocol):
+    @property
+    def image(self) -> str: ...
+    @property
+    def prompt_number(self) -> int: ...
+    @property
+    def prompt(self) -> str: ...
+
+
+def grid(items: Sequence[_Cell]) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """Matrix items (planned or running) as rows, one per image in order, of cells by
+    prompt number; and the prompts by number."""
     rows: dict[str, dict[int, Any]] = {}
-    for item in plan.items:
+    prompts: dict[int, str] = {}
+    for item in items:
         rows.setdefault(item.image, {})[item.prompt_number] = item
-    return [{"image": image, "cells": cells} for image, cells in rows.items()]
-
-
-def _prompt_texts(plan: BulkPlanOut) -> list[str]:
-    texts: dict[int, str] = {}
-    for item in plan.items:
-        texts.setdefault(item.prompt_number, item.prompt)
-    return [texts[n] for n in sorted(texts)]
+        prompts.setdefault(item.prompt_number, item.prompt)
+    return [{"image": image, "cells": cells} for image, cells in rows.items()], prompts
 
 
 def _page_context(state: ApiState) -> dict[str, Any]:
@@ -151,12 +157,13 @@ async def estimate(request: Request, state: State) -> HTMLResponse:
         if _is_htmx(request):
             return render(request, "bulk/plan.html", refused, status_code=422)
         return render(request, "bulk/page.html", _page_context(state) | refused, status_code=422)
+    rows, texts = grid(shown.items)
     context = {
         "plan": shown,
         "error": None,
-        "rows": matrix(shown)[:SHOWN_IMAGES],
-        "more_images": max(0, shown.images - SHOWN_IMAGES),
-        "prompt_texts": _prompt_texts(shown),
+        "rows": rows[:SHOWN_IMAGES],
+        "more_images": max(0, len(rows) - SHOWN_IMAGES),
+        "prompt_texts": texts,
         "image_fields": [f"{sha}:{name}" for sha, name in images],
     }
     if _is_htmx(request):
@@ -209,12 +216,7 @@ async def run(request: Request, state: State) -> Response:
 
 async def _progress_context(state: ApiState, bulk_id: str) -> dict[str, Any]:
     status = await bulk_status(state.rt, bulk_id)
-    cells = await bulk_service.cells(state.rt, bulk_id)
-    rows: dict[str, dict[int, Any]] = {}
-    prompts: dict[int, str] = {}
-    for cell in cells:
-        rows.setdefault(cell.image, {})[cell.prompt_number] = cell
-        prompts.setdefault(cell.prompt_number, cell.prompt)
+    rows, prompts = grid(await bulk_service.cells(state.rt, bulk_id))
     counts = {
         "done": status.states.get("succeeded", 0),
         "failed": status.states.get("failed", 0) + status.states.get("canceled", 0),
@@ -225,9 +227,8 @@ async def _progress_context(state: ApiState, bulk_id: str) -> dict[str, Any]:
         "status": status,
         "counts": counts,
         "finished": status.finished == status.jobs,
-        "rows": [{"image": image, "cells": c} for image, c in rows.items()][:SHOWN_IMAGES],
+        "rows": rows[:SHOWN_IMAGES],
         "more_images": max(0, len(rows) - SHOWN_IMAGES),
-        "prompt_numbers": sorted(prompts),
         "prompt_texts": prompts,
     }
 
