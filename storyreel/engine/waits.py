@@ -22,6 +22,7 @@ import asyncio
 import contextlib
 import contextvars
 import threading
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 import structlog
@@ -129,11 +130,34 @@ async def result(handle: WorkflowHandleAsync[R]) -> R:
     return value
 
 
+_end_listeners: list[Callable[[], None]] = []
+
+
+def on_workflow_end(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call ``listener`` (from the ending workflow's loop; it must be quick and
+    thread-safe) each time a workflow of this process ends; returns the function that
+    removes it. Live displays use it to look at once instead of at their next tick."""
+    with _lock:
+        _end_listeners.append(listener)
+
+    def remove() -> None:
+        with _lock, contextlib.suppress(ValueError):
+            _end_listeners.remove(listener)
+
+    return remove
+
+
 def _poke_all(_task: Any = None) -> None:
     with _lock:
         watches = list(_watches.values())
+        listeners = list(_end_listeners)
     for w in watches:
         w.poke()
+    for listener in listeners:
+        try:
+            listener()
+        except Exception as exc:  # noqa: BLE001 - a display's hook never breaks a workflow
+            log.warning("workflow end listener failed", error=str(exc))
 
 
 def notify_when_done() -> None:

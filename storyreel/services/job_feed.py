@@ -7,6 +7,9 @@ that are queued or running plus any job newer than the newest it has seen (both 
 set since the last tick (they finished). Jobs whose status, phase fields or cost moved are
 handed to every subscriber. However many tabs are open, the database sees one query per
 tick (two when jobs finished), never one per connection, and none when nobody watches.
+A workflow ending in this process (``engine.waits.on_workflow_end``) wakes the feed at
+once, so a finished job shows without waiting for the tick (but never more often than every
+``MIN_GAP_SECONDS``).
 
 It reads the job table, so it sees work done by worker processes on other machines too.
 """
@@ -23,6 +26,7 @@ import structlog
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import noload
 
+from storyreel.engine import waits
 from storyreel.engine.jobs import ACTIVE
 from storyreel.engine.runtime import Runtime
 from storyreel.store.models import Job
@@ -31,6 +35,8 @@ log = structlog.get_logger(__name__)
 
 #: How often the feed looks at the job table while someone watches.
 TICK_SECONDS = 0.5
+#: The least time between two looks, however often workflows end.
+MIN_GAP_SECONDS = 0.1
 _ACTIVE = [state.value for state in ACTIVE]
 
 
@@ -57,6 +63,7 @@ class JobFeed:
         self.seen: dict[str, tuple[Any, ...]] = {}
         self.active: dict[str, Job] = {}
         self.newest: str | None = None
+        self.wake = asyncio.Event()
         #: Queries made (tests pin that watching costs one query per tick, not per tab).
         self.queries = 0
 
@@ -79,7 +86,21 @@ class JobFeed:
 
     async def _run(self) -> None:
         self.seen, self.active, self.newest = {}, {}, None
+        loop = asyncio.get_running_loop()
+
+        def poke() -> None:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(self.wake.set)
+
+        stop_listening = waits.on_workflow_end(poke)
+        try:
+            await self._loop()
+        finally:
+            stop_listening()
+
+    async def _loop(self) -> None:
         while self.subscribers:
+            self.wake.clear()
             try:
                 changed = await self.poll()
             except Exception as exc:  # noqa: BLE001 - a blip: the next tick tries again
@@ -90,7 +111,9 @@ class JobFeed:
                     if queue.full():  # a stuck reader loses the oldest batch, not the feed
                         queue.get_nowait()
                     queue.put_nowait(changed)
-            await asyncio.sleep(self.tick)
+            await asyncio.sleep(MIN_GAP_SECONDS)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.wake.wait(), timeout=self.tick - MIN_GAP_SECONDS)
 
     async def poll(self) -> list[Job]:
         """One look: the jobs that changed since the last (every active one the first

@@ -39,4 +39,8 @@ def failure_words(reason: str | None, message: str | None) -> str | None:
     if not reason and not message:
         return None
     phrase = reason_words(reason)
-    return f"{phrase}: {message}" if message and message != phrase else phrase
+    if not message:
+        return phrase
+    if message.lower().startswith(phrase.lower()):  # "canceled by user" says it already
+        return message
+    return f"{phrase}: {message}"

@@ -67,11 +67,16 @@ class JobRow:
         return STATE_TONE.get(self.status, "")
 
 
+def aware(moment: datetime) -> datetime:
+    """SQLite hands back naive UTC; the page's ``<time datetime>`` must say it is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def age(then: datetime, now: datetime | None = None) -> str:
-    """``"12 s ago"``, ``"4 min ago"``, ``"3 h ago"``, ``"2 d ago"``."""
+    """``"12 s ago"``, ``"4 min ago"``, ``"3 h ago"``, ``"2 d ago"`` (static/jobs.js words
+    them the same way as time passes)."""
     now = now or datetime.now(UTC)
-    if then.tzinfo is None:  # SQLite hands back naive UTC
-        then = then.replace(tzinfo=UTC)
+    then = aware(then)
     seconds = max(0, int((now - then).total_seconds()))
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
         if seconds >= size:
@@ -143,7 +148,7 @@ async def job_row(
         duration=duration,
         estimate_usd=job.estimate_usd,
         cost_usd=job.cost_usd,
-        created_at=job.created_at,
+        created_at=aware(job.created_at),
         age=age(job.created_at),
         prompt=prompt,
         prompt_short=shorten(prompt),

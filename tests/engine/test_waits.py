@@ -12,6 +12,7 @@ from dbos import error as dbos_errors
 from sqlalchemy import event
 from sqlalchemy.engine import Engine as SyncEngine
 
+from storyreel.engine import waits
 from storyreel.engine.app import Engine
 from storyreel.engine.service import wait_job
 from storyreel.engine.workflows import generation_workflow
@@ -55,3 +56,20 @@ async def test_waiters_make_no_status_queries_while_nothing_changes(engine: Engi
 def backend() -> None:
     """SQLite only: the mechanism is the same on PostgreSQL."""
     return None
+
+
+def test_workflow_end_listeners_are_called_until_removed() -> None:
+    calls: list[str] = []
+
+    def broken() -> None:
+        raise RuntimeError("a display's bug")
+
+    remove_broken = waits.on_workflow_end(broken)
+    remove = waits.on_workflow_end(lambda: calls.append("ended"))
+    waits._poke_all()  # the broken one is logged, the next one still runs
+    assert calls == ["ended"]
+    remove()
+    remove_broken()
+    remove()  # twice is harmless
+    waits._poke_all()
+    assert calls == ["ended"]

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from storyreel.engine import jobs as job_rows
+from storyreel.engine import waits
 from storyreel.engine.runtime import Runtime
 from storyreel.providers.types import JobState
 from storyreel.services.job_feed import JobFeed, job_feed
@@ -58,3 +59,21 @@ async def test_every_subscriber_gets_each_change_from_one_query_per_tick(rt: Run
         assert feed.queries - before <= ticks + 1  # two watchers, still one query a tick
     await asyncio.sleep(feed.tick * 3)
     assert feed.task is not None and feed.task.done()  # nobody watches: no queries
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_a_workflow_ending_wakes_the_feed_before_its_tick(rt: Runtime) -> None:
+    job, _ = await job_rows.create_job(rt.db, sketch(6))
+    feed = JobFeed(rt, tick=30.0)
+    listening = len(waits._end_listeners)
+    async with feed.subscribe() as queue:
+        assert [j.id for j in await asyncio.wait_for(queue.get(), 5)] == [job.id]
+        await job_rows.transition(rt.db, job.id, JobState.SUCCEEDED)
+        waits._poke_all()  # what a workflow's end calls (``notify_when_done``)
+        batch = await asyncio.wait_for(queue.get(), 5)  # long before the 30 s tick
+        assert [(j.id, j.status) for j in batch] == [(job.id, "succeeded")]
+        assert len(waits._end_listeners) == listening + 1
+    waits._poke_all()  # nobody watches any more: the feed ends and stops listening
+    assert feed.task is not None
+    await asyncio.wait_for(feed.task, 5)
+    assert len(waits._end_listeners) == listening

@@ -21,3 +21,4 @@ def test_the_reason_then_the_providers_message() -> None:
     assert failure_words("no-such-reason", "x") == reason_words("unknown") + ": x"
     assert failure_words(None, None) is None
     assert failure_words("canceled", "canceled") == "canceled"
+    assert failure_words("canceled", "canceled by user") == "canceled by user"

@@ -166,9 +166,39 @@ def job_now(live: LiveServer, job_id: str) -> Job:
     return live.call(go)
 
 
+async def failed_over(state: ApiState) -> tuple[Job, Job]:
+    """A job that failed for an outage and the one that took it over (rows only)."""
+    first, _ = await job_rows.create_job(state.rt.db, sketch(1, prompt=HOSTILE))
+    second, _ = await job_rows.create_job(state.rt.db, sketch(2, prompt=HOSTILE))
+    await job_rows.transition(
+        state.rt.db,
+        first.id,
+        JobState.FAILED,
+        error="HTTP 503 from the provider",
+        error_reason=FailureReason.PROVIDER_DOWN.value,
+        failover_to=second.id,
+        cost_usd=Decimal(0),
+    )
+    await job_rows.transition(
+        state.rt.db,
+        second.id,
+        JobState.SUCCEEDED,
+        failover_from=first.id,
+        cost_usd=Decimal("0.003"),
+    )
+    return first, second
+
+
 def test_a_job_goes_live_from_queued_to_done_with_its_cost(page: Page, live: LiveServer) -> None:
     live.sim.latency = 2.0
+    first, second = live.call(failed_over)
     page.goto(live.url("/ui/jobs"))
+    failed = page.locator(f"#job-{first.id}")
+    expect(failed.locator(".job-error")).to_have_text(
+        "the provider is down or unreachable: HTTP 503 from the provider"
+    )
+    expect(failed.get_by_role("link", name=f"job {second.id}")).to_be_visible()
+    expect(failed.locator(".prompt")).to_have_text(HOSTILE)  # shown as text, never run
     page.evaluate("window.__notReloaded = true")
     job = submit(live, fal("a red kite over the dunes", 7))
 
