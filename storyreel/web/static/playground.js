@@ -48,9 +48,24 @@
     box.focus();
   }
 
+  // The clipboard API needs a secure context (https or localhost); elsewhere, the older
+  // copy command on a hidden text area.
+  function copyFallback(text) {
+    const area = document.createElement("textarea");
+    area.value = text;
+    area.setAttribute("readonly", "");
+    area.className = "visually-hidden";
+    document.body.appendChild(area);
+    area.select();
+    const done = document.execCommand("copy");
+    area.remove();
+    if (!done) throw new Error("copy refused");
+  }
+
   async function copyPrompt(button, text) {
     try {
-      await navigator.clipboard.writeText(text);
+      if (navigator.clipboard && window.isSecureContext) await navigator.clipboard.writeText(text);
+      else copyFallback(text);
       button.textContent = "Copied";
       setTimeout(() => { button.textContent = "Copy"; }, 1500);
     } catch (_) {

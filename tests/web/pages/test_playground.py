@@ -193,6 +193,8 @@ def test_generate_an_image_and_see_it_appear(page: Page, sims: LiveServer) -> No
     clip = page.locator(".pg-card").first
     expect(clip).to_have_attribute("data-status", "succeeded", timeout=60_000)
     expect(clip.locator("video")).to_have_count(1)
+    page.evaluate("window.scrollTo(0, 0)")
+    snap(page, "playground-video")
     job_id = clip.get_attribute("data-job-id") or ""
     assert sims.call(lambda state: _task_of(state, job_id)) == "image-to-video"
 
