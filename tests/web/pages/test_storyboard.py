@@ -262,3 +262,33 @@ def test_regenerating_a_panel_in_the_browser(page: Page, live: LiveServer) -> No
     expect(page.locator("#shot-2")).not_to_contain_text("Regenerating…")
     expect(page.locator("#shot-3")).not_to_contain_text("take 2")
     check_accessible(page)
+
+
+def test_picking_and_finalizing_in_the_browser(page: Page, live: LiveServer) -> None:
+    async def run_drafts(state: ApiState) -> str:
+        return await ran(state, candidate_story())
+
+    story_id = live.call(run_drafts, timeout=180)
+    page.goto(live.url(f"/ui/studio/{story_id}/board"))
+    first = page.locator("#shot-1")
+    expect(first.get_by_role("img", name="Candidate 2 of shot 1")).to_be_visible()
+    expect(first.locator(".badge", has_text="Draft")).to_be_visible()
+    snap(page, "storyboard-candidates")
+    check_accessible(page)
+
+    page.get_by_role("checkbox", name="Finalize shot 2").check()
+    page.get_by_role("button", name="Finalize selected").press("Enter")
+    expect(page.locator("#shot-2 .badge", has_text="Final")).to_be_visible(timeout=60_000)
+    expect(page.locator("#shot-1 .badge", has_text="Draft")).to_be_visible()
+
+    other = first.get_by_role("button", name=re.compile(r"^Pick candidate \d of shot 1$"))
+    label = other.inner_text()
+    other.click()
+    expect(page.locator("#shot-1")).to_contain_text("Regenerating…")
+    number = re.search(r"\d", label)
+    assert number
+    chosen = page.locator(
+        "#shot-1 li", has=page.get_by_alt_text(f"Candidate {number[0]} of shot 1")
+    )
+    expect(chosen).to_contain_text("In use", timeout=60_000)
+    expect(page.locator("#shot-2 .badge", has_text="Final")).to_be_visible()
