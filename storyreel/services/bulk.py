@@ -33,6 +33,7 @@ from storyreel.store.models import Asset, Bulk, BulkItem, Job
 from storyreel.store.records import add_asset, store_image
 
 from .generation import check_image
+from .jobs import final_job
 
 
 class BulkItemOut(BaseModel):
@@ -242,28 +243,35 @@ class Cell:
 
 
 async def cells(rt: Runtime, bulk_id: str) -> list[Cell]:
-    """Every item of the bulk with its job's state, in matrix order (one query)."""
+    """Every item of the bulk with its job's state, in matrix order (one query). An item
+    whose job failed over shows the job that took it over (the one making its video)."""
     async with rt.db.session() as session:
         if await session.get(Bulk, bulk_id) is None:
             raise NotFound(f"no bulk {bulk_id!r}")
         rows = (
             await session.execute(
-                select(BulkItem, Job.status, Job.cost_usd, Job.error)
+                select(BulkItem, Job.status, Job.cost_usd, Job.error, Job.failover_to)
                 .outerjoin(Job, Job.id == BulkItem.job_id)
                 .where(BulkItem.bulk_id == bulk_id)
                 .order_by(BulkItem.position)
             )
         ).all()
-    return [
-        Cell(
-            position=item.position,
-            image=item.image_name,
-            prompt_number=item.prompt_number,
-            prompt=item.prompt,
-            job_id=item.job_id,
-            status=status or "queued",
-            cost_usd=cost,
-            error=error,
+    found = []
+    for item, status, cost, error, failover_to in rows:
+        job_id = item.job_id
+        if failover_to:
+            final = await final_job(rt, failover_to)
+            job_id, status, cost, error = final.id, final.status, final.cost_usd, final.error
+        found.append(
+            Cell(
+                position=item.position,
+                image=item.image_name,
+                prompt_number=item.prompt_number,
+                prompt=item.prompt,
+                job_id=job_id,
+                status=status or "queued",
+                cost_usd=cost,
+                error=error,
+            )
         )
-        for item, status, cost, error in rows
-    ]
+    return found
