@@ -79,6 +79,8 @@ async def test_refusals_are_words_next_to_the_form(tmp_path: Path) -> None:
             ({"image_count": "40"}, 422, "count"),
             ({"budget": "0.001"}, 402, "over the budget"),
             ({"prompt": ""}, 422, "Write a prompt first."),
+            # each job fits the budget ($0.008 and $0.80), the pair ($0.808) does not
+            ({"mode": "both", "video_model": VEO, "budget": "0.805"}, 402, "together"),
         ]
         for change, status, words in cases:
             reply = await ui.post("/ui/playground/generate", data=base | change, headers=headers)
