@@ -23,7 +23,6 @@ async def _walk(rt: Runtime, limit: int, **filters: object) -> list[str]:
             return seen
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_every_filter_pages_through_all_its_assets(rt: Runtime) -> None:
     made = await seed_library(rt, 40, videos=4, day_step=timedelta(hours=1))
     newest = [m.job_id for m in reversed(made)]

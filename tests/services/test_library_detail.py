@@ -22,7 +22,6 @@ def test_an_item_is_a_job_id_and_a_position(item: str) -> None:
         library_detail.parse_item(item)
 
 
-@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
 async def test_detail_reads_the_request_the_cost_and_the_newest_scores(rt: Runtime) -> None:
     made = await seed_library(rt, 3)
     detail = await library_detail.asset_detail(rt, f"{made[0].job_id}.0")

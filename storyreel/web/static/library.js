@@ -19,11 +19,22 @@
     if (close && !dialog.contains(document.activeElement)) close.focus();
   }
 
-  function step(delta) {
-    const all = cards();
+  // The next batch, when the lightbox steps past the last loaded card.
+  function loadMore() {
+    const more = document.querySelector("#grid .lib-more");
+    if (!more || more.dataset.loading) return Promise.resolve(false);
+    more.dataset.loading = "1";
+    return htmx.ajax("GET", more.getAttribute("hx-get"), { source: more, target: more, swap: "outerHTML" })
+      .then(() => true);
+  }
+
+  async function step(delta) {
+    let all = cards();
     const at = all.findIndex((c) => c.dataset.item === current);
+    if (at < 0) return;
+    if (!all[at + delta] && delta > 0 && await loadMore()) all = cards();
     const next = all[at + delta];
-    if (at >= 0 && next) {
+    if (next) {
       next.scrollIntoView({ block: "nearest" });
       show(next);
     }

@@ -194,8 +194,18 @@ def test_scroll_past_the_first_batch_and_open_the_lightbox(
     focused = page.evaluate("document.activeElement.closest('.lib-card').dataset.item")
     assert focused == f"{made[150].job_id}.0"
 
+    # stepping past the last loaded card (200th: image 52) loads the next batch; opened
+    # without scrolling, so the sentinel is not revealed by the scroll itself
+    expect(cards).to_have_count(200)
+    cards.nth(199).locator(".lib-open").evaluate("button => button.click()")
+    expect(dialog.locator(".lb-prompt")).to_have_text(prompt_of(52))
+    page.keyboard.press("ArrowRight")
+    expect(dialog.locator(".lb-prompt")).to_have_text(prompt_of(51))
+    expect(cards).to_have_count(252)
+    page.keyboard.press("Escape")
+
     page.get_by_role("button", name="Select all loaded").click()
-    expect(page.locator("#lib-selected")).to_have_text("200 selected")
+    expect(page.locator("#lib-selected")).to_have_text("252 selected")
     page.get_by_role("button", name="Clear selection").click()
     expect(page.locator("#lib-zip-button")).to_be_disabled()
 
