@@ -123,6 +123,9 @@ async def test_reuse_settings_link_fills_the_form(tmp_path: Path) -> None:
         assert re.search(r'<option value="fal:fal-ai/veo3.1"[^>]*selected', text) or re.search(
             r'<option value="[^"]+"[^>]*selected>[^<]*Veo', text
         )
+        options = dict(re.findall(r'<option value="([^"]+)"[^>]*>([^<]*)</option>', text))
+        assert options["fal:fal-ai/veo3.1/image-to-video"].endswith("needs a start image")
+        assert "needs" not in options[VEO]  # it does text-to-video too
         unknown = await ui.get("/ui/playground", params={"model": "nope-model"})
         assert "unknown model" in html.unescape(unknown.text)
 
