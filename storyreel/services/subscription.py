@@ -9,17 +9,27 @@ arithmetic from ``catalog.pricing``, so the CLI table and the web page cannot di
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from importlib.resources import files
+from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from storyreel.catalog import Catalog, ModelEntry, SubscriptionRule
 from storyreel.catalog.pricing import Cheaper, break_even, format_usd, quantize
-from storyreel.errors import InputError
+from storyreel.config import Settings
+from storyreel.errors import InputError, NotFound
+from storyreel.story.loader import LoadedStory, load_story
+from storyreel.story.planner import plan_story
+from storyreel.story.requests import estimate_story
+from storyreel.story.runner import story_references
 from storyreel.vocabulary import GenerationRequest, Task
+
+from .stories import STORY_FILE, stories_root, story_folder
 
 DEFAULT_IMAGE_MODEL = "kie:seedream/4.5-edit"
 DEFAULT_VIDEO_MODEL = "kie:bytedance/seedance-1.5-pro"
@@ -148,13 +158,6 @@ def compare(
             raise InputError(f"{what} cannot be negative, got {number}")
     image_entry, image_usd = unit_price(catalog, image_model, "image")
     video_entry, video_usd = unit_price(catalog, video_model, "video")
-    if plan_names is None:
-        chosen = plans(catalog)
-    else:
-        chosen = []
-        for name in plan_names:
-            entry, rule = catalog.plan(name)
-            chosen.append((entry.provider, rule))
     per_story = images_per_story * image_usd + videos_per_story * video_usd
     return Comparison(
         image_model=image_entry,
@@ -166,5 +169,88 @@ def compare(
         stories_per_month=stories_per_month,
         per_story_usd=per_story,
         pay_per_use_usd=quantize(per_story * stories_per_month),
-        verdicts=[verdict(p, rule, per_story, stories_per_month) for p, rule in chosen],
+        verdicts=verdicts(catalog, per_story, stories_per_month, plan_names),
     )
+
+
+def verdicts(
+    catalog: Catalog,
+    per_story: Decimal,
+    stories_per_month: int,
+    plan_names: list[str] | None = None,
+) -> list[PlanVerdict]:
+    """Each plan named (providers or models, ``Catalog.plan``), or every plan of the
+    catalog, against ``stories_per_month`` stories at ``per_story`` each."""
+    if stories_per_month < 0:
+        raise InputError(f"stories per month cannot be negative, got {stories_per_month}")
+    if plan_names is None:
+        chosen = plans(catalog)
+    else:
+        chosen = []
+        for name in plan_names:
+            entry, rule = catalog.plan(name)
+            chosen.append((entry.provider, rule))
+    return [verdict(p, rule, per_story, stories_per_month) for p, rule in chosen]
+
+
+# -- a story's own plan as the month's unit ---------------------------------------------
+
+EXAMPLE = "example:"
+
+
+@dataclass(frozen=True)
+class StoryCost:
+    """What one story costs on pay per use: its shots on the models it names."""
+
+    title: str
+    shots: int
+    per_story_usd: Decimal
+
+
+def story_cost(catalog: Catalog, loaded: LoadedStory) -> StoryCost:
+    """Every panel, clip, sheet and sound of the story priced, as ``storyreel cost
+    estimate --story`` prices it; an unpriceable story is an InputError."""
+    shots = plan_story(loaded.story)
+    estimate = estimate_story(catalog, loaded.story, shots, story_references(loaded))
+    estimate.raise_errors(loaded.source.name)
+    if estimate.total_usd is None:
+        raise InputError(f"{loaded.story.title}: a model of this story has no price")
+    return StoryCost(loaded.story.title, len(estimate.shots), estimate.total_usd)
+
+
+def _examples() -> dict[str, Path]:
+    root = files("storyreel.examples")
+    return {
+        Path(item.name).stem: Path(str(item))
+        for item in root.iterdir()
+        if item.name.endswith(".yaml")
+    }
+
+
+def story_choices(settings: Settings, *, most: int = 50) -> list[tuple[str, str]]:
+    """(value, label) of the stories a month can be made of: the bundled examples and the
+    stored stories (newest first, ``most`` of them)."""
+    choices = [(f"{EXAMPLE}{name}", f"example: {name}") for name in sorted(_examples())]
+    root = stories_root(settings)
+    stored = sorted(root.glob(f"*/{STORY_FILE}"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for path in stored[:most]:
+        try:
+            title = json.loads(path.read_text(encoding="utf-8")).get("title")
+        except (OSError, ValueError, AttributeError):
+            continue
+        choices.append((path.parent.name, f"{title or 'untitled'} (stored)"))
+    return choices
+
+
+def load_choice(settings: Settings, value: str) -> LoadedStory:
+    """The story a ``story_choices`` value names; NotFound for anything else."""
+    limits = {
+        "max_image_bytes": settings.max_upload_bytes,
+        "max_image_pixels": settings.max_image_pixels,
+    }
+    if value.startswith(EXAMPLE):
+        path = _examples().get(value.removeprefix(EXAMPLE))
+        if path is None:
+            raise NotFound(f"no example story {value.removeprefix(EXAMPLE)[:64]!r}")
+        return load_story(path, **limits)
+    return load_story(story_folder(settings, value).story_file, **limits)

@@ -5,12 +5,23 @@ month; 8 stories cost $196 (pay per use is cheaper), 9 cost $220.50 (the plan is
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
 from storyreel.catalog import Catalog
-from storyreel.errors import InputError
-from storyreel.services.subscription import compare, pays_off_from, plans, unit_price
+from storyreel.config import Settings
+from storyreel.errors import InputError, NotFound
+from storyreel.services.stories import create_story
+from storyreel.services.subscription import (
+    compare,
+    load_choice,
+    pays_off_from,
+    plans,
+    story_choices,
+    story_cost,
+    unit_price,
+)
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +77,26 @@ def test_plans_and_unit_prices_come_from_the_catalog(catalog: Catalog) -> None:
         unit_price(catalog, "kie:seedream/4.5-edit", "video")
     with pytest.raises(InputError, match="cannot be negative"):
         compare(catalog, stories_per_month=-1, images_per_story=1, videos_per_story=1)
+
+
+def test_a_storys_plan_and_its_own_cost(catalog: Catalog, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    assert ("example:lighthouse", "example: lighthouse") in story_choices(settings)
+    story_id = create_story(
+        settings,
+        {
+            "title": "Two <Shots>",
+            "characters": [{"name": "Bo", "description": "red scarf"}],
+            "beats": [{"setting": "park", "shots": [{"action": "Bo waves."}] * 2}],
+        },
+        name="two.yaml",
+    )
+    assert (story_id, "Two <Shots> (stored)") in story_choices(settings)
+    stored = story_cost(catalog, load_choice(settings, story_id))
+    assert (stored.title, stored.shots) == ("Two <Shots>", 2)
+    lighthouse = story_cost(catalog, load_choice(settings, "example:lighthouse"))
+    assert lighthouse.shots == 9 and lighthouse.per_story_usd == Decimal(0)  # sketch + motion
+    with pytest.raises(NotFound):
+        load_choice(settings, "example:../../etc/passwd")
+    with pytest.raises(NotFound):
+        load_choice(settings, "0" * 32)

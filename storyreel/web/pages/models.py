@@ -17,7 +17,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from storyreel.api.state import ApiState, api_state
-from storyreel.errors import InputError
+from storyreel.errors import InputError, StoryreelError
 from storyreel.services import subscription
 from storyreel.services.models import ModelFilters, facets, model_rows, models_for
 
@@ -41,6 +41,8 @@ class Usage:
     clips_per_shot: int = 2
     image_model: str = subscription.DEFAULT_IMAGE_MODEL
     video_model: str = subscription.DEFAULT_VIDEO_MODEL
+    story: str = ""
+    """A story whose planned shots replace ``shots`` (``subscription.story_choices``)."""
 
 
 def _max_price(text: str) -> Decimal | None:
@@ -61,18 +63,24 @@ def _catalog_context(state: ApiState, filters: ModelFilters, error: str | None) 
 
 
 def _break_even_context(state: ApiState, usage: Usage) -> dict[str, Any]:
+    story = None
     try:
+        shots = usage.shots
+        if usage.story:
+            loaded = subscription.load_choice(state.settings, usage.story)
+            story = subscription.story_cost(state.catalog, loaded)
+            shots = story.shots
         result = subscription.compare(
             state.catalog,
             stories_per_month=usage.stories,
-            images_per_story=usage.shots * usage.images_per_shot,
-            videos_per_story=usage.shots * usage.clips_per_shot,
+            images_per_story=shots * usage.images_per_shot,
+            videos_per_story=shots * usage.clips_per_shot,
             image_model=usage.image_model,
             video_model=usage.video_model,
         )
-    except InputError as exc:
-        return {"usage": usage, "result": None, "calc_error": exc.message}
-    return {"usage": usage, "result": result, "calc_error": None}
+    except StoryreelError as exc:
+        return {"usage": usage, "result": None, "story": None, "calc_error": exc.message}
+    return {"usage": usage, "result": result, "story": story, "calc_error": None}
 
 
 def usage_query(
@@ -82,8 +90,11 @@ def usage_query(
     clips_per_shot: Annotated[int, Query(ge=0, le=1_000)] = 2,
     image_model: Text = subscription.DEFAULT_IMAGE_MODEL,
     video_model: Text = subscription.DEFAULT_VIDEO_MODEL,
+    story: Annotated[str, Query(max_length=100)] = "",
 ) -> Usage:
-    return Usage(stories, shots, images_per_shot, clips_per_shot, image_model, video_model)
+    return Usage(
+        stories, shots, images_per_shot, clips_per_shot, image_model, video_model, story.strip()
+    )
 
 
 UsageQuery = Annotated[Usage, Depends(usage_query)]
@@ -118,6 +129,7 @@ async def models_page(
     choices = {
         "image_models": models_for(state.catalog, "image"),
         "video_models": models_for(state.catalog, "video"),
+        "stories": subscription.story_choices(state.settings),
         "max_price": max_price,
     }
     return render(request, "models/page.html", context | usage_context | choices)

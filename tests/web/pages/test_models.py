@@ -51,6 +51,18 @@ async def test_break_even_fragment_is_exact(tmp_path: Path) -> None:
         # 10 x $0.03 + 10 x $0.35 (Kling 5 s) = $3.80 a story: 199 / 3.80 = 52.4 -> 53
         assert 'data-testid="per-story">$3.80<' in other.text
         assert "pays off from 53 stories a month" in other.text
+        # the lighthouse example plans 9 shots: 27 x $0.03 + 18 x $0.20 = $4.41 a story;
+        # 10 stories $44.10; 199 / 4.41 = 45.1, so the plan pays off from 46
+        story = await ui.get(
+            "/ui/models/break-even",
+            params={"stories": 10, "shots": 50, "story": "example:lighthouse"},
+        )
+        assert 'data-testid="story-basis"' in story.text and "9 planned shots" in story.text
+        assert 'data-testid="per-story">$4.41<' in story.text
+        assert 'data-testid="pay-per-use">$44.10<' in story.text
+        assert "pays off from 46 stories a month" in story.text
+        missing = await ui.get("/ui/models/break-even", params={"story": "example:nope"})
+        assert 'role="alert"' in missing.text and "no example story" in missing.text
         wrong = await ui.get("/ui/models/break-even", params={"video_model": "nope-model"})
         assert 'role="alert"' in wrong.text and "nope-model" in wrong.text
 
