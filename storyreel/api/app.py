@@ -28,7 +28,6 @@ from storyreel.engine.app import Engine
 from storyreel.engine.events import route_to_stdlib_logging
 from storyreel.engine.service import open_client
 from storyreel.services.story_runs import StoryRuns
-from storyreel.web import mount_ui
 
 from . import errors
 from .limits import BodyLimit
@@ -118,6 +117,8 @@ def create_app(settings: Settings, *, state: ApiState | None = None) -> FastAPI:
     app.include_router(seed001.open_router)
     app.include_router(seed001.router, dependencies=auth)
     app.include_router(system.webhook_router)
+    from storyreel.web import mount_ui  # the UI imports the API's security and state
+
     mount_ui(app, settings)
     if settings.api.cors_origins:
         app.add_middleware(

@@ -33,3 +33,18 @@ async def test_seed_001s_root_is_untouched(tmp_path: Path) -> None:
     async with ui_client(tmp_path) as ui:
         root = await ui.get("/", headers={"accept": "application/json"})
         assert root.headers["content-type"].startswith("application/json")
+
+
+def test_the_ui_package_imports_on_its_own() -> None:
+    """``storyreel.web`` uses the API's key check and state; importing it first (a fresh
+    interpreter, as a plugin or a script would) must not trip over the API importing it."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import storyreel.web; import storyreel.api"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
