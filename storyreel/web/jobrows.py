@@ -5,7 +5,7 @@ page, its detail view and the live stream alike."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -131,8 +131,19 @@ def _kind(task: str) -> str:
 
 
 async def job_row(
-    rt: Runtime, job: Job, *, catalog: Catalog, client: DBOSClient | None = None
+    rt: Runtime,
+    job: Job,
+    *,
+    catalog: Catalog,
+    client: DBOSClient | None = None,
+    positions: Mapping[str, int] | None = None,
 ) -> JobRow:
+    """``positions``: queue places already known (the live feed's), saving a count query
+    per queued job."""
+    if positions is not None and job.id in positions:
+        place: int | None = positions[job.id]
+    else:
+        place = await job_service.queue_position(rt, job)
     prompt = str((job.request or {}).get("prompt") or "")
     size, duration = size_and_duration(catalog, job.request or {})
     return JobRow(
@@ -142,7 +153,7 @@ async def job_row(
         kind=_kind(job.task),
         status=job.status,
         phase=_phase(job.status, await job_service.phase(job, client)),
-        queue_position=await job_service.queue_position(rt, job),
+        queue_position=place,
         note=job.note,
         size=size,
         duration=duration,

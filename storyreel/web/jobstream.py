@@ -96,7 +96,8 @@ async def row_events(
     deadline = loop.time() + lifetime
     catalog = Catalog.load(state.rt.settings)
     announced: set[str] = set()
-    async with job_feed(state.rt).subscribe() as queue:
+    feed = job_feed(state.rt)
+    async with feed.subscribe() as queue:
         while (left := deadline - loop.time()) > 0:
             try:
                 batch = await asyncio.wait_for(queue.get(), timeout=left)
@@ -108,7 +109,9 @@ async def row_events(
                     continue
                 if fresh:
                     announced.add(job.id)
-                row = await job_row(state.rt, job, catalog=catalog, client=state.client)
+                row = await job_row(
+                    state.rt, job, catalog=catalog, client=state.client, positions=feed.positions
+                )
                 html = fragment("jobs/row.html", job=row, retried_as=None)
                 yield {"event": "new" if fresh else f"job-{job.id}", "data": html}
 
