@@ -4,6 +4,7 @@ API's event stream sends."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -70,8 +71,17 @@ def _stage(shots: list[dict[str, Any]]) -> str:
     return "panels"
 
 
-async def story_progress(rt: Runtime, project_id: str) -> dict[str, Any]:
-    """Stage, per-shot state (panel and clip job status), errors, and spent vs budget."""
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every stored one is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+async def story_progress(
+    rt: Runtime, project_id: str, *, since: datetime | None = None
+) -> dict[str, Any]:
+    """Stage, per-shot state (panel and clip job status), errors, and spent vs budget.
+    With ``since`` (when a run started), also ``made``: the panels and clips whose job
+    that run created, as opposed to the ones it reused from earlier runs."""
     async with rt.db.session() as session:
         project = await session.get(Project, project_id)
         if project is None:
@@ -90,6 +100,7 @@ async def story_progress(rt: Runtime, project_id: str) -> dict[str, Any]:
         budget: Decimal | None = project.budget_usd
     shots: list[dict[str, Any]] = []
     errors: list[str] = []
+    made = {"panels": 0, "clips": 0}
     for shot in sorted(rows, key=lambda s: s.number):
         entry: dict[str, Any] = {"number": shot.number}
         for what, job_id in (("panel", shot.panel_job_id), ("clip", shot.clip_job_id)):
@@ -98,8 +109,11 @@ async def story_progress(rt: Runtime, project_id: str) -> dict[str, Any]:
             entry[f"{what}_job_id"] = job_id
             if job is not None and job.error:
                 errors.append(f"shot {shot.number} {what}: {job.error}")
+            if job is not None and since is not None and _aware(job.created_at) >= since:
+                made[f"{what}s"] += 1
         shots.append(entry)
-    return {
+    extra = {} if since is None else {"made": made}
+    return extra | {
         "project_id": project_id,
         "stage": _stage(shots),
         "shots": shots,

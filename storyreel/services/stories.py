@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from storyreel.config import Settings
 from storyreel.errors import InputError, NotFound
 from storyreel.store.exports import copy_atomic, write_text_atomic
@@ -27,6 +29,7 @@ from storyreel.story.planner import plan_story
 
 _ID = re.compile(r"[0-9a-f]{32}")
 STORY_FILE = "story.json"
+MAX_STORY_BYTES = 512 * 1024
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,31 @@ def create_story(settings: Settings, raw: object, *, name: str) -> str:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return story_id
+
+
+def parse_story_file(data: bytes, name: str) -> Any:
+    """A story file as sent (an upload, the UI's YAML editor): YAML (so JSON too), capped,
+    parsed; one clear error line when it is not."""
+    if len(data) > MAX_STORY_BYTES:
+        raise InputError(f"{name}: story file larger than {MAX_STORY_BYTES} bytes")
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError(f"{name} is not a UTF-8 YAML file: {first}") from None
+
+
+def stored_ids(settings: Settings) -> list[str]:
+    """Every stored story's id, the most recently changed first."""
+    root = stories_root(settings)
+    if not root.is_dir():
+        return []
+    found = [
+        (p.stat().st_mtime, p.name)
+        for p in root.iterdir()
+        if is_story_id(p.name) and (p / STORY_FILE).is_file()
+    ]
+    return [name for _, name in sorted(found, reverse=True)]
 
 
 def read_run(folder: StoryFolder) -> dict[str, Any] | None:

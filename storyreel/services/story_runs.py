@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -64,6 +65,8 @@ class StoryRuns:
         options = remembered_options(folder) if options is None else options
         if shots is None and redo is not None:
             shots = [redo.shot]
+        started = datetime.now(UTC).isoformat()
+        # project_id is cleared: an edited story is a new project, known once it is made
         write_run(
             folder,
             state="running",
@@ -71,6 +74,8 @@ class StoryRuns:
             redo=redo is not None,
             shots=shots,
             finalized=sorted(options.shots) if options.finalize and options.shots else None,
+            started_at=started,
+            project_id=None,
         )
         self.tasks[folder.id] = asyncio.create_task(self._run(folder, budget_usd, redo, options))
 
@@ -174,7 +179,8 @@ async def pick_candidate(
 async def run_progress(settings: Settings, rt: Runtime, some_id: str) -> dict[str, Any]:
     """A project's progress (``services.progress``) by its id; by a stored story's id, its
     last run's project plus ``story_id`` and ``run`` (``running``, ``succeeded``,
-    ``failed``, ``interrupted``), the stage ``done`` once the run succeeded."""
+    ``failed``, ``interrupted``), the stage ``done`` once the run succeeded, and ``made``:
+    the panels and clips that run made anew (the rest it reused)."""
     if not is_story_id(some_id):
         return await story_progress(rt, some_id)
     folder = story_folder(settings, some_id)
@@ -183,7 +189,8 @@ async def run_progress(settings: Settings, rt: Runtime, some_id: str) -> dict[st
         raise NotFound(f"story {some_id} has not been run yet")
     extra = {"story_id": some_id, "run": run}
     if run.get("project_id"):
-        progress = await story_progress(rt, run["project_id"]) | extra
+        since = datetime.fromisoformat(run["started_at"]) if run.get("started_at") else None
+        progress = await story_progress(rt, run["project_id"], since=since) | extra
         if run["state"] == "succeeded":
             progress["stage"] = "done"
         elif run["state"] != "running":

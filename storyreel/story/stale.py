@@ -20,11 +20,11 @@ from storyreel.catalog import Catalog
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
 from storyreel.providers.types import JobState
-from storyreel.store.models import JobOutput
-from storyreel.vocabulary import Reference
+from storyreel.store.models import Asset, JobOutput
+from storyreel.vocabulary import Reference, RefRole
 
 from .planner import PlannedShot
-from .requests import bound_clip, bound_panel
+from .requests import bound_clip, bound_panel, bound_sheet, sheet_cast
 from .reuse import assembly_recipe, find_derived
 from .schema import StoryDef
 
@@ -83,6 +83,34 @@ def everything(shots: Sequence[PlannedShot]) -> RedoReport:
     return RedoReport(shots=[ShotWork(number=s.number, panel=True, clip=True) for s in shots])
 
 
+async def with_sheets(
+    rt: Runtime, catalog: Catalog, story: StoryDef, references: dict[str, list[Reference]]
+) -> dict[str, list[Reference]]:
+    """``references`` plus the character sheets already drawn: a run makes each panel
+    with its characters' sheets (``project.character_references``), so the panel keys
+    are only the run's keys with them. A sheet not drawn yet stays missing, and so the
+    panels of its character stay stale, as they are: the run draws the sheet first."""
+    wanted = {
+        c.name: bound_sheet(catalog, story, c).cache_key()
+        for c in sheet_cast(catalog, story, set(references))
+    }
+    if not wanted:
+        return references
+    _, shas = await lookup_jobs(rt, set(wanted.values()))
+    async with rt.db.session() as session:
+        rows = await session.execute(
+            select(Asset.sha256, Asset.mime).where(Asset.sha256.in_(set(shas.values())))
+        )
+        mimes = {sha: mime for sha, mime in rows.all()}
+    found = dict(references)
+    for name, key in wanted.items():
+        sha = shas.get(key)
+        if sha is not None:
+            mime = mimes.get(sha, "image/png")
+            found[name] = [Reference(role=RefRole.CHARACTER, asset=sha, mime=mime, name=name)]
+    return found
+
+
 async def would_redo(
     rt: Runtime,
     catalog: Catalog,
@@ -91,6 +119,7 @@ async def would_redo(
     references: dict[str, list[Reference]],
 ) -> RedoReport:
     """Each shot's panel and clip, and the assembly: would a run make them anew?"""
+    references = await with_sheets(rt, catalog, story, references)
     panels = {s.number: bound_panel(catalog, story, s, references).cache_key() for s in shots}
     reusable, panel_shas = await lookup_jobs(rt, set(panels.values()))
     clip_keys: dict[int, str] = {}

@@ -9,11 +9,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, Body, Depends, File, UploadFile
 from sse_starlette import EventSourceResponse
 
-from storyreel.errors import InputError
+from storyreel.services import stories
+from storyreel.services.stories import MAX_STORY_BYTES
 from storyreel.services.story_runs import run_progress
 from storyreel.story.loader import parse_story
 from storyreel.story.planner import plan_story
@@ -23,7 +23,6 @@ from ..state import ApiState, api_state
 
 router = APIRouter(tags=["stories"])
 State = Annotated[ApiState, Depends(api_state)]
-MAX_STORY_BYTES = 512 * 1024
 
 
 def _plan_and_estimate(state: ApiState, text: str, name: str) -> dict[str, Any]:
@@ -60,14 +59,8 @@ async def plan_json(state: State, story: Annotated[dict[str, Any], Body()]) -> d
 async def read_story_upload(file: UploadFile) -> tuple[str, Any]:
     """An uploaded story file (YAML or JSON): its text and parsed content, capped."""
     data = await file.read(MAX_STORY_BYTES + 1)
-    if len(data) > MAX_STORY_BYTES:
-        raise InputError(f"story file larger than {MAX_STORY_BYTES} bytes")
-    try:
-        text = data.decode("utf-8")
-        return text, yaml.safe_load(text)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise InputError(f"{file.filename or 'story'} is not a UTF-8 YAML file: {first}") from None
+    raw = stories.parse_story_file(data, file.filename or "story")
+    return data.decode("utf-8"), raw
 
 
 @router.post("/stories/plan/upload")

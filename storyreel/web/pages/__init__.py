@@ -8,9 +8,19 @@ from __future__ import annotations
 from types import ModuleType
 
 from ..nav import NavEntry
-from . import bulk, home, jobs, library, models, playground, storyboard
+from . import bulk, home, jobs, library, models, playground, storyboard, studio, studio_story
 
-PAGES: list[ModuleType] = [library, jobs, playground, home, storyboard, bulk, models]
+PAGES: list[ModuleType] = [
+    library,
+    jobs,
+    playground,
+    studio,
+    studio_story,
+    home,
+    storyboard,
+    bulk,
+    models,
+]
 
 
 def nav_entries() -> list[NavEntry]:
