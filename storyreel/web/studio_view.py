@@ -41,8 +41,8 @@ def _stamp(seconds: float) -> str:
 
 def _cue_text(text: str) -> str:
     """A cue's text on one line, with nothing WebVTT would read as markup or a cue end."""
-    flat = " ".join(text.split())
-    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("-->", "→")
+    flat = " ".join(text.split()).replace("-->", "→")
+    return flat.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def captions(manifest: dict[str, Any]) -> str:

@@ -109,6 +109,24 @@ def _characters(
     ]
 
 
+def _characters_fragment(
+    request: Request, state: ApiState, folder: StoryFolder, headers: dict[str, str] | None = None
+) -> HTMLResponse:
+    story = stories.load(state.settings, folder).story
+    context = {
+        "story_id": folder.id,
+        "characters": _characters(folder, story.characters, _outputs(folder)),
+    }
+    return render(request, "studio/_characters.html", context, headers=headers)
+
+
+@router.get("/studio/{story_id}/characters")
+async def characters(request: Request, story_id: str) -> HTMLResponse:
+    """The characters again (after a run: the sheets it drew)."""
+    state = await api_state(request)
+    return _characters_fragment(request, state, stories.story_folder(state.settings, story_id))
+
+
 @router.get("/studio/{story_id}/characters/{index}/reference")
 async def reference_image(request: Request, story_id: str, index: int) -> FileResponse:
     """A character's uploaded reference (a path the loader checked is inside the story)."""
@@ -136,12 +154,9 @@ async def upload_reference(
         raise NotFound(f"story {story_id} has no character {index}")
     data, mime = await read_upload(state, file)
     stories.set_reference(state.settings, folder, story.characters[index].name, data, mime)
-    story = stories.load(state.settings, folder).story
-    context = {
-        "story_id": story_id,
-        "characters": _characters(folder, story.characters, _outputs(folder)),
-    }
-    return render(request, "studio/_characters.html", context, headers=REFRESH)
+    # a new reference changes the panels: the plan's "would redo" and the storyboard
+    changed = {"HX-Trigger": "storyboard-refresh, plan-refresh"}
+    return _characters_fragment(request, state, folder, changed)
 
 
 async def _plan(
