@@ -63,7 +63,6 @@ KNOWN_UNTESTED = frozenset(
         "story/redo.py",
         "story/runner.py",
         "story/sound_jobs.py",
-        "story/stale.py",
         "testing/simulators/chat.py",
         "testing/simulators/gemini_api.py",
         "testing/simulators/gemini_text.py",
