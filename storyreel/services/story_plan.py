@@ -26,9 +26,10 @@ from storyreel.story.planning import RULES, planner_of
 from storyreel.story.requests import estimate_story
 from storyreel.story.runner import story_references
 from storyreel.story.stale import RedoReport, would_redo
-from storyreel.story.variants import as_beats, for_run
+from storyreel.story.variants import as_beats
 
 from .stories import StoryFolder, load
+from .story_runs import remembered_options
 
 EDITABLE = ("action", "characters", "camera", "motion", "duration", "narration")
 """The plan table's editable columns, each a field of the story file's shot."""
@@ -82,7 +83,7 @@ async def plan_view(
     if not loaded.story.beats and planner_of(loaded.story, None) != RULES:
         name = planner_of(loaded.story, None)
         return PlanView([], None, [], note=f"{name} plans the shots when the story runs")
-    story = for_run(loaded.story)
+    story = remembered_options(folder).shape(loaded.story)  # drafts, finalized shots
     shots = plan_story(story)
     refs = story_references(dataclasses.replace(loaded, story=story))
     estimate = estimate_story(catalog, story, shots, refs)

@@ -19,13 +19,13 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import FileResponse, HTMLResponse, PlainTextResponse
 from sse_starlette import EventSourceResponse
 
-from storyreel.api.routes.media import read_upload
 from storyreel.api.state import ApiState, api_state
-from storyreel.errors import ConfigError, InputError, NotFound
+from storyreel.errors import InputError, NotFound
 from storyreel.services import stories
+from storyreel.services.generation import read_image_upload
 from storyreel.services.stories import StoryFolder
 from storyreel.services.story_plan import EDITABLE, edit_shot, plan_view
-from storyreel.services.story_runs import StoryRuns, run_progress
+from storyreel.services.story_runs import require_runs, run_progress
 
 from ..nav import NavEntry
 from ..studio_view import captions, export_links, sheets
@@ -35,12 +35,6 @@ router = APIRouter()
 PAGE: NavEntry | None = None  # reached from the studio's list
 REFRESH = {"HX-Trigger": "storyboard-refresh"}
 POLL_SECONDS = 0.3
-
-
-def _runs(state: ApiState) -> StoryRuns:
-    if state.story_runs is None:
-        raise ConfigError("this server runs no jobs (serve --no-jobs): run stories elsewhere")
-    return state.story_runs
 
 
 async def _progress(state: ApiState, folder: StoryFolder) -> dict[str, Any] | None:
@@ -148,11 +142,15 @@ async def upload_reference(
 ) -> HTMLResponse:
     state = await api_state(request)
     folder = stories.story_folder(state.settings, story_id)
-    _runs(state).refuse_if_busy(story_id)
+    require_runs(state.story_runs).refuse_if_busy(story_id)
     story = stories.load(state.settings, folder).story
     if not 0 <= index < len(story.characters):
         raise NotFound(f"story {story_id} has no character {index}")
-    data, mime = await read_upload(state, file)
+    data, mime = await read_image_upload(
+        file,
+        max_bytes=state.settings.max_upload_bytes,
+        max_pixels=state.settings.max_image_pixels,
+    )
     stories.set_reference(state.settings, folder, story.characters[index].name, data, mime)
     # a new reference changes the panels: the plan's "would redo" and the storyboard
     changed = {"HX-Trigger": "storyboard-refresh, plan-refresh"}
@@ -188,7 +186,7 @@ async def edit_cell(
     'would redo' column, and the storyboard is told to refresh."""
     state = await api_state(request)
     folder = stories.story_folder(state.settings, story_id)
-    _runs(state).refuse_if_busy(story_id)
+    require_runs(state.story_runs).refuse_if_busy(story_id)
     edit_shot(state.settings, folder, number, field, value)
     return await _plan(request, state, folder, **REFRESH)
 
@@ -212,7 +210,7 @@ async def run(
     """Start the story's run in the background; the run panel comes back following it."""
     state = await api_state(request)
     folder = stories.story_folder(state.settings, story_id)
-    _runs(state).start(folder, budget_usd=_budget(budget))
+    require_runs(state.story_runs).start(folder, budget_usd=_budget(budget))
     context = await _run_context(state, folder)
     return render(request, "studio/_run.html", context)
 

@@ -182,7 +182,7 @@ def test_edit_one_shot_and_see_only_it_regenerate(page: Page, live: LiveServer) 
     action = page.get_by_label("Shot 4 action")
     action.fill("Tomas lights the lantern and waits by the great lens.")
     action.press("Tab")  # leaving the cell saves it
-    expect(page.locator("#shot-4 td.redo")).to_have_attribute("data-redo", "panel+clip")
+    expect(page.locator("#plan-shot-4 td.redo")).to_have_attribute("data-redo", "panel+clip")
     flags = redo.evaluate_all("els => els.map(e => e.dataset.redo)")
     assert flags == [""] * 3 + ["panel+clip"] + [""] * 5, flags
     expect(page.locator("#redo-summary")).to_contain_text("make 1 panel and 1 clip anew")

@@ -31,7 +31,7 @@ async def _open(ui: httpx.AsyncClient, story: dict[str, object]) -> str:
 
 
 def _redo(html: str) -> dict[int, str]:
-    found = re.findall(r'<tr id="shot-(\d+)".*?data-redo="([^"]*)"', html, re.S)
+    found = re.findall(r'<tr id="plan-shot-(\d+)".*?data-redo="([^"]*)"', html, re.S)
     return {int(number): redo for number, redo in found}
 
 
