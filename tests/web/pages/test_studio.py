@@ -164,8 +164,14 @@ def test_run_the_demo_story_and_watch_it_finish_live(page: Page, live: LiveServe
     assert len(spent) == 2 and float(spent[0]) <= float(spent[1]) == 1.0
     expect(page.locator("#spent")).to_contain_text("of $1.00 budget")
     expect(page.locator(".stages li.done")).to_have_count(5)
-    expect(page.get_by_role("link", name="Storyboard (PDF)")).to_be_visible()
-    expect(page.get_by_role("link", name="Webtoon strip, part 1 of 1")).to_be_visible()
+    exports = page.locator("#run .exports")
+    for name in (
+        "Video (MP4)",
+        "Storyboard (PDF)",
+        "Webtoon strip, part 1 of 1",
+        "Manifest (JSON)",
+    ):
+        expect(exports.get_by_role("link", name=name)).to_be_visible()
     assert video.evaluate("v => v.readyState >= 1 || v.networkState !== 3")
     snap(page, "studio-story")
     check_accessible(page)
