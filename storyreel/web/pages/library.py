@@ -111,6 +111,7 @@ async def library_page(request: Request, state: State, chosen: Chosen) -> HTMLRe
         "filters": chosen,
         "models": models,
         "projects": await library.project_choices(state.rt),
+        "max_files": library_zip.MAX_FILES,
     }
     return render(request, "library/page.html", context, headers=vary)
 

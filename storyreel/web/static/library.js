@@ -42,8 +42,10 @@
 
   function updateSelection() {
     const picked = document.querySelectorAll("#grid .lib-pick:checked").length;
-    $("lib-selected").textContent = `${picked} selected`;
-    $("lib-zip-button").disabled = picked === 0;
+    const most = Number($("lib-zip").dataset.max);
+    $("lib-selected").textContent = picked > most
+      ? `${picked} selected: a zip holds at most ${most}` : `${picked} selected`;
+    $("lib-zip-button").disabled = picked === 0 || picked > most;
   }
 
   function selectAll(on) {

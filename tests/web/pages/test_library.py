@@ -148,6 +148,9 @@ async def test_zip_holds_the_chosen_files_and_refuses_unknown_ids(lib: tuple) ->
         "/ui/library/zip", data={"csrf_token": token, "sha": ["../../storyreel.db"]}
     )
     assert evil.status_code == 422
+    many = [f"{n:064x}" for n in range(501)]  # under the form parser's field limit
+    too_many = await client.post("/ui/library/zip", data={"csrf_token": token, "sha": many})
+    assert too_many.status_code == 422 and "at most 500" in too_many.text
     empty = await client.post("/ui/library/zip", data={"csrf_token": token})
     assert empty.status_code == 422
     forged = await client.post("/ui/library/zip", data={"sha": [made[0].sha256]})
@@ -206,6 +209,11 @@ def test_scroll_past_the_first_batch_and_open_the_lightbox(
 
     page.get_by_role("button", name="Select all loaded").click()
     expect(page.locator("#lib-selected")).to_have_text("252 selected")
+    expect(page.locator("#lib-zip-button")).to_be_enabled()
+    page.locator("#lib-zip").evaluate("form => { form.dataset.max = '100'; }")
+    page.locator("#grid .lib-pick").first.uncheck()  # recounts against the cap
+    expect(page.locator("#lib-selected")).to_have_text("251 selected: a zip holds at most 100")
+    expect(page.locator("#lib-zip-button")).to_be_disabled()
     page.get_by_role("button", name="Clear selection").click()
     expect(page.locator("#lib-zip-button")).to_be_disabled()
 
