@@ -128,6 +128,7 @@ async def test_a_run_shows_its_cells_to_the_end_and_a_repeat_is_already_made(
             await asyncio.sleep(0.1)
         assert "Finished: 4 of 4 videos" in fragment
         assert fragment.count('<span class="badge ok">succeeded</span>') == 4
+        assert len(set(re.findall(r'href="/ui/jobs/(\w+)"', fragment))) == 4
         exported = await ui.post(f"{target}/export", headers=headers)
         assert exported.status_code == 200 and "4 videos" in exported.text
 
@@ -156,4 +157,19 @@ def test_a_dry_run_in_the_browser(page: Page, live: LiveServer, tmp_path: Path) 
     expect(page.get_by_test_id("total")).to_have_text("$2.80")
     assert live.call(job_count) == 0
     snap(page, "bulk")
+    check_accessible(page)
+
+    # the same inputs on the offline motion model, run, and followed live to the end
+    page.get_by_label("Model").select_option("motion:kenburns")
+    page.get_by_label("Duration (s)").fill("")
+    page.get_by_role("button", name="Estimate (dry run)").click()
+    expect(page.get_by_test_id("total")).to_have_text("$0.00")
+    page.get_by_role("button", name="Run 4 videos").click()
+    page.wait_for_url(re.compile(r"/ui/bulk/[0-9A-Za-z]+$"))
+    expect(page.get_by_role("heading", name="Finished: 4 of 4 videos")).to_be_visible(
+        timeout=60_000
+    )
+    expect(page.get_by_test_id("counts")).to_contain_text("4 done")
+    expect(page.get_by_role("link", name="index.csv")).to_be_visible()
+    snap(page, "bulk-run")
     check_accessible(page)
