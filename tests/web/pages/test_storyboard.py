@@ -33,8 +33,12 @@ HOSTILE = '<img src=x onerror="alert(1)"> Ines unrolls a kite'
 
 
 def demo_story() -> dict[str, Any]:
+    """The bundled demo (nine shots, two characters drawn from sheets), rendered small and
+    short: the board is the same, the run a fraction of the demo's."""
     text = files("storyreel.examples").joinpath("lighthouse.yaml").read_text(encoding="utf-8")
     raw: dict[str, Any] = yaml.safe_load(text)
+    raw["render"] |= {"width": 384, "height": 216, "fps": 8, "duration": 1.0}
+    raw["render"]["transition_frames"] = 2
     return raw
 
 
@@ -80,7 +84,7 @@ async def finished(state: ApiState, story_id: str) -> dict[str, Any]:
     assert state.story_runs is not None
     task = state.story_runs.tasks.get(story_id)
     if task is not None:
-        await asyncio.wait_for(asyncio.shield(task), 120)
+        await asyncio.wait_for(asyncio.shield(task), 240)
     run = stories.read_run(stories.story_folder(state.settings, story_id))
     assert run is not None and run["state"] == "succeeded", run
     return run
@@ -240,7 +244,7 @@ def test_regenerating_a_panel_in_the_browser(page: Page, live: LiveServer) -> No
     async def run_demo(state: ApiState) -> str:
         return await ran(state, demo_story())
 
-    story_id = live.call(run_demo, timeout=180)
+    story_id = live.call(run_demo, timeout=250)
     page.goto(live.url(f"/ui/studio/{story_id}/board"))
     grid = page.locator("#storyboard")
     expect(grid.locator("article.sb-card")).to_have_count(9)
@@ -257,7 +261,9 @@ def test_regenerating_a_panel_in_the_browser(page: Page, live: LiveServer) -> No
     shot.get_by_role("button", name="Regenerate panel of shot 2").focus()
     page.keyboard.press("Enter")
     expect(page.locator("#shot-2")).to_contain_text("Regenerating…")
-    expect(page.locator("#shot-2")).to_contain_text("take 2", timeout=60_000)
+    expect(page.locator("#shot-2")).to_be_focused()  # the keyboard stays on the card
+    expect(page.locator("#shot-2")).to_contain_text("take 2", timeout=120_000)
+    expect(page.locator("#shot-2")).to_be_focused()  # also after the board's refresh
     assert page.locator("#shot-2").get_attribute("data-panel-job") != before
     expect(page.locator("#shot-2")).not_to_contain_text("Regenerating…")
     expect(page.locator("#shot-3")).not_to_contain_text("take 2")
@@ -268,7 +274,7 @@ def test_picking_and_finalizing_in_the_browser(page: Page, live: LiveServer) -> 
     async def run_drafts(state: ApiState) -> str:
         return await ran(state, candidate_story())
 
-    story_id = live.call(run_drafts, timeout=180)
+    story_id = live.call(run_drafts, timeout=250)
     page.goto(live.url(f"/ui/studio/{story_id}/board"))
     first = page.locator("#shot-1")
     expect(first.get_by_role("img", name="Candidate 2 of shot 1")).to_be_visible()
@@ -278,7 +284,7 @@ def test_picking_and_finalizing_in_the_browser(page: Page, live: LiveServer) -> 
 
     page.get_by_role("checkbox", name="Finalize shot 2").check()
     page.get_by_role("button", name="Finalize selected").press("Enter")
-    expect(page.locator("#shot-2 .badge", has_text="Final")).to_be_visible(timeout=60_000)
+    expect(page.locator("#shot-2 .badge", has_text="Final")).to_be_visible(timeout=120_000)
     expect(page.locator("#shot-1 .badge", has_text="Draft")).to_be_visible()
 
     other = first.get_by_role("button", name=re.compile(r"^Pick candidate \d of shot 1$"))
@@ -290,5 +296,5 @@ def test_picking_and_finalizing_in_the_browser(page: Page, live: LiveServer) -> 
     chosen = page.locator(
         "#shot-1 li", has=page.get_by_alt_text(f"Candidate {number[0]} of shot 1")
     )
-    expect(chosen).to_contain_text("In use", timeout=60_000)
+    expect(chosen).to_contain_text("In use", timeout=120_000)
     expect(page.locator("#shot-2 .badge", has_text="Final")).to_be_visible()
