@@ -1,5 +1,5 @@
-"""A failed job's reason and message in words a person reads: one wording for every face
-(the CLI's job lines, the web UI's job table, the API's clients reading ``error_words``).
+"""A failed job's reason and message in words a person reads: one wording for the faces
+that show jobs to people (the CLI's job lines and ``jobs show``, the web UI's job table).
 
 The reason is the typed ``FailureReason`` the engine stored (``Job.error_reason``); the
 message is the provider's own text (``Job.error``), kept after the phrase so nothing the
