@@ -220,12 +220,30 @@ async def add_uploads(
         checked.append((name, data, mime))
     if not checked:
         raise InputError("no images were uploaded: choose a folder or image files")
+    seen: set[str] = set()
+    names: set[str] = set()
     for name, data, mime in sorted(checked, key=lambda c: c[0]):
         info = store_image(rt.assets, data, mime)
+        sha = str(info["sha256"])
+        if sha in seen:
+            continue  # the same image chosen twice (in the folder and as a file)
+        seen.add(sha)
         async with rt.db.session() as session:
             await add_asset(session, info)
-        kept.append((str(info["sha256"]), name))
+        kept.append((sha, _unique(name, names)))
     return kept
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name``, or ``stem (2).ext`` when another image already has it: the matrix and
+    index.csv tell images apart by name."""
+    path = PurePosixPath(name)
+    candidate, n = name, 1
+    while candidate in taken:
+        n += 1
+        candidate = f"{path.stem} ({n}){path.suffix}"
+    taken.add(candidate)
+    return candidate
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from storyreel.services.bulk import (
     prompt_list,
 )
 from storyreel.store.models import Job
+from tests.api.conftest import png
 from tests.bulk.helpers import make_images
 
 LIMITS = UploadLimits(max_bytes=1_000_000, max_pixels=10_000_000)
@@ -97,3 +98,13 @@ async def test_cells_follow_a_failover_and_a_finished_job_is_done(
     ]
     with pytest.raises(NotFound):
         await cells(rt, "nope")
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+async def test_uploads_count_an_image_once_and_tell_equal_names_apart(rt: Runtime) -> None:
+    red, blue = png("red"), png("blue")
+    files = [("shots/a.png", red), ("a.png", red), ("other/a.png", blue), ("b.png", blue)]
+    kept = await add_uploads(rt, files, LIMITS)
+    assert [name for _, name in kept] == ["a.png", "a (2).png"]
+    assert kept[0][0] != kept[1][0]
+    assert rt.assets.path(kept[1][0], "image/png").read_bytes() == blue
