@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import and_, case, false, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import noload
 
 from storyreel.catalog.pricing import format_usd, quantize
 from storyreel.errors import BudgetExceeded
@@ -76,20 +75,36 @@ async def reserve_and_mark_attempt(
     """Record a submit attempt (its count and start: the intent to submit) and, on the
     job's first attempt, reserve its estimate against every budget that applies. Raises
     BudgetExceeded when the reservation does not fit; the transaction then rolls back, so
-    the job is left exactly as it was, never submitted and never billed."""
+    the job is left exactly as it was, never submitted and never billed.
+
+    A job that no cap applies to (no monthly cap, no project) is reserved by the same
+    statement that records the attempt: one statement where there were three."""
+    now = utcnow()
+    unbounded = Job.project_id.is_(None) if monthly_cap is None else false()
+    reserve_now = case(
+        (and_(Job.reserved_usd.is_(None), unbounded), Job.estimate_usd),
+        else_=Job.reserved_usd,
+    )
     async with db.session() as session:
         # A write first: on SQLite it takes the write lock before anything is read.
-        await session.execute(
-            update(Job)
-            .where(Job.id == job_id)
-            .values(submit_attempts=attempts, submit_started_at=utcnow(), updated_at=utcnow())
-        )
-        job = await session.get(Job, job_id, options=[noload(Job.outputs)])
-        assert job is not None
-        if job.reserved_usd is not None or job.estimate_usd is None:
+        row = (
+            await session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(
+                    submit_attempts=attempts,
+                    submit_started_at=now,
+                    updated_at=now,
+                    reserved_usd=reserve_now,
+                )
+                .returning(Job.reserved_usd, Job.estimate_usd, Job.project_id)
+                .execution_options(synchronize_session=False)
+            )
+        ).one()
+        if row.reserved_usd is not None or row.estimate_usd is None:
             return
-        amount = job.estimate_usd
-        project = await session.get(Project, job.project_id) if job.project_id else None
+        amount: Decimal = row.estimate_usd
+        project = await session.get(Project, row.project_id) if row.project_id else None
         scopes = [f"budget:month:{month_start():%Y-%m}"]
         if project is not None and project.budget_usd is not None:
             scopes.append(f"budget:project:{project.id}")
@@ -110,7 +125,12 @@ async def reserve_and_mark_attempt(
                     f"{format_usd(monthly_cap)} this month, the next job would add "
                     f"{format_usd(amount)} (STORYREEL_MONTHLY_BUDGET_USD)"
                 )
-        job.reserved_usd = amount
+        await session.execute(
+            update(Job)
+            .where(Job.id == job_id)
+            .values(reserved_usd=amount)
+            .execution_options(synchronize_session=False)
+        )
 
 
 @dataclass(frozen=True)

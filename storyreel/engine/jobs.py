@@ -207,6 +207,7 @@ async def transition(
         update(Job)
         .where(Job.id == job_id, Job.status.in_([s.value for s in allowed_from]))
         .values(status=to.value, updated_at=utcnow(), **values)
+        .execution_options(synchronize_session=False)
     )
     async with db.session() as session:
         result = await session.execute(stmt)
@@ -222,13 +223,17 @@ async def adopt_handle(db: Database, job_id: str, handle: dict[str, Any]) -> Non
             update(Job)
             .where(Job.id == job_id)
             .values(handle=handle, note=None, status=running, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
         )
 
 
 async def update_job(db: Database, job_id: str, **values: Any) -> None:
     async with db.session() as session:
         await session.execute(
-            update(Job).where(Job.id == job_id).values(updated_at=utcnow(), **values)
+            update(Job)
+            .where(Job.id == job_id)
+            .values(updated_at=utcnow(), **values)
+            .execution_options(synchronize_session=False)
         )
 
 

@@ -1,7 +1,7 @@
 """Turning a provider's artifacts into stored, described assets.
 
-Runs inside the ``download`` step right after a job succeeds (providers delete outputs
-within the hour). Returns small dicts, never bytes, so the step's checkpoint stays small.
+Runs inside the poll step that saw a job done (``finish``): providers delete outputs
+within the hour. Returns small dicts, never bytes, so the step's checkpoint stays small.
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ async def store_artifact(
     if artifact.path is not None:
         source = _inside(artifact.path, data_dir)
         # kept until the job's outputs are committed: a download step run again after
-        # a crash must find it (steps.download removes it after finalize)
+        # a crash must find it (``finish.fetch_and_finalize`` removes it after finalize)
         sha, target = await asyncio.to_thread(assets.put_file, source, mime, keep_source=True)
         size = target.stat().st_size
     else:

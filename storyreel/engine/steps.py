@@ -8,22 +8,14 @@ failure means, and nothing has to survive being pickled into the checkpoint tabl
 from __future__ import annotations
 
 import asyncio
-import functools
 import random
-import ssl
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-import httpx2
 import structlog
 from dbos import DBOS
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import noload
 
-from storyreel.catalog import Catalog, billing
 from storyreel.errors import (
     FailureReason,
     ProviderAPIError,
@@ -31,8 +23,8 @@ from storyreel.errors import (
     StoryreelError,
     failure_reason,
 )
-from storyreel.providers.types import Handle, JobState, Usage
-from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
+from storyreel.providers.types import Handle, JobState
+from storyreel.store.models import CostEntry, Job
 from storyreel.testing.chaos import crash_point
 from storyreel.vocabulary import GenerationRequest
 
@@ -41,8 +33,8 @@ from .blips import survives_db_blips
 from .budget import reserve_and_mark_attempt
 from .events import job_event
 from .failover import take_over
+from .finish import failure, fetch_and_finalize, final_cost, seen_values
 from .latency import expected_latency, load_catalog
-from .outputs import store_artifact
 from .retry import CallKind, RetryPolicy, decide
 from .runtime import runtime
 from .shutdown import finish_before_cancel
@@ -59,8 +51,7 @@ def _policy() -> RetryPolicy:
     return RetryPolicy(base_delay=runtime().settings.retry_base_delay)
 
 
-def _failure(error: BaseException) -> dict[str, Any]:
-    return {"ok": False, "error": str(error), "reason": failure_reason(error).value}
+_failure = failure
 
 
 @DBOS.step(name="storyreel.submit")
@@ -293,7 +284,7 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
             }
         return {"state": JobState.FAILED.value, **_failure(exc), "at": time.time()}
     crash_point("during_poll")
-    values: dict[str, Any] = {"progress": status.progress, "polls": Job.polls + 1}
+    values: dict[str, Any] = {"progress": status.progress, "polls": 1}
     if status.state is JobState.SUCCEEDED:
         # When the provider was seen done, not when our download and bookkeeping ended:
         # the latency the next jobs are scheduled by (``engine/latency.py``) must not
@@ -301,7 +292,6 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
         values["finished_at"] = datetime.fromtimestamp(sent_at, UTC)
     if status.usage is not None:
         values["usage"] = status.usage.model_dump(mode="json", exclude_none=True)
-    await jobs.update_job(rt.db, job_id, **values)
     job_event(
         "job polled",
         job_id,
@@ -309,6 +299,11 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
         state=status.state.value,
         progress=status.progress,
     )
+    if status.state is JobState.SUCCEEDED:
+        # Fetched and finalized in this step, the poll's values in the same UPDATE.
+        fetched = await fetch_and_finalize(job_id, handle, seen=values)
+        return {"state": status.state.value, "fetched": fetched, "at": time.time()}
+    await jobs.update_job(rt.db, job_id, **seen_values(values))
     out: dict[str, Any] = {
         "state": status.state.value,
         "message": status.message,
@@ -322,130 +317,12 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
     return out
 
 
-@functools.cache
-def _tls() -> ssl.SSLContext:
-    """One TLS context for every download: building one reads the CA bundle, about 25 ms
-    of CPU, which a client per download paid on every job. A context is safe to share."""
-    return httpx2.create_ssl_context()
-
-
 @DBOS.step(name="storyreel.download")
 @survives_db_blips
 async def download(job_id: str, handle: dict[str, Any]) -> dict[str, Any]:
-    """Fetch every output into the asset store right away, then finalize the job: the
-    job's result (``finalize``) with ``ok``, or ``ok: False`` and the error."""
-    rt = runtime()
-    provider = rt.provider(handle["provider"])
-    base_url = rt.settings.provider(handle["provider"]).base_url
-    trusted = [base_url] if base_url else []  # its exact origin; other ports stay guarded
-    try:
-        artifacts = await provider.result(Handle.model_validate(handle))
-        if not artifacts:
-            raise ProviderJobError("the provider reported success but returned no output")
-        async with httpx2.AsyncClient(
-            timeout=httpx2.Timeout(30.0, read=120.0), verify=_tls()
-        ) as client:
-            stored = [
-                await store_artifact(
-                    artifact,
-                    assets=rt.assets,
-                    data_dir=rt.settings.data_path,
-                    client=client,
-                    max_bytes=rt.settings.max_upload_bytes * 50,
-                    trusted_origins=trusted,
-                )
-                for artifact in artifacts
-            ]
-    except (StoryreelError, httpx2.HTTPError) as exc:
-        done = await _finished(job_id)  # this step ran before, up to its commit
-        return {"ok": True, **done} if done is not None else _failure(exc)
-    crash_point("during_download")
-    finished = {"ok": True, **await finalize(job_id, stored)}
-    for artifact in artifacts:  # a local render's scratch file, now in the store
-        if artifact.path is not None:
-            artifact.path.unlink(missing_ok=True)
-    return finished
-
-
-async def _finished(job_id: str) -> dict[str, Any] | None:
-    """The job's result if an earlier run of its download step committed it."""
-    async with runtime().db.session() as session:
-        job = await session.get(Job, job_id, options=[noload(Job.outputs)])
-        ok = job is not None and job.status == JobState.SUCCEEDED.value
-        return await _result_of(session, job) if ok and job is not None else None
-
-
-async def _result_of(session: AsyncSession, job: Job) -> dict[str, Any]:
-    done = select(JobOutput.asset_sha256).where(JobOutput.job_id == job.id)
-    outputs = (await session.execute(done.order_by(JobOutput.position))).scalars()
-    return {"status": job.status, "outputs": list(outputs), "job_id": job.id}
-
-
-async def finalize(job_id: str, assets: list[dict[str, Any]]) -> dict[str, Any]:
-    """Register outputs and mark the job succeeded in one transaction (compare-and-set).
-    Part of the download step: a crash before it re-runs the download, which buys
-    nothing (the outputs are fetched again and stored by their hash)."""
-    rt = runtime()
-    async with rt.db.session() as session:
-        job = await session.get(Job, job_id, options=[noload(Job.outputs)])
-        assert job is not None
-        if job.status in (JobState.SUCCEEDED.value, JobState.CANCELED.value):
-            return await _result_of(session, job)
-        known = set(
-            (
-                await session.execute(
-                    select(Asset.sha256).where(Asset.sha256.in_([a["sha256"] for a in assets]))
-                )
-            ).scalars()
-        )
-        for position, info in enumerate(assets):
-            if info["sha256"] not in known:
-                session.add(Asset(source_job_id=job_id, **info))
-                known.add(info["sha256"])
-            session.add(
-                JobOutput(
-                    job_id=job_id,
-                    position=position,
-                    asset_sha256=info["sha256"],
-                    mime=info["mime"],
-                )
-            )
-        cost = _final_cost(job, succeeded=True)
-        if cost is not None:
-            session.add(CostEntry(job_id=job_id, kind="final", amount_usd=cost))
-        job.status = JobState.SUCCEEDED.value
-        job.cost_usd = cost
-        job.progress = 1.0
-        job.updated_at = utcnow()
-        job.finished_at = job.finished_at or job.updated_at  # seen done by its last poll
-        provider, model, estimate = job.provider, job.model, job.estimate_usd
-    job_event(
-        "job succeeded",
-        job_id,
-        provider=provider,
-        model=model,
-        outputs=len(assets),
-        estimate_usd=estimate,
-        cost_usd=cost,
-    )
-    return {
-        "status": JobState.SUCCEEDED.value,
-        "outputs": [a["sha256"] for a in assets],
-        "job_id": job_id,
-    }
-
-
-def _final_cost(job: Job, *, succeeded: bool) -> Decimal | None:
-    """The job's final cost from the one pricing module (``catalog.billing``)."""
-    req = GenerationRequest.model_validate(job.request)
-    usage = Usage.model_validate(job.usage) if job.usage else None
-    return billing.final_cost(
-        Catalog.load(runtime().settings),
-        req,
-        accepted=job.handle is not None,
-        succeeded=succeeded,
-        usage=usage,
-    )
+    """Fetch the outputs and finalize the job, as a step of its own: only a workflow
+    whose poll was recorded before polls did it themselves (``finish``) replays this."""
+    return await fetch_and_finalize(job_id, handle)
 
 
 @DBOS.step(name="storyreel.fail")
@@ -458,7 +335,11 @@ async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[
     lost_answer = job.handle is None and reason == FailureReason.UNKNOWN.value
     # A submit whose answer was lost may have been billed: no final cost, so budgets keep
     # counting its reservation.
-    cost = None if lost_answer else _final_cost(job, succeeded=False)
+    cost = (
+        None
+        if lost_answer
+        else final_cost(job.request, job.usage, accepted=job.handle is not None, succeeded=False)
+    )
     if (
         await jobs.transition(
             rt.db,

@@ -5,9 +5,11 @@ for, and asks DBOS about all of them in one query, only when something may have 
 
 - as soon as a waiter arrives, so a workflow that ended while nobody waited (a parent
   recovered after a crash, whose children finished while it was down) is seen at once;
-- when a workflow of this process ends: each workflow body calls ``notify_when_done``,
-  which hooks the asyncio task DBOS runs it in, and that task ends only after DBOS has
-  recorded the outcome (DBOS 3.4 ``_execute_workflow_async``; see docs/engine.md);
+- never for a workflow of this process that ends: each workflow body calls
+  ``notify_when_done``, which hooks the asyncio task DBOS runs it in, and that task
+  returns only after DBOS has recorded the outcome (DBOS 3.4 ``_execute_workflow_async``;
+  see docs/engine.md), so its waiters are told at once, with no query; a task that ends
+  otherwise (cancelled, or raising) makes the watch look, as an end elsewhere would;
 - otherwise every ``FALLBACK_SECONDS``, for workflows that end elsewhere (another worker
   process, a cancel from the CLI's DBOS client): one query for all the ids, not one per
   waiter.
@@ -21,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import contextvars
+import functools
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -77,6 +80,16 @@ class Watch:
         """Something may have ended: look again (thread-safe)."""
         if not self.loop.is_closed():
             self.loop.call_soon_threadsafe(self.wake.set)
+
+    def ended(self, workflow_id: str) -> None:
+        """The workflow has a recorded outcome: release its waiters (thread-safe)."""
+        if not self.loop.is_closed():
+            self.loop.call_soon_threadsafe(self._release, workflow_id)
+
+    def _release(self, workflow_id: str) -> None:
+        for future in self.waiters.pop(workflow_id, []):
+            if not future.done():
+                future.set_result(None)
 
     async def _run(self) -> None:
         while self.waiters:
@@ -148,11 +161,17 @@ def on_workflow_end(listener: Callable[[], None]) -> Callable[[], None]:
 
 
 def _poke_all(_task: Any = None) -> None:
+    """Something ended somewhere: every watch looks, every listener is told."""
     with _lock:
         watches = list(_watches.values())
-        listeners = list(_end_listeners)
     for w in watches:
         w.poke()
+    _tell_listeners()
+
+
+def _tell_listeners() -> None:
+    with _lock:
+        listeners = list(_end_listeners)
     for listener in listeners:
         try:
             listener()
@@ -160,8 +179,22 @@ def _poke_all(_task: Any = None) -> None:
             log.warning("workflow end listener failed", error=str(exc))
 
 
+def _task_ended(workflow_id: str | None, task: asyncio.Task[Any]) -> None:
+    """A workflow task that returned has its outcome recorded: its waiters go on without
+    a query. Cancelled or raising, the outcome may not be recorded yet (or by someone
+    else): the watches look."""
+    if workflow_id is None or task.cancelled() or task.exception() is not None:
+        _poke_all()
+        return
+    with _lock:
+        watches = list(_watches.values())
+    for w in watches:
+        w.ended(workflow_id)
+    _tell_listeners()
+
+
 def notify_when_done() -> None:
-    """Call first thing in a workflow body: its end wakes every waiter in this process."""
+    """Call first thing in a workflow body: its end releases its waiters in this process."""
     task = asyncio.current_task()
     if task is not None:
-        task.add_done_callback(_poke_all)
+        task.add_done_callback(functools.partial(_task_ended, DBOS.workflow_id))

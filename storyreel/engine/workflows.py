@@ -1,7 +1,8 @@
 """The generation workflow: submit -> wait (webhook, or polls timed by the model's expected
-latency: ``engine/schedule.py``) -> download and finalize. One DBOS workflow per job,
-whose workflow id is the job id, and as few steps as its guarantees allow (each step is a
-checkpoint read and write): a job that is done when first polled makes three.
+latency: ``engine/schedule.py``) -> the poll that sees it done downloads and finalizes.
+One DBOS workflow per job, whose workflow id is the job id, and as few steps as its
+guarantees allow (each step is a checkpoint read and write): a job that is done when
+first polled makes two (submit, and the poll that also fetches and finalizes it).
 
 The body only sequences steps and DBOS primitives, so replaying it after a crash takes the
 same path: a job that had been polling for twenty minutes resumes at its next poll and is
@@ -10,6 +11,7 @@ never submitted again.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -22,6 +24,12 @@ from .schedule import poll_schedule
 from .webhooks import WEBHOOK_TOPIC
 
 WORKFLOW_NAME = "storyreel.generate"
+
+MEMORY_WAIT_SECONDS = 2.0
+"""Without webhooks, a wait up to this long before a poll is an ``asyncio.sleep``, not a
+durable ``DBOS.recv`` (two checkpoints and a notification query: more than the poll it
+waits for). Whether a wait is slept in memory depends only on step results, so a replay
+takes the same path; a crash during one costs at most this long again."""
 
 
 def queue_name(provider: str) -> str:
@@ -77,7 +85,11 @@ async def _run(job_id: str) -> dict[str, Any]:
             return await steps.fail(job_id, message, "timeout", "failed")
         wait = retry_in or _next_wait(job, elapsed=elapsed, polls=polls)
         wait = min(wait, max(0.0, job["timeout"] - elapsed))  # a last look at the deadline
-        if wait > 0:
+        if wait > 0 and not job.get("webhooks") and wait <= MEMORY_WAIT_SECONDS:
+            # Nothing can cut a short wait short: sleep in memory. A replay after a crash
+            # sleeps the same wait again, which is as good as waiting out its remainder.
+            await asyncio.sleep(wait)
+        elif wait > 0:
             # A webhook for this job cuts the wait short; the next poll confirms it.
             woke = await DBOS.recv_async(WEBHOOK_TOPIC, timeout_seconds=wait)
             if woke is not None and _says_still_running(woke):
@@ -95,7 +107,9 @@ async def _run(job_id: str) -> dict[str, Any]:
     if state is not JobState.SUCCEEDED:
         error = seen.get("error") or f"provider reported {state.value}"
         return await steps.fail(job_id, error, seen.get("reason"), state.value)
-    fetched = await steps.download(job_id, handle)
+    # The poll that saw it done fetched and finalized it too; a poll recorded before
+    # polls did that (a workflow resumed across an upgrade) leaves it to its own step.
+    fetched = seen.get("fetched") or await steps.download(job_id, handle)
     if not fetched["ok"]:
         return await steps.fail(job_id, fetched["error"], fetched["reason"], "failed")
     return {key: value for key, value in fetched.items() if key != "ok"}

@@ -1,6 +1,7 @@
 """What a job costs the engine: DBOS's SQLite file in WAL mode with synchronous=NORMAL,
-only the queues of providers usable here polled, three steps for a job done at its first
-poll, and a learned latency that does not grow with our own download time."""
+only the queues of providers usable here polled, two steps for a job done at its first
+poll, no durable wait for a short one, and a learned latency that does not grow with our
+own download time."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import pytest
 from dbos import DBOS
 from sqlalchemy import text
 
-from storyreel.config import Settings
+from storyreel.config import ProviderSettings, Settings
 from storyreel.engine import jobs, outputs
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
@@ -61,12 +62,29 @@ async def test_only_queues_of_usable_providers_are_polled(settings: Settings) ->
         assert (await wait_job(job.id))["status"] == "succeeded"
 
 
-async def test_a_job_done_at_its_first_poll_makes_three_steps(engine: Engine) -> None:
+async def test_a_job_done_at_its_first_poll_makes_two_steps(engine: Engine) -> None:
+    """The poll that sees the job done fetches and finalizes it: no download step."""
     job = await submit_job(sketch(1))
     assert (await wait_job(job.id))["status"] == "succeeded"
     steps = await DBOS.list_workflow_steps_async(job.id)
-    ours = [s["function_name"] for s in steps if s["function_name"].startswith("storyreel.")]
-    assert ours == ["storyreel.submit", "storyreel.poll", "storyreel.download"]
+    assert [s["function_name"] for s in steps] == ["storyreel.submit", "storyreel.poll"]
+
+
+async def test_a_short_wait_before_a_poll_is_no_durable_step(tmp_path: Path) -> None:
+    """Without webhooks, a wait of up to ``MEMORY_WAIT_SECONDS`` is slept in memory: no
+    ``DBOS.recv`` and its durable sleep (two checkpoints and a notification query)."""
+    settings = Settings(
+        data_dir=tmp_path,
+        poll_interval=0.3,
+        queue_poll_interval=0.05,
+        providers={"sketch": ProviderSettings(latency=0.5)},
+    )
+    async with Engine(settings):
+        job = await submit_job(sketch(3))
+        assert (await asyncio.wait_for(wait_job(job.id), 30))["status"] == "succeeded"
+        steps = [s["function_name"] for s in await DBOS.list_workflow_steps_async(job.id)]
+    assert steps[0] == "storyreel.submit"
+    assert set(steps[1:]) == {"storyreel.poll"}, steps  # no DBOS.recv, no DBOS.sleep
 
 
 async def test_a_slow_download_does_not_count_as_the_models_latency(

@@ -14,8 +14,10 @@ from sqlalchemy.engine import Engine as SyncEngine
 
 from storyreel.engine import waits
 from storyreel.engine.app import Engine
-from storyreel.engine.service import wait_job
+from storyreel.engine.service import submit_job, wait_job
 from storyreel.engine.workflows import generation_workflow
+from storyreel.testing.scripted import ScriptedProvider
+from storyreel.vocabulary import GenerationRequest, Task
 
 #: A queue no process works on: its workflows wait, ENQUEUED, until cancelled.
 IDLE_QUEUE = "storyreel.test-nobody"
@@ -73,3 +75,21 @@ def test_workflow_end_listeners_are_called_until_removed() -> None:
     remove()  # twice is harmless
     waits._poke_all()
     assert calls == ["ended"]
+
+
+async def test_a_workflow_ending_here_releases_its_waiter_without_a_query(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The watch looks once when the waiter arrives; the end of a workflow run by this
+    process is told by its task, not found by another status query."""
+    monkeypatch.setattr(waits, "FALLBACK_SECONDS", 60.0)  # no look for ends elsewhere
+    ScriptedProvider.reset()
+    await engine.add_provider(ScriptedProvider)
+    polls = ["running"] * 4 + ["succeeded"]  # still running when the waiter arrives
+    req = GenerationRequest(
+        task=Task.TEXT_TO_IMAGE, model="scripted:t", prompt="p", extra={"polls": polls}
+    )
+    job = await submit_job(req)
+    before = waits.watch().queries
+    assert (await asyncio.wait_for(wait_job(job.id), 30))["status"] == "succeeded"
+    assert waits.watch().queries - before == 1
