@@ -27,9 +27,9 @@ from storyreel.vocabulary import GenerationRequest, Task
 #: insert estimate), start (read, record the attempt with its reservation, adopt the
 #: handle), finish (read, asset, output, final cost, update), the latency lookup. Was 16.
 APP_STATEMENTS_PER_JOB = 12
-#: DBOS statements a job makes, its queue's polling aside (that grows with wall time, not
-#: jobs): enqueue (2), two steps (4 each), the outcome (2), the result (1), its waiter's
-#: share of a status query. Was 20 (three steps, a query when it ended).
+#: DBOS statements a job makes, its background threads' aside (queue polling grows with
+#: wall time, not jobs): enqueue (2), two steps (4 each), the outcome (2), the result
+#: (1), its waiter's share of status queries. Was 20 (three steps, a query at its end).
 DBOS_STATEMENTS_PER_JOB = 16
 
 
@@ -49,10 +49,13 @@ def counted() -> Iterator[Counter[str]]:
     counts: Counter[str] = Counter()
 
     def count(conn: Any, *_args: Any) -> None:
-        if threading.current_thread().name.startswith("queue-worker-"):
-            counts["queue polling"] += 1
+        thread = threading.current_thread().name
+        if conn.dialect.is_async:
+            counts["app"] += 1
+        elif thread.startswith("dbos-executor") or thread == "MainThread":
+            counts["dbos"] += 1  # a workflow's own: its start, steps, outcome, result
         else:
-            counts["app" if conn.dialect.is_async else "dbos"] += 1
+            counts["dbos, in the background"] += 1  # queue polling, sweeps: by the clock
 
     event.listen(SyncEngine, "before_cursor_execute", count)
     try:
