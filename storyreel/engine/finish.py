@@ -3,10 +3,12 @@ the job (outputs, final cost, status) in one transaction.
 
 It runs inside the poll step that saw the job done, so a job done at its first poll makes
 two steps (submit, poll) and its poll's bookkeeping (``polls``, ``finished_at``, usage)
-rides on the finalizing UPDATE. A crash half way re-runs that poll step: the provider is
-asked again (free) and the outputs fetched again, which buys nothing (they are stored by
-their hash). Finalizing is plain SQL (SQLAlchemy Core): five statements for a job with
-one output, and none of the ORM's unit-of-work bookkeeping on the hottest path.
+rides on the finalizing UPDATE (a local render's; outputs fetched over the network are
+slow enough to record the poll first, which shows the job downloading). A crash half way
+re-runs that poll step: the provider is asked again (free) and the outputs fetched again,
+which buys nothing (they are stored by their hash). Finalizing is plain SQL (SQLAlchemy
+Core): five statements for a job with one output, and none of the ORM's unit-of-work
+bookkeeping on the hottest path.
 """
 
 from __future__ import annotations
@@ -65,6 +67,11 @@ async def fetch_and_finalize(
         artifacts = await provider.result(Handle.model_validate(handle))
         if not artifacts:
             raise ProviderJobError("the provider reported success but returned no output")
+        if seen and any(artifact.path is None for artifact in artifacts):
+            # A fetch over the network takes a while: record the poll first, so progress
+            # displays show the job downloading (running, with ``finished_at``).
+            await _record_seen(job_id, seen)
+            seen = None
         async with httpx2.AsyncClient(
             timeout=httpx2.Timeout(30.0, read=120.0), verify=_tls()
         ) as client:

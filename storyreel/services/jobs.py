@@ -105,8 +105,8 @@ async def phase(job: Job, client: DBOSClient | None = None) -> str:
         return job.status
     if job.handle is None:
         return "submitting"
-    if await downloading(job.id, client):
-        return "downloading"
+    if job.finished_at is not None or await downloading(job.id, client):
+        return "downloading"  # seen done by a poll, outputs being fetched
     return "running" + (f" {job.progress:.0%}" if job.progress else "")
 
 

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import Engine as SyncEngine
 
@@ -19,7 +20,7 @@ from storyreel.engine import finish, jobs
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
-from storyreel.providers.types import JobState
+from storyreel.providers.types import JobState, RemoteArtifact
 from storyreel.store.models import Asset, CostEntry, JobOutput
 from storyreel.vocabulary import GenerationRequest, Task
 
@@ -127,3 +128,33 @@ async def test_an_output_stored_before_keeps_its_first_job(rt: Runtime) -> None:
         outputs = await session.execute(select(JobOutput).where(JobOutput.job_id == second.id))
         assert len(outputs.scalars().all()) == 1
     assert asset is not None and asset.source_job_id == first.id and asset.size != 1
+
+
+async def test_a_fetch_over_the_network_records_the_poll_first(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While outputs come over the network the job reads as seen done (running, with
+    ``finished_at``), which progress displays show as downloading; then it succeeds with
+    the poll counted once."""
+    job, _ = await jobs.create_job(rt.db, sketch(4), reuse=False)
+    await jobs.adopt_handle(rt.db, job.id, {"provider": "sketch", "request_id": "r"})
+    during: list[tuple[str, bool, int]] = []
+
+    class Remote:
+        async def result(self, _handle: Any) -> list[RemoteArtifact]:
+            return [RemoteArtifact(mime="image/png", url="https://cdn.example/out.png")]
+
+    async def fetched(_artifact: RemoteArtifact, **_: Any) -> dict[str, Any]:
+        row = await jobs.get_job(rt.db, job.id)
+        during.append((row.status, row.finished_at is not None, row.polls))
+        return {"sha256": "ab" * 32, "mime": "image/png", "size": 3}
+
+    monkeypatch.setattr(rt, "provider", lambda _name: Remote())
+    monkeypatch.setattr(finish, "store_artifact", fetched)
+    handle = {"provider": "sketch", "request_id": "r", "data": {}}
+    seen = {"polls": 1, "progress": 1.0, "finished_at": datetime.now(UTC)}
+    done = await finish.fetch_and_finalize(job.id, handle, seen=seen)
+    assert done["ok"] and done["outputs"] == ["ab" * 32]
+    assert during == [(JobState.RUNNING.value, True, 1)]
+    row = await jobs.get_job(rt.db, job.id)
+    assert row.status == JobState.SUCCEEDED.value and row.polls == 1
