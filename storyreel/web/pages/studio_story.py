@@ -203,6 +203,15 @@ def _budget(text: str) -> Decimal | None:
     return budget
 
 
+@router.get("/studio/{story_id}/run")
+async def run_panel(request: Request, story_id: str) -> HTMLResponse:
+    """The run panel as it is now: the page asks again when the storyboard started a run
+    (a regenerate, a pick, a finalize), so that run is followed live here too."""
+    state = await api_state(request)
+    folder = stories.story_folder(state.settings, story_id)
+    return render(request, "studio/_run.html", await _run_context(state, folder))
+
+
 @router.post("/studio/{story_id}/run")
 async def run(
     request: Request, story_id: str, budget: Annotated[str, Form(max_length=40)] = ""

@@ -13,4 +13,13 @@
     htmx.trigger(document.body, "storyboard-refresh");
     if (box.dataset.state !== "running") htmx.trigger(document.body, "plan-refresh");
   });
+
+  // A storyboard action (regenerate, pick, finalize) starts a run: follow it in the run panel.
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const config = event.detail.requestConfig;
+    if (!event.detail.successful || !config || config.verb !== "post") return;
+    if (!/\/board(\/|$)/.test(config.path)) return;
+    const run = document.getElementById("run");
+    if (run && run.dataset.panel) htmx.ajax("GET", run.dataset.panel, { target: "#run", swap: "outerHTML" });
+  });
 })();

@@ -56,9 +56,17 @@ async def test_editing_an_action_persists_and_marks_exactly_that_shot(tmp_path: 
             1: "panel+clip",
             2: "panel+clip",
         }
+        idle = await ui.get(f"/ui/studio/{story_id}/run")
+        assert "Not run yet" in idle.text and "sse-connect" not in idle.text
         ran = await ui.post(f"/ui/studio/{story_id}/run", data={"budget": "0.50"})
         assert ran.status_code == 200 and "sse-connect" in ran.text
+        following = await ui.get(f"/ui/studio/{story_id}/run")  # as after a board action
+        assert 'sse-connect="/ui/studio/' in following.text
         await until_ended(ui, story_id)
+        stream = await ui.get(f"/ui/studio/{story_id}/events")
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        assert stream.text.index("event: progress") < stream.text.index("event: end")
+        assert 'data-state="succeeded"' in stream.text and "story-video" in stream.text
         assert _redo((await ui.get(f"/ui/studio/{story_id}/plan")).text) == {1: "", 2: ""}
 
         edited = await ui.post(
