@@ -114,6 +114,8 @@ async def test_failures_in_words_failover_links_and_a_hostile_prompt(tmp_path: P
         assert "the provider refused the input" in detail.text and "Final cost" in detail.text
         missing = await client.get("/ui/jobs/01NOSUCHJOB")
         assert missing.status_code == 404 and "no job" in missing.text
+        no_stream = await client.get("/ui/jobs/events?job=01NOSUCHJOB")
+        assert no_stream.status_code == 404  # before any stream starts
 
 
 async def test_cancel_and_retry_through_the_ui_routes(tmp_path: Path) -> None:
