@@ -12,7 +12,7 @@ chromium through Playwright), beside the same page with 1,000 assets:
 Rows go straight into SQLite (jobs, assets, outputs; the thumbnails share a few real JPEG
 files in the asset store) on a live server (API + UI), as ``bench/api.py`` fills its library.
 
-    python bench/library_paint.py [--samples 5]
+    python bench/library_paint.py [--samples 9]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from storyreel.media.images import make_thumbnail
 from tests.web.conftest import CHROMIUM_ARGS, chromium_path
 from tests.web.live import LiveServer
 
-SAMPLES = 5
+SAMPLES = 9
 SMALL, LARGE = 1_000, 100_000
 THUMBS = 8
 FCP_JS = "performance.getEntriesByType('paint').some(e => e.name === 'first-contentful-paint')"
