@@ -26,6 +26,7 @@ from storyreel.bulk.run import bulk_status, queue_bulk, start_bulk
 from storyreel.catalog import Catalog
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
+from storyreel.engine.service import preflight_request
 from storyreel.errors import InputError, NotFound
 from storyreel.providers.types import JobState
 from storyreel.store.assets import extension_for
@@ -164,6 +165,13 @@ async def plan_stored(
 async def estimate(rt: Runtime, plan: BulkPlan) -> BulkPlanOut:
     """The dry run's answer: the plan, with what is already done marked."""
     return plan_out(plan, await finished_keys(rt, plan))
+
+
+def check(rt: Runtime, plan: BulkPlan, *, client: DBOSClient | None) -> None:
+    """What ``launch`` checks before it creates anything (the provider can take the jobs,
+    its key is here unless workers hold it): run it for every bulk of a batch first, so
+    a refused one leaves none of the others half started."""
+    preflight_request(rt, plan.items[0].request, need_key=client is None)
 
 
 async def launch(

@@ -11,18 +11,20 @@ exactly the matrix that was priced.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Protocol
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import FormData, UploadFile
 
 from storyreel.api.state import ApiState, api_state
 from storyreel.bulk.inputs import MAX_IMAGES, MAX_PROMPTS_BYTES
-from storyreel.bulk.plan import DEFAULT_MODEL, BulkOptions
+from storyreel.bulk.plan import DEFAULT_MODEL, BulkOptions, BulkPlan
 from storyreel.bulk.run import bulk_status
-from storyreel.errors import BudgetExceeded, InputError
+from storyreel.errors import BudgetExceeded, ConfigError, InputError, NotFound
 from storyreel.services import bulk as bulk_service
 from storyreel.services.bulk import UploadLimits
 from storyreel.vocabulary import Task
@@ -37,6 +39,8 @@ BulkId = Annotated[str, Path(min_length=1, max_length=26, pattern=r"^[0-9A-Za-z]
 SHOWN_IMAGES = 100
 """Rows of the matrix drawn on the page; the rest are counted (index.csv lists them all)."""
 FINISHED = ("succeeded", "failed", "canceled")
+MAX_MODELS = 4
+"""Models one dry run may compare (each is its own bulk)."""
 
 
 def _text(form: FormData, name: str, limit: int = 200) -> str:
@@ -56,11 +60,39 @@ def _options(form: FormData) -> BulkOptions:
     if duration is not None and not 0 < duration <= 120:
         raise InputError("duration must be more than 0 and at most 120 seconds")
     return BulkOptions(
-        model=_text(form, "model") or DEFAULT_MODEL,
+        model=DEFAULT_MODEL,
         resolution=_text(form, "resolution", 16) or None,
         duration=duration,
         one_to_one=form.get("one_to_one") in ("1", "on", "true"),
     )
+
+
+def _models(form: FormData) -> list[str]:
+    """The models chosen (several make one bulk each, priced side by side)."""
+    names: list[str] = []
+    for value in form.getlist("model"):
+        name = str(value).strip()[:200]
+        if name and name not in names:
+            names.append(name)
+    if len(names) > MAX_MODELS:
+        raise InputError(f"choose at most {MAX_MODELS} models for one bulk")
+    return names or [DEFAULT_MODEL]
+
+
+async def _plans(
+    state: ApiState,
+    form: FormData,
+    images: Sequence[tuple[str, str | None]],
+    prompts: str | Sequence[str],
+) -> list[BulkPlan]:
+    """One plan per model chosen, all checked and priced before anything is created."""
+    options = _options(form)
+    return [
+        await bulk_service.plan_stored(
+            state.rt, state.catalog, images, prompts, replace(options, model=model), face="web"
+        )
+        for model in _models(form)
+    ]
 
 
 async def _prompts(form: FormData) -> str | list[str]:
@@ -145,26 +177,33 @@ async def estimate(request: Request, state: State) -> HTMLResponse:
     """The dry run: store the images, plan and price the matrix; create no job."""
     form = await request.form(max_files=MAX_IMAGES + 2, max_fields=MAX_IMAGES + 50)
     try:
-        options = _options(form)
+        asked = _options(form)  # a bad option is refused before the images are stored
         prompts = await _prompts(form)
         images = await _uploads(state, form)
-        plan = await bulk_service.plan_stored(
-            state.rt, state.catalog, images, prompts, options, face="web"
-        )
-        shown = await bulk_service.estimate(state.rt, plan)
+        shown = [
+            await bulk_service.estimate(state.rt, plan)
+            for plan in await _plans(state, form, images, prompts)
+        ]
     except InputError as exc:
         refused: dict[str, Any] = {"error": exc.message, "plan": None}
         if _is_htmx(request):
             return render(request, "bulk/plan.html", refused, status_code=422)
         return render(request, "bulk/page.html", _page_context(state) | refused, status_code=422)
-    rows, texts = grid(shown.items)
+    plans = []
+    for one in shown:
+        rows, texts = grid(one.items)
+        more = max(0, len(rows) - SHOWN_IMAGES)
+        plans.append({"plan": one, "rows": rows[:SHOWN_IMAGES], "more_images": more})
+    totals = [one.total_usd for one in shown]
     context = {
-        "plan": shown,
+        "plan": shown[0],
+        "plans": plans,
         "error": None,
-        "rows": rows[:SHOWN_IMAGES],
-        "more_images": max(0, len(rows) - SHOWN_IMAGES),
         "prompt_texts": texts,
         "image_fields": [f"{sha}:{name}" for sha, name in images],
+        "jobs_total": sum(one.jobs for one in shown),
+        "asked": asked,
+        "grand_total": None if None in totals else sum(t for t in totals if t is not None),
     }
     if _is_htmx(request):
         return render(request, "bulk/plan.html", context)
@@ -200,15 +239,23 @@ async def run(request: Request, state: State) -> Response:
     form = await request.form(max_fields=MAX_IMAGES * 2 + 50)
     try:
         prompts = [str(p) for p in form.getlist("prompt")]
-        plan = await bulk_service.plan_stored(
-            state.rt, state.catalog, _stored_images(form), prompts, _options(form), face="web"
-        )
-        created = await bulk_service.launch(
-            state.rt, plan, budget_usd=_budget(form), client=state.client
-        )
-    except (InputError, BudgetExceeded) as exc:
+        budget = _budget(form)
+        plans = await _plans(state, form, _stored_images(form), prompts)
+        for plan in plans:
+            bulk_service.check(state.rt, plan, client=state.client)
+        ids = []
+        for plan in plans:
+            created = await bulk_service.launch(
+                state.rt, plan, budget_usd=budget, client=state.client
+            )
+            ids.append(created.bulk_id)
+    except (InputError, BudgetExceeded, ConfigError) as exc:
         return render(request, "bulk/run_error.html", {"error": exc.message}, status_code=422)
-    target = f"/ui/bulk/{created.bulk_id}"
+    target = (
+        f"/ui/bulk/{ids[0]}"
+        if len(ids) == 1
+        else "/ui/bulk/runs?" + urlencode([("id", bulk_id) for bulk_id in ids])
+    )
     if _is_htmx(request):
         return Response(status_code=200, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
@@ -231,6 +278,21 @@ async def _progress_context(state: ApiState, bulk_id: str) -> dict[str, Any]:
         "more_images": max(0, len(rows) - SHOWN_IMAGES),
         "prompt_texts": prompts,
     }
+
+
+@router.get("/bulk/runs")
+async def runs_page(
+    request: Request,
+    state: State,
+    id: Annotated[list[str], Query(max_length=MAX_MODELS)],
+) -> HTMLResponse:
+    """Several bulks started together (one per model), each with its progress."""
+    runs = []
+    for bulk_id in id:
+        if not bulk_id.isalnum() or len(bulk_id) > 26:
+            raise NotFound(f"no bulk {bulk_id[:32]!r}")
+        runs.append(await _progress_context(state, bulk_id))
+    return render(request, "bulk/runs.html", {"runs": runs})
 
 
 @router.get("/bulk/{bulk_id}")

@@ -15,6 +15,7 @@ from playwright.sync_api import Page, expect
 from sqlalchemy import func, select
 
 from storyreel.api.state import ApiState
+from storyreel.config import ProviderSettings
 from storyreel.store.models import Job
 from tests.api.conftest import api_settings, png, running_api
 
@@ -140,6 +141,63 @@ async def test_a_run_shows_its_cells_to_the_end_and_a_repeat_is_already_made(
         assert await job_count(state) == 4
 
 
+async def several(ui: httpx.AsyncClient, headers: dict[str, str]) -> httpx.Response:
+    """A dry run of one image and two prompts on the motion model and on Kling."""
+    return await ui.post(
+        "/ui/bulk/estimate",
+        files=[*images("red"), *(("model", (None, m)) for m in ("motion", "kling"))],
+        data={"prompts": "push in\npan left"},
+        headers=headers,
+    )
+
+
+async def run_as_shown(
+    ui: httpx.AsyncClient, headers: dict[str, str], dry: httpx.Response
+) -> httpx.Response:
+    fields = re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', dry.text)
+    return await ui.post(
+        "/ui/bulk/run",
+        content=str(httpx.QueryParams([f for f in fields if f[0] != "csrf_token"])).encode(),
+        headers=headers | {"content-type": "application/x-www-form-urlencoded"},
+    )
+
+
+async def test_several_models_price_side_by_side_and_refuse_together(tmp_path: Path) -> None:
+    async with running_api(api_settings(tmp_path)) as (ui, state):
+        headers = await opened(ui)
+        dry = await several(ui, headers)
+        assert dry.status_code == 200, dry.text
+        assert dry.text.count('data-testid="matrix"') == 2
+        assert 'data-testid="grand-total">$0.70<' in dry.text  # 2 x $0 + 2 x $0.35
+        assert "Run 4 videos" in dry.text and "Budget per model" in dry.text
+        too_many = await ui.post(
+            "/ui/bulk/estimate",
+            files=[*images("red"), *(("model", (None, f"m{i}")) for i in range(5))],
+            data={"prompts": "a"},
+            headers=headers,
+        )
+        assert too_many.status_code == 422 and "at most 4 models" in too_many.text
+        refused = await run_as_shown(ui, headers, dry)  # no fal key here
+        assert refused.status_code == 422 and "has no API key" in refused.text
+        assert await job_count(state) == 0  # not even the motion bulk, checked first
+
+
+async def test_several_models_run_as_one_bulk_each(tmp_path: Path) -> None:
+    fal = ProviderSettings(api_key="never-used", base_url="http://127.0.0.1:9")
+    async with running_api(api_settings(tmp_path, settings={"providers": {"fal": fal}})) as (
+        ui,
+        state,
+    ):
+        headers = await opened(ui)
+        started = await run_as_shown(ui, headers, await several(ui, headers))
+        assert started.status_code == 200, started.text
+        target = started.headers["hx-redirect"]
+        assert re.fullmatch(r"/ui/bulk/runs\?id=\w+&id=\w+", target), target
+        runs = await ui.get(target)
+        assert runs.status_code == 200 and runs.text.count('class="panel progress-panel"') == 2
+        assert await job_count(state) == 4
+
+
 def test_a_dry_run_in_the_browser(page: Page, live: LiveServer, tmp_path: Path) -> None:
     folder = tmp_path / "shots"
     folder.mkdir()
@@ -148,7 +206,7 @@ def test_a_dry_run_in_the_browser(page: Page, live: LiveServer, tmp_path: Path) 
     page.goto(live.url("/ui/bulk"))
     page.get_by_label("Prompts, one per line").fill("Camera slowly zooms in\nThe subject smiles")
     page.locator("#files").set_input_files([folder / "red.png", folder / "blue.png"])
-    expect(page.get_by_label("Model")).to_have_value(re.compile(r"kling-video/v2.5-turbo"))
+    expect(page.get_by_label("Model")).to_have_values([re.compile(r"kling-video/v2.5-turbo")])
     page.get_by_label("Duration (s)").fill("10")
     page.get_by_role("button", name="Estimate (dry run)").click()
     matrix = page.get_by_test_id("matrix")
