@@ -66,7 +66,9 @@ class StoryRuns:
         if shots is None and redo is not None:
             shots = [redo.shot]
         started = datetime.now(UTC).isoformat()
-        # project_id is cleared: an edited story is a new project, known once it is made
+        before = read_run(folder) or {}
+        # project_id is cleared: an edited story is a new project, known once it is made;
+        # until then the storyboard shows the last one's shots (last_project_id)
         write_run(
             folder,
             state="running",
@@ -76,6 +78,7 @@ class StoryRuns:
             finalized=sorted(options.shots) if options.finalize and options.shots else None,
             started_at=started,
             project_id=None,
+            last_project_id=before.get("project_id") or before.get("last_project_id"),
         )
         self.tasks[folder.id] = asyncio.create_task(self._run(folder, budget_usd, redo, options))
 
@@ -169,7 +172,8 @@ async def pick_candidate(
     """``storyreel story pick``: make candidate ``candidate`` the shot's panel on the
     story's last project, then run the story again (only that shot's clip is made anew)."""
     runs.refuse_if_busy(folder.id)
-    project_id = (read_run(folder) or {}).get("project_id")
+    run = read_run(folder) or {}
+    project_id = run.get("project_id") or run.get("last_project_id")
     if not project_id:
         raise NotFound(f"story {folder.id} has not been run yet")
     await record_pick(rt, project_id, shot, candidate, drawn=drawn)

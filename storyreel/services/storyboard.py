@@ -122,7 +122,8 @@ class Board:
 async def storyboard(settings: Settings, rt: Runtime, folder: StoryFolder) -> Board:
     """The board of the story's last run (no cards before its first run made its shots)."""
     run = read_run(folder)
-    project_id = (run or {}).get("project_id")
+    # a run that has just started has no project yet: the last one's shots meanwhile
+    project_id = (run or {}).get("project_id") or (run or {}).get("last_project_id")
     if not project_id:
         story = load(settings, folder).story
         return Board(

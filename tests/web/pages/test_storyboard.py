@@ -245,7 +245,7 @@ def test_regenerating_a_panel_in_the_browser(page: Page, live: LiveServer) -> No
         return await ran(state, demo_story())
 
     story_id = live.call(run_demo, timeout=250)
-    page.goto(live.url(f"/ui/studio/{story_id}/board"))
+    page.goto(live.url(f"/ui/studio/{story_id}"))  # the studio loads the board into its section
     grid = page.locator("#storyboard")
     expect(grid.locator("article.sb-card")).to_have_count(9)
     expect(page.get_by_role("img", name=re.compile(r"^Shot 2: "))).to_be_visible()
@@ -253,7 +253,7 @@ def test_regenerating_a_panel_in_the_browser(page: Page, live: LiveServer) -> No
     last.scroll_into_view_if_needed()  # lazy: loaded once near the viewport
     page.wait_for_function("[...document.images].every((i) => i.complete && i.naturalWidth)")
     page.evaluate("window.scrollTo(0, 0)")
-    snap(page, "storyboard")
+    snap(page, "storyboard-in-the-studio")
     check_accessible(page)
 
     shot = page.locator("#shot-2")
@@ -275,7 +275,7 @@ def test_picking_and_finalizing_in_the_browser(page: Page, live: LiveServer) -> 
         return await ran(state, candidate_story())
 
     story_id = live.call(run_drafts, timeout=250)
-    page.goto(live.url(f"/ui/studio/{story_id}/board"))
+    page.goto(live.url(f"/ui/studio/{story_id}/board"))  # the board's own page (a link to it)
     first = page.locator("#shot-1")
     expect(first.get_by_role("img", name="Candidate 2 of shot 1")).to_be_visible()
     expect(first.locator(".badge", has_text="Draft")).to_be_visible()
