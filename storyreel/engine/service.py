@@ -106,8 +106,12 @@ async def submit_job(
 
 
 async def wait_job(job_id: str) -> dict[str, Any]:
-    """The job's workflow result, once it ends; waiting polls nothing (``waits``)."""
-    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(job_id)
+    """The job's workflow result, once it ends; waiting polls nothing (``waits``). The
+    handle is made without reading the status row (the watch's first look, shared by
+    every waiter that arrives with this one, also finds a workflow that does not exist)."""
+    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
+        job_id, existing_workflow=False
+    )
     return await waits.result(handle)
 
 

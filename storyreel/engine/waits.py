@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 
 import structlog
 from dbos import DBOS, WorkflowHandleAsync
+from dbos import error as dbos_errors
 
 log = structlog.get_logger(__name__)
 
@@ -96,26 +97,32 @@ class Watch:
             self.wake.clear()
             ids = list(self.waiters)
             try:
-                finished = await _finished(ids)
+                finished, missing = await _finished(ids)
                 self.queries += 1
             except Exception as exc:  # noqa: BLE001 - a blip: the fallback tick tries again
                 log.warning("workflow status check failed", error=str(exc))
-                finished = set()
+                finished, missing = set(), set()
             for workflow_id in finished:
+                self._release(workflow_id)
+            for workflow_id in missing:  # no such workflow: waiting would never end
                 for future in self.waiters.pop(workflow_id, []):
                     if not future.done():
-                        future.set_result(None)
+                        future.set_exception(
+                            dbos_errors.DBOSNonExistentWorkflowError("target", workflow_id)
+                        )
             if not self.waiters:
                 break
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.wake.wait(), timeout=FALLBACK_SECONDS)
 
 
-async def _finished(ids: list[str]) -> set[str]:
+async def _finished(ids: list[str]) -> tuple[set[str], set[str]]:
+    """Of ``ids``, those that ended and those that do not exist."""
     statuses = await DBOS.list_workflows_async(
         workflow_ids=ids, load_input=False, load_output=False
     )
-    return {s.workflow_id for s in statuses if s.status not in UNFINISHED}
+    ended = {s.workflow_id for s in statuses if s.status not in UNFINISHED}
+    return ended, set(ids) - {s.workflow_id for s in statuses}
 
 
 def watch() -> Watch:
@@ -131,7 +138,8 @@ def watch() -> Watch:
 
 
 async def wait_ended(workflow_id: str) -> None:
-    """Return once the workflow has an outcome (succeeded, failed or cancelled)."""
+    """Return once the workflow has an outcome (succeeded, failed or cancelled); raise
+    ``DBOSNonExistentWorkflowError`` if there is no such workflow."""
     await watch().wait(workflow_id)
 
 

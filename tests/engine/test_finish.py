@@ -30,8 +30,9 @@ from storyreel.vocabulary import GenerationRequest, Task
 APP_STATEMENTS_PER_JOB = 12
 #: DBOS statements a job makes, its background threads' aside (queue polling grows with
 #: wall time, not jobs): enqueue (2), two steps (4 each), the outcome (2), the result
-#: (1), its waiter's share of status queries. Was 20 (three steps, a query at its end).
-DBOS_STATEMENTS_PER_JOB = 16
+#: (1), its waiter's share of status queries. Was 20 (three steps, a status read to make
+#: the handle, a query at its end).
+DBOS_STATEMENTS_PER_JOB = 15
 
 
 def sketch(seed: int, tag: str = "gate") -> GenerationRequest:

@@ -93,3 +93,10 @@ async def test_a_workflow_ending_here_releases_its_waiter_without_a_query(
     before = waits.watch().queries
     assert (await asyncio.wait_for(wait_job(job.id), 30))["status"] == "succeeded"
     assert waits.watch().queries - before == 1
+
+
+async def test_waiting_for_a_workflow_that_does_not_exist_fails_at_once(engine: Engine) -> None:
+    """``wait_job`` reads no status row before waiting: the watch's first look, shared by
+    every waiter arriving with it, is what finds the workflow missing."""
+    with pytest.raises(dbos_errors.DBOSNonExistentWorkflowError):
+        await asyncio.wait_for(wait_job("no-such-job"), timeout=10)
