@@ -28,6 +28,7 @@ from storyreel.store.models import Asset, IdentityScore, Job, JobOutput, Project
 from storyreel.story.consistency.candidates import candidate_seed
 from storyreel.story.project import load_project, planned_shots, story_of
 from storyreel.story.requests import candidates_for
+from storyreel.story.schema import StoryDef
 from storyreel.vocabulary import GenerationRequest
 
 from .stories import StoryFolder, load, read_run
@@ -140,7 +141,7 @@ async def storyboard(settings: Settings, rt: Runtime, folder: StoryFolder) -> Bo
             session, [jobs[s.panel_job_id] for s in project.shots if s.panel_job_id in jobs]
         )
         candidates = {
-            shot.number: await _candidates(session, project, shot, jobs, outputs, scores)
+            shot.number: await _candidates(session, project, story, shot, jobs, outputs, scores)
             for shot in project.shots
         }
     plans = planned_shots(project)
@@ -237,6 +238,7 @@ async def _takes(session: Any, panels: list[Job]) -> dict[str, int]:
 async def _candidates(
     session: Any,
     project: Project,
+    story: StoryDef,
     shot: Shot,
     jobs: dict[str, Job],
     outputs: dict[str, tuple[str, bool]],
@@ -244,7 +246,6 @@ async def _candidates(
 ) -> list[Candidate]:
     """The shot's best-of-N panels, found as ``create_candidate_jobs`` made them: the
     chosen panel's request with candidate k's seed (the newest finished job of each)."""
-    story = story_of(project)
     count = candidates_for(story, shot.number)
     if story.render.min_consistency is not None:
         count += story.render.max_redraws
