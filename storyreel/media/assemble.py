@@ -228,6 +228,11 @@ async def _render_in_segments(
             frames=frames,
         )
         parts.append(part)
+    await _concat(parts, scratch, dest, what)
+
+
+async def _concat(parts: Sequence[Path], scratch: Path, dest: Path, what: str) -> None:
+    """Join H.264 parts with the concat demuxer: the stream is copied, not re-encoded."""
     listing = scratch / "parts.txt"
     listing.write_text("".join(f"file '{_concat_quote(part)}'\n" for part in parts))
     await run_ffmpeg(
@@ -237,6 +242,55 @@ async def _render_in_segments(
         ],
         what=f"joining {len(parts)} parts into {what}",
     )
+
+
+async def render_clip_part(
+    clip: Path,
+    following: Path | None,
+    out: Path,
+    *,
+    fps: int,
+    width: int,
+    height: int,
+    transition_frames: int,
+    frames: int,
+) -> None:
+    """One clip of a story as a part of its video, made as soon as the clip exists: the
+    clip conformed to ``frames`` frames, then (with ``following``, the next clip) the
+    crossfade into that clip. These are the parts ``_render_in_segments`` makes, one clip
+    each, so ``join_parts`` over every clip's part gives the frames of ``assemble_video``.
+    During the crossfade the incoming clip is only clones of its first frame, so a part
+    needs nothing more of the next clip than that frame: it can be made the moment both
+    clips exist, while later clips are still being generated."""
+    check_fps(fps)
+    check_frame_size(width, height)
+    clips = [clip] if following is None or not transition_frames else [clip, following]
+    for number, path in enumerate(clips, start=1):
+        if not path.is_file():
+            raise InputError(f"clip {number} of a part does not exist: {path}")
+    infos = [await asyncio.to_thread(probe_video, path) for path in clips]
+    timeline = Timeline(fps, (frames, *(1,) * (len(clips) - 1)), transition_frames)
+    count = frames + (transition_frames if following is not None else 0)
+    with scratch_dir_for(out) as scratch:
+        partial = scratch / "part.mp4"
+        await _render(clips, infos, timeline, partial, (width, height), what=out.name, frames=count)
+        partial.replace(out)
+
+
+async def join_parts(parts: Sequence[Path], out: Path, *, total_frames: int) -> VideoInfo:
+    """Join clip parts (``render_clip_part``, in shot order) into the story's video
+    without re-encoding them; the result is read back and checked to hold
+    ``total_frames`` frames before it replaces ``out``."""
+    if not parts:
+        raise InputError("nothing to assemble: give at least one part")
+    with scratch_dir_for(out) as scratch:
+        partial = scratch / "video.mp4"
+        await _concat(parts, scratch, partial, out.name)
+        info = await asyncio.to_thread(probe_video, partial)
+        if info.frames != total_frames:
+            raise MediaError(f"assembled video has {info.frames} frames, expected {total_frames}")
+        partial.replace(out)
+    return info
 
 
 def _concat_quote(path: Path) -> str:

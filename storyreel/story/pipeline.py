@@ -11,7 +11,8 @@ an unchanged story, buys nothing twice.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,28 +26,26 @@ from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.engine.service import enqueue_job
 from storyreel.errors import BudgetExceeded, FailureReason, StoryreelError
-from storyreel.media.assemble import assemble_video
 from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
 from storyreel.store.models import Shot
 from storyreel.store.records import add_asset, store_image
-from storyreel.testing.chaos import crash_point
 
+from .assembly import assemble, clip_part, shot_durations
 from .boards import make_boards
 from .consistency.candidates import best_panel, candidate_plan
-from .consistency.stage import Composer, create_sheet_jobs, record_sheet, score_identity
+from .consistency.stage import (
+    Composer,
+    create_sheet_jobs,
+    record_sheet,
+    score_identity,
+    score_panel,
+)
 from .export import export_story
-from .finishing import finish, video_row
+from .finishing import finish
 from .narration import shot_notes
 from .project import character_references, load_project, planned_shots, story_of
 from .requests import bound_clip, bound_panel
-from .reuse import (
-    ASSEMBLY,
-    CONTACT_SHEET,
-    assembly_recipe,
-    contact_sheet_recipe,
-    find_derived,
-    remember_derived,
-)
+from .reuse import CONTACT_SHEET, contact_sheet_recipe, find_derived, remember_derived
 from .sound_jobs import audio_assets, create_sound_jobs, fitted_shot_duration, shot_extras
 
 WORKFLOW_NAME = "storyreel.story"
@@ -136,64 +135,6 @@ async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
             setattr(shot, key, value)
 
 
-@DBOS.step(name="storyreel.story.assemble")
-@survives_db_blips
-async def assemble(
-    project_id: str, clips: list[str], fitted: list[float | None] | None = None
-) -> dict[str, Any]:
-    """Join the clips with crossfades into one MP4 in the asset store, unless these clips
-    were already joined with these settings (an unchanged re-run): then that video."""
-    rt = runtime()
-    project = await load_project(rt, project_id)
-    story = story_of(project)
-    width, height = story.size
-    # ``clips`` are in shot-number order, like ``project.shots``: each clip is conformed to
-    # its shot's planned length (or the length fitted to its narration), whatever length
-    # the model returned.
-    durations = final_durations(project.shots, fitted)
-    recipe = assembly_recipe(
-        clips,
-        fps=story.render.fps,
-        width=width,
-        height=height,
-        transition_frames=story.render.transition_frames,
-        durations=durations,
-    )
-    async with rt.db.session() as session:
-        if (made := await find_derived(session, rt.assets, recipe)) is not None:
-            return made
-    out = rt.scratch_dir / "assembly" / f"{project_id}.mp4"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    info = await assemble_video(
-        [rt.assets.path(sha, "video/mp4") for sha in clips],
-        out,
-        fps=story.render.fps,
-        width=width,
-        height=height,
-        transition_frames=story.render.transition_frames,
-        durations=durations,
-    )
-    crash_point("during_assembly")
-    row = video_row(rt, out, info)
-    async with rt.db.session() as session:
-        await add_asset(session, row)
-        await remember_derived(session, recipe, ASSEMBLY, row["sha256"])
-    return row
-
-
-def final_durations(shots: Sequence[Shot], fitted: Sequence[float | None] | None) -> list[float]:
-    """Each shot's length in the video: fitted to its narration where it was, else planned."""
-    chosen = list(fitted) if fitted is not None else [None] * len(shots)
-    return [f if f is not None else shot.duration for shot, f in zip(shots, chosen, strict=True)]
-
-
-@DBOS.step(name="storyreel.story.durations")
-@survives_db_blips
-async def shot_durations(project_id: str, fitted: list[float | None]) -> list[float]:
-    project = await load_project(runtime(), project_id)
-    return final_durations(project.shots, fitted)
-
-
 @DBOS.step(name="storyreel.story.ends_on_next")
 @survives_db_blips
 async def shots_ending_on_next(project_id: str) -> list[int]:
@@ -260,7 +201,16 @@ story then ends near its critical path instead of after every panel was drawn.""
 async def _run_child(child: dict[str, Any], what: str) -> str:
     """Enqueue one generation job, wait for it (no polling: ``waits``), and return its
     first output's sha; a failed job raises ``StoryRunError`` or ``BudgetExceeded``."""
-    handle = await enqueue_job(child["job_id"], child["provider"], priority=QUEUE_PRIORITY[what])
+    return await _child_output(child, what, await _start_child(child, what))
+
+
+async def _start_child(child: dict[str, Any], what: str) -> WorkflowHandleAsync[dict[str, Any]]:
+    return await enqueue_job(child["job_id"], child["provider"], priority=QUEUE_PRIORITY[what])
+
+
+async def _child_output(
+    child: dict[str, Any], what: str, handle: WorkflowHandleAsync[dict[str, Any]]
+) -> str:
     try:
         result: dict[str, Any] = await waits.result(handle)
     except dbos_errors.DBOSAwaitedWorkflowCancelledError:
@@ -280,48 +230,94 @@ async def _run_child(child: dict[str, Any], what: str) -> str:
     return str(result["outputs"][0])
 
 
+PANEL_EVENT, SCORED_EVENT, CLIP_EVENT = "panel", "identity", "clip"
+"""What a shot's workflow tells the others as soon as it has it, each ``{"stopped": ...}``
+when the shot stopped first: its chosen panel (the previous shot may end on it), that
+panel's identity search (the parent scores the story and draws its boards once every panel
+has one) and its clip (the previous shot's part of the video crossfades into it)."""
+EVENT_TIMEOUT = 7 * 24 * 3600.0
+"""A shot's events come or the shot has stopped and said so; this only bounds the wait
+for one that died without a word (the parent then does the work after the clips)."""
+
+
 @DBOS.workflow(name=SHOT_WORKFLOW_NAME)
 async def shot_workflow(
     project_id: str, panel: dict[str, Any], extras: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """One shot: its panel, then at once its clip. Each shot is its own child workflow
-    so shots advance independently (and replay deterministically): a clip never waits
-    for another shot's panel, except the next one's when it ends on it
-    (``extras["next_panel"]``), nor for narration, except its own line when shots fit
-    their lines (``extras["voice"]``). An expected stop is returned as ``{"stopped": ...}``."""
+    """One shot: its panel, then at once its clip; while the clip generates, the panel's
+    identity search; once the clip and the next shot's clip exist, its part of the video
+    (``assembly.clip_part``). Each shot is its own child workflow so shots advance
+    independently (and replay deterministically): a clip never waits for another shot's
+    panel, except the next one's when it ends on it (``extras["next_panel"]``), nor for
+    narration, except its own line when shots fit their lines (``extras["voice"]``).
+    ``extras["following"]``: the next shot's workflow id. An expected stop is returned as
+    ``{"stopped": ...}`` and sent as every event not sent yet."""
     waits.notify_when_done()
     extras = extras or {}
-    duration: float | None = None
+    sent: set[str] = set()
+
+    async def send(key: str, value: dict[str, Any]) -> None:
+        sent.add(key)
+        await DBOS.set_event_async(key, value)
+
     try:
-        panel_sha = await best_panel(
-            project_id, panel, await _run_child(panel, "panel"), _run_child
-        )
-        last_sha = None
-        if "next_panel" in extras:
-            last_sha = await _next_panel(project_id, extras)
-        if "voice" in extras:
-            voice_sha = await _run_child(extras["voice"], "narration")
-            duration = await fitted_shot_duration(project_id, panel["shot"], voice_sha)
-        clip = await create_clip_job(project_id, panel["shot"], panel_sha, last_sha, duration)
-        clip_sha = await _run_child(clip, "clip")
+        return await _shot(project_id, panel, extras, send)
     except (StoryRunError, BudgetExceeded) as exc:
-        return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
+        stopped = {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
+        for key in (PANEL_EVENT, SCORED_EVENT, CLIP_EVENT):
+            if key not in sent:
+                await send(key, stopped)
+        return stopped
+    except Exception:
+        message = {"kind": "StoryRunError", "message": f"shot {panel['shot']} failed"}
+        for key in (PANEL_EVENT, SCORED_EVENT, CLIP_EVENT):
+            if key not in sent:
+                with contextlib.suppress(Exception):
+                    await send(key, {"stopped": message})
+        raise
+
+
+async def _shot(
+    project_id: str,
+    panel: dict[str, Any],
+    extras: dict[str, Any],
+    send: Callable[[str, dict[str, Any]], Awaitable[None]],
+) -> dict[str, Any]:
+    duration: float | None = None
+    number = panel["shot"]
+    panel_sha = await best_panel(project_id, panel, await _run_child(panel, "panel"), _run_child)
+    await send(PANEL_EVENT, {"panel": panel_sha})
+    last_sha = None
+    if "next_panel" in extras:
+        last_sha = await _next_panel(project_id, extras)
+    if "voice" in extras:
+        voice_sha = await _run_child(extras["voice"], "narration")
+        duration = await fitted_shot_duration(project_id, number, voice_sha)
+    clip = await create_clip_job(project_id, number, panel_sha, last_sha, duration)
+    clip_handle = await _start_child(clip, "clip")
+    found = await score_panel(project_id, number, panel_sha)
+    await send(SCORED_EVENT, {"panel": panel_sha, "found": found})
+    clip_sha = await _child_output(clip, "clip", clip_handle)
+    await send(CLIP_EVENT, {"clip": clip_sha})
+    following: str | None = None
+    if "following" in extras:
+        after = await DBOS.get_event_async(extras["following"], CLIP_EVENT, EVENT_TIMEOUT)
+        following = (after or {}).get("clip")
+    if following is not None or "following" not in extras:
+        await clip_part(project_id, number, clip_sha, following, duration)
     return {"panel": panel_sha, "clip": clip_sha, "duration": duration}
 
 
 async def _next_panel(project_id: str, extras: dict[str, Any]) -> str:
     """The panel the next shot *uses*, which this shot's clip ends on. With one candidate
     that is the next shot's panel job, awaited directly; with candidates (or a threshold)
-    only the next shot's workflow knows which one it picked, so its result is awaited
+    only the next shot's workflow knows which one it picked, so its panel event is awaited
     (``extras["next_shot"]``, its workflow id) rather than animating into candidate 1."""
     child = extras["next_panel"]
     plan = await candidate_plan(project_id, child["shot"])
     if (plan["count"] <= 1 and plan["min"] is None) or "next_shot" not in extras:
         return await _run_child(child, "panel")
-    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
-        extras["next_shot"]
-    )
-    ended = await waits.result(handle)
+    ended = await DBOS.get_event_async(extras["next_shot"], PANEL_EVENT, EVENT_TIMEOUT) or {}
     if "panel" not in ended:
         raise StoryRunError(
             f"shot {child['shot'] - 1} ends on shot {child['shot']}, which stopped: "
@@ -371,14 +367,17 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     panel_jobs = await create_panel_jobs(project_id)
     sound = await create_sound_jobs(project_id)
     extras = shot_extras(panel_jobs, sound, await shots_ending_on_next(project_id))
-    # Started last shot first, so a shot that ends on the next one knows that shot's
-    # workflow (its picked panel is that workflow's result).
+    # Started last shot first, so a shot knows the next shot's workflow: the panel it may
+    # end on and the clip its part of the video crossfades into are that workflow's events.
     started: list[WorkflowHandleAsync[dict[str, Any]]] = []
     for p, e in reversed(list(zip(panel_jobs, extras, strict=True))):
-        if "next_panel" in e and started:
-            e = e | {"next_shot": started[-1].workflow_id}
+        if started:
+            e = e | {"following": started[-1].workflow_id}
+            if "next_panel" in e:
+                e = e | {"next_shot": started[-1].workflow_id}
         started.append(await DBOS.start_workflow_async(shot_workflow, project_id, p, e))
     handles = started[::-1]
+    early = await _from_panels(project_id, panel_jobs, handles)
     shots = [await waits.result(handle) for handle in handles]
     for shot in shots:
         if "stopped" in shot:
@@ -392,8 +391,8 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     clips = {str(p["shot"]): s["clip"] for p, s in zip(panel_jobs, shots, strict=True)}
     fitted = [s.get("duration") for s in shots]
     video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)], fitted)
-    identity = await score_identity(project_id, panels)
-    sheet = await contact_sheet(project_id, panels, identity)
+    if early is None or early["panels"] != panels:
+        early = await _panel_outputs(project_id, panels, None)
     audio = await audio_assets(spoken + music)
     lines = [
         entry | {"line": child["line"], "job_id": child["job_id"]}
@@ -408,15 +407,44 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
             "durations": await shot_durations(project_id, fitted),
         },
     )
-    boards = await make_boards(project_id, panels)
     outputs = {
         "panels": panels,
         "clips": clips,
         "video": finished["video"],
         "silent_video": video,
-        "contact_sheet": sheet,
+        "contact_sheet": early["sheet"],
         "sound": finished | {"lines": lines, "music": sound["music"]},
-        "boards": boards,
-        "consistency": identity,
+        "boards": early["boards"],
+        "consistency": early["identity"],
     }
     return await export(project_id, out_dir, outputs)
+
+
+async def _from_panels(
+    project_id: str,
+    panel_jobs: list[dict[str, Any]],
+    handles: list[WorkflowHandleAsync[dict[str, Any]]],
+) -> dict[str, Any] | None:
+    """Everything that needs only the panels, made as soon as the last one is in while
+    clips are still generating; None when a shot stopped first (then the run stops, or
+    the work is done after the clips)."""
+    scored: dict[str, dict[str, Any]] = {}
+    for child, handle in zip(panel_jobs, handles, strict=True):
+        event = await DBOS.get_event_async(handle.workflow_id, SCORED_EVENT, EVENT_TIMEOUT)
+        if not event or "found" not in event:
+            return None
+        scored[str(child["shot"])] = event
+    panels = {shot: event["panel"] for shot, event in scored.items()}
+    return await _panel_outputs(
+        project_id, panels, {shot: event["found"] for shot, event in scored.items()}
+    )
+
+
+async def _panel_outputs(
+    project_id: str, panels: dict[str, str], found: dict[str, dict[str, Any]] | None
+) -> dict[str, Any]:
+    """The identity scores, the contact sheet and the paper boards of these panels."""
+    identity = await score_identity(project_id, panels, found)
+    sheet = await contact_sheet(project_id, panels, identity)
+    boards = await make_boards(project_id, panels)
+    return {"panels": panels, "identity": identity, "sheet": sheet, "boards": boards}

@@ -320,3 +320,53 @@ async def test_long_stories_are_encoded_in_parts_with_the_same_frames(
         times = [f.time for f in container.decode(stream)]
     assert times == pytest.approx([i / FPS for i in range(expected.total_frames)], abs=1e-3)
     assert sorted(p.name for p in folder.iterdir()) == ["parts.mp4", "whole.mp4"]
+
+
+async def test_clip_parts_made_one_by_one_join_into_the_same_video(tmp_path: Path) -> None:
+    """A story's parts are made clip by clip while later clips are still generating; joined
+    without re-encoding they are the frames of the one-graph assembly."""
+    colours = (RED, GREEN, BLUE, "0xFFFF00")
+    clips = [
+        await color_clip(tmp_path / f"{i}.mp4", c, size=(W, H), fps=FPS, frames=6 + i)
+        for i, c in enumerate(colours)
+    ]
+    planned = [0.5 + i / FPS for i in range(len(clips))]
+    planned[1] = 1.5  # shorter than planned: its last frame is held
+    expected = plan_timeline(planned, FPS, 3)
+    whole = await assemble_video(
+        clips,
+        tmp_path / "whole.mp4",
+        fps=FPS,
+        width=W,
+        height=H,
+        transition_frames=3,
+        durations=planned,
+    )
+    parts = []
+    for i, clip in enumerate(clips):
+        part = tmp_path / f"part{i}.mp4"
+        following = clips[i + 1] if i + 1 < len(clips) else None
+        await assemble_module.render_clip_part(
+            clip,
+            following,
+            part,
+            fps=FPS,
+            width=W,
+            height=H,
+            transition_frames=3,
+            frames=expected.clip_frames[i],
+        )
+        parts.append(part)
+    joined = await assemble_module.join_parts(
+        parts, tmp_path / "joined.mp4", total_frames=expected.total_frames
+    )
+    assert whole.frames == joined.frames == expected.total_frames
+    one, other = read_frames(tmp_path / "whole.mp4"), read_frames(tmp_path / "joined.mp4")
+    assert max(mean_diff(a, b) for a, b in zip(one, other, strict=True)) < 3
+    with av.open(str(tmp_path / "joined.mp4")) as container:
+        times = [f.time for f in container.decode(container.streams.video[0])]
+    assert times == pytest.approx([i / FPS for i in range(expected.total_frames)], abs=1e-3)
+    with pytest.raises(MediaError, match="expected"):
+        await assemble_module.join_parts(
+            parts[:-1], tmp_path / "short.mp4", total_frames=expected.total_frames
+        )

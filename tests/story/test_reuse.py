@@ -20,7 +20,7 @@ from storyreel.engine.app import Engine
 from storyreel.media.probe import probe_video
 from storyreel.store.exports import file_sha256
 from storyreel.store.models import Job
-from storyreel.story import pipeline
+from storyreel.story import assembly, pipeline
 from storyreel.story.reuse import export_is_current, listed_files
 from storyreel.story.runner import run_story
 
@@ -59,8 +59,8 @@ class Counted:
 
 @pytest.fixture
 def assemblies(monkeypatch: pytest.MonkeyPatch) -> Counted:
-    counted = Counted(pipeline.assemble_video)
-    monkeypatch.setattr(pipeline, "assemble_video", counted)
+    counted = Counted(assembly.join_parts)
+    monkeypatch.setattr(assembly, "join_parts", counted)
     return counted
 
 

@@ -76,16 +76,15 @@ class Panel:
     characters: tuple[str, ...]
 
 
-def score_panels(
-    scorer: Scorer, references: dict[str, bytes], panels: Sequence[Panel]
-) -> list[PanelScore]:
-    """Cross, self and copy for every (panel, character with a reference)."""
-    refs = {name: scorer.reference(data) for name, data in references.items()}
-    found: dict[tuple[int, str], Any] = {}
-    for panel in panels:
-        for name in panel.characters:
-            if name in refs:
-                found[(panel.shot, name)] = scorer.find(panel.image, refs[name])
+def find_characters(scorer: Scorer, refs: dict[str, Any], panel: Panel) -> dict[str, Any]:
+    """Each character of the panel that has a reference, located in it (``scorer.find``):
+    the costly part of scoring, done for a panel as soon as it exists."""
+    return {name: scorer.find(panel.image, refs[name]) for name in panel.characters if name in refs}
+
+
+def scores_of(scorer: Scorer, found: dict[tuple[int, str], Any]) -> list[PanelScore]:
+    """Cross, self and copy from every (shot, character) located: self compares what was
+    found, so it needs every panel but no new search."""
     scores = []
     for (shot, name), here in found.items():
         others = [
@@ -103,6 +102,19 @@ def score_panels(
             )
         )
     return sorted(scores, key=lambda s: (s.shot, s.character))
+
+
+def score_panels(
+    scorer: Scorer, references: dict[str, bytes], panels: Sequence[Panel]
+) -> list[PanelScore]:
+    """Cross, self and copy for every (panel, character with a reference)."""
+    refs = {name: scorer.reference(data) for name, data in references.items()}
+    found = {
+        (panel.shot, name): here
+        for panel in panels
+        for name, here in find_characters(scorer, refs, panel).items()
+    }
+    return scores_of(scorer, found)
 
 
 def _mean(values: list[float | None]) -> float | None:

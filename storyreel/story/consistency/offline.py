@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from numpy.typing import NDArray
@@ -163,32 +164,51 @@ _CHUNK = 1 << 22
 """Window pixels compared per numpy pass in ``_closest_window`` (bounds its memory)."""
 
 
+_BLOCKS = (1, 3, 8)
+"""Blocks per side of a window whose sums bound its difference from below, coarse first."""
+
+
 def _closest_window(
     image: NDArray[np.uint8], ref: NDArray[np.uint8], limit: float
 ) -> tuple[int, int] | None:
     """The (left, top) of the first window, in row-major order, with the least mean
     absolute difference from ``ref``, when that difference is at most ``limit``; else None.
 
-    A window's mean differs from the reference's by no more than their mean absolute
-    difference, so only windows whose mean (from an integral image) is within ``limit``
-    can qualify, and only those are compared pixel by pixel: the answer is the exhaustive
-    search's, at a fraction of its cost."""
+    Cut a window and the reference into the same blocks: the sum of the blocks' absolute
+    sum differences is at most the sum of the pixels' absolute differences. That bound
+    comes from an integral image for every window at once, and only the few windows it
+    leaves within ``limit`` are compared pixel by pixel: the exhaustive search's answer,
+    at a fraction of its cost."""
     h, w = ref.shape
     area = h * w
     integral = np.zeros((image.shape[0] + 1, image.shape[1] + 1), dtype=np.int64)
     integral[1:, 1:] = image.astype(np.int64).cumsum(axis=0).cumsum(axis=1)
-    sums = integral[h:, w:] - integral[:-h, w:] - integral[h:, :-w] + integral[:-h, :-w]
-    ref_sum = int(ref.astype(np.int64).sum())
-    tops, lefts = np.nonzero(np.abs(sums - ref_sum) <= limit * area)
+    rows, cols = image.shape[0] - h + 1, image.shape[1] - w + 1
+    signed = ref.astype(np.int64)
+    tops, lefts = np.divmod(np.arange(rows * cols), cols)
+    for blocks in _BLOCKS:  # coarse bounds first, each on the windows the last one kept
+        ys = np.linspace(0, h, min(blocks, h) + 1).round().astype(int)
+        xs = np.linspace(0, w, min(blocks, w) + 1).round().astype(int)
+        bound = np.zeros(len(tops), dtype=np.int64)
+        for y0, y1 in pairwise(ys.tolist()):
+            for x0, x1 in pairwise(xs.tolist()):
+                block = (
+                    integral[tops + y1, lefts + x1]
+                    - integral[tops + y0, lefts + x1]
+                    - integral[tops + y1, lefts + x0]
+                    + integral[tops + y0, lefts + x0]
+                )
+                bound += np.abs(block - int(signed[y0:y1, x0:x1].sum()))
+        kept = bound <= limit * area
+        tops, lefts = tops[kept], lefts[kept]
     if not len(tops):
         return None
     windows = np.lib.stride_tricks.sliding_window_view(image.astype(np.int16), (h, w))
-    signed = ref.astype(np.int16)
     mads = np.empty(len(tops), dtype=np.float64)
     step = max(1, _CHUNK // area)
     for start in range(0, len(tops), step):
         part = windows[tops[start : start + step], lefts[start : start + step]]
-        mads[start : start + step] = np.abs(part - signed).sum(axis=(1, 2)) / area
+        mads[start : start + step] = np.abs(part - signed.astype(np.int16)).sum(axis=(1, 2)) / area
     best = int(np.argmin(mads))
     if mads[best] > limit:
         return None

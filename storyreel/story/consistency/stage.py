@@ -26,7 +26,16 @@ from storyreel.vocabulary import Reference, RefRole
 
 from ..project import character_references, load_project, story_of
 from ..requests import bound_sheet, sheet_cast
-from .identity import Panel, get_scorer, panel_badge, report, score_panels
+from .identity import (
+    Panel,
+    PanelScore,
+    find_characters,
+    get_scorer,
+    panel_badge,
+    report,
+    score_panels,
+    scores_of,
+)
 
 
 @DBOS.step(name="storyreel.story.sheet_jobs")
@@ -97,47 +106,107 @@ class Composer:
             await add_asset(session, info)
 
 
+def _rows(
+    project_id: str, scorer: str, scored: Sequence[PanelScore], panels: dict[str, str]
+) -> list[IdentityScore]:
+    return [
+        IdentityScore(
+            project_id=project_id,
+            shot_number=score.shot,
+            candidate=0,
+            panel_sha256=panels[str(score.shot)],
+            character=score.character,
+            scorer=scorer,
+            cross=score.cross,
+            self_score=score.self_score,
+            copy=score.copy,
+        )
+        for score in scored
+    ]
+
+
+@DBOS.step(name="storyreel.story.panel_identity")
+@survives_db_blips
+async def score_panel(project_id: str, shot_number: int, panel_sha: str) -> dict[str, Any]:
+    """Locate each character with a reference in one chosen panel as soon as it exists
+    (the costly part of scoring, so it overlaps the clips still generating) and store the
+    panel's cross and copy scores; its self score follows once every panel is in
+    (``score_identity``). Returns what was found, by character, for that step."""
+    rt = runtime()
+    project = await load_project(rt, project_id)
+    scorer = get_scorer(story_of(project).render.scorer)
+    shot = next(s for s in project.shots if s.number == shot_number)
+    refs = {
+        name: r[0] for name, r in character_references(project).items() if name in shot.characters
+    }
+
+    def locate() -> dict[str, Any]:
+        figures = {
+            name: scorer.reference(rt.assets.read(r.asset, r.mime)) for name, r in refs.items()
+        }
+        panel = Panel(shot_number, rt.assets.read(panel_sha, "image/png"), tuple(shot.characters))
+        return find_characters(scorer, figures, panel)
+
+    found = await asyncio.to_thread(locate)
+    scored = scores_of(scorer, {(shot_number, name): here for name, here in found.items()})
+    async with rt.db.session() as session:
+        await session.execute(
+            delete(IdentityScore).where(
+                IdentityScore.project_id == project_id,
+                IdentityScore.shot_number == shot_number,
+                IdentityScore.candidate == 0,
+            )
+        )
+        session.add_all(_rows(project_id, scorer.name, scored, {str(shot_number): panel_sha}))
+    return found
+
+
 @DBOS.step(name="storyreel.story.identity")
 @survives_db_blips
-async def score_identity(project_id: str, panels: dict[str, str]) -> dict[str, Any]:
+async def score_identity(
+    project_id: str, panels: dict[str, str], found: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
     """Score every chosen panel against each present character's reference (or sheet) and
     against the character's other panels; store the scores and return the report (the
-    manifest's ``consistency``), with each panel's badge and the characters' images."""
+    manifest's ``consistency``), with each panel's badge and the characters' images.
+    ``found``: what ``score_panel`` located in each panel (by shot number), so only the
+    comparisons between panels are left; without it every panel is searched here."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
     scorer = get_scorer(story.render.scorer)
     refs = character_references(project)
-    images = {name: rt.assets.read(r[0].asset, r[0].mime) for name, r in refs.items()}
-    scored = await asyncio.to_thread(
-        score_panels,
-        scorer,
-        images,
-        [
-            Panel(s.number, rt.assets.read(panels[str(s.number)], "image/png"), tuple(s.characters))
-            for s in project.shots
-        ],
-    )
+    if found is None:
+        images = {name: rt.assets.read(r[0].asset, r[0].mime) for name, r in refs.items()}
+        scored = await asyncio.to_thread(
+            score_panels,
+            scorer,
+            images,
+            [
+                Panel(
+                    s.number,
+                    rt.assets.read(panels[str(s.number)], "image/png"),
+                    tuple(s.characters),
+                )
+                for s in project.shots
+            ],
+        )
+    else:
+        scored = scores_of(
+            scorer,
+            {
+                (s.number, name): here
+                for s in project.shots
+                for name, here in found[str(s.number)].items()
+            },
+        )
     async with rt.db.session() as session:
         await session.execute(  # the candidates' own scores (candidate > 0) stay
             delete(IdentityScore).where(
                 IdentityScore.project_id == project_id, IdentityScore.candidate == 0
             )
         )
-        for score in scored:
-            session.add(
-                IdentityScore(
-                    project_id=project_id,
-                    shot_number=score.shot,
-                    candidate=0,
-                    panel_sha256=panels[str(score.shot)],
-                    character=score.character,
-                    scorer=scorer.name,
-                    cross=score.cross,
-                    self_score=score.self_score,
-                    copy=score.copy,
-                )
-            )
+        session.add_all(_rows(project_id, scorer.name, scored, panels))
     result = report(scorer.name, scored)
     result["badges"] = {
         str(s.number): badge for s in project.shots if (badge := panel_badge(scored, s.number))
