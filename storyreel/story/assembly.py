@@ -19,8 +19,8 @@ from typing import Any
 from dbos import DBOS
 
 from storyreel.engine.blips import survives_db_blips
-from storyreel.errors import StoryreelError
 from storyreel.engine.runtime import Runtime, runtime
+from storyreel.errors import StoryreelError
 from storyreel.ids import content_hash
 from storyreel.media.assemble import join_parts, render_clip_part
 from storyreel.media.timeline import plan_timeline

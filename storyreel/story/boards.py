@@ -1,6 +1,7 @@
-"""The paper views of a story: the printable storyboard PDF and the webtoon strip.
+"""The paper views of a story: the contact sheet, the printable storyboard PDF and the
+webtoon strip.
 
-Both are drawn from the finished panels and the shots' notes, stored as assets and keyed
+All are drawn from the finished panels and the shots' notes, stored as assets and keyed
 by a recipe of exactly those inputs, so a re-run that changes no panel or note reuses them
 (``reuse.py``). The strip's parts are recorded together under one recipe: the first
 part's row is what ``find_derived`` finds, the rest follow from the stored list.
@@ -16,13 +17,20 @@ from dbos import DBOS
 from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.ids import content_hash
+from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
 from storyreel.media.storyboard_pdf import BoardShot, render_storyboard_pdf
 from storyreel.media.webtoon import StripPanel, render_webtoon
-from storyreel.store.records import add_asset
+from storyreel.store.records import add_asset, store_image
 
 from .narration import ShotNotes, line_of, narration_lines, shot_notes
 from .project import load_project, story_of
-from .reuse import RECIPE_VERSION, find_derived, remember_derived
+from .reuse import (
+    CONTACT_SHEET,
+    RECIPE_VERSION,
+    contact_sheet_recipe,
+    find_derived,
+    remember_derived,
+)
 
 PDF = "storyboard_pdf"
 WEBTOON = "webtoon"
@@ -107,3 +115,44 @@ async def make_boards(project_id: str, panels: dict[str, str]) -> dict[str, Any]
 def _caption(note: ShotNotes, spoken: str) -> str:
     """A webtoon's caption box: the narration, then the dialogue."""
     return " ".join(part for part in (spoken, note.dialogue) if part)
+
+
+@DBOS.step(name="storyreel.story.contact_sheet")
+@survives_db_blips
+async def contact_sheet(
+    project_id: str, panels: dict[str, str], identity: dict[str, Any] | None = None
+) -> str:
+    """The storyboard page of the panels, reused when the panels and captions are unchanged;
+    with ``identity``, each panel's score badge and the characters' images in the header."""
+    rt = runtime()
+    project = await load_project(rt, project_id)
+    badges: dict[str, str] = (identity or {}).get("badges", {})
+    cast = (identity or {}).get("references", [])
+    recipe = contact_sheet_recipe(
+        project.title + "".join(f"\0{c['name']}:{c['sha256']}" for c in cast),
+        [
+            (s.number, s.action + badges.get(str(s.number), ""), panels[str(s.number)])
+            for s in project.shots
+        ],
+    )
+    async with rt.db.session() as session:
+        if (made := await find_derived(session, rt.assets, recipe)) is not None:
+            return str(made["sha256"])
+    sheet = render_contact_sheet(
+        [
+            SheetPanel(
+                image=rt.assets.read(panels[str(s.number)], "image/png"),
+                number=s.number,
+                caption=s.action,
+                badge=badges.get(str(s.number)),
+            )
+            for s in project.shots
+        ],
+        title=project.title,
+        characters=[(c["name"], rt.assets.read(c["sha256"], c["mime"])) for c in cast],
+    )
+    info = store_image(rt.assets, sheet, "image/png")
+    async with rt.db.session() as session:
+        await add_asset(session, info)
+        await remember_derived(session, recipe, CONTACT_SHEET, str(info["sha256"]))
+    return str(info["sha256"])

@@ -26,12 +26,10 @@ from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.engine.service import enqueue_job
 from storyreel.errors import BudgetExceeded, FailureReason, StoryreelError
-from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
 from storyreel.store.models import Shot
-from storyreel.store.records import add_asset, store_image
 
 from .assembly import assemble, clip_part, shot_durations
-from .boards import make_boards
+from .boards import contact_sheet, make_boards
 from .consistency.candidates import best_panel, candidate_plan
 from .consistency.stage import (
     Composer,
@@ -45,7 +43,6 @@ from .finishing import finish
 from .narration import shot_notes
 from .project import character_references, load_project, planned_shots, story_of
 from .requests import bound_clip, bound_panel
-from .reuse import CONTACT_SHEET, contact_sheet_recipe, find_derived, remember_derived
 from .sound_jobs import audio_assets, create_sound_jobs, fitted_shot_duration, shot_extras
 
 WORKFLOW_NAME = "storyreel.story"
@@ -141,47 +138,6 @@ async def shots_ending_on_next(project_id: str) -> list[int]:
     """The shots that animate into the next shot's panel (first-last-frame clips)."""
     story = story_of(await load_project(runtime(), project_id))
     return sorted(number for number, notes in shot_notes(story).items() if notes.end_on_next)
-
-
-@DBOS.step(name="storyreel.story.contact_sheet")
-@survives_db_blips
-async def contact_sheet(
-    project_id: str, panels: dict[str, str], identity: dict[str, Any] | None = None
-) -> str:
-    """The storyboard page of the panels, reused when the panels and captions are unchanged;
-    with ``identity``, each panel's score badge and the characters' images in the header."""
-    rt = runtime()
-    project = await load_project(rt, project_id)
-    badges: dict[str, str] = (identity or {}).get("badges", {})
-    cast = (identity or {}).get("references", [])
-    recipe = contact_sheet_recipe(
-        project.title + "".join(f"\0{c['name']}:{c['sha256']}" for c in cast),
-        [
-            (s.number, s.action + badges.get(str(s.number), ""), panels[str(s.number)])
-            for s in project.shots
-        ],
-    )
-    async with rt.db.session() as session:
-        if (made := await find_derived(session, rt.assets, recipe)) is not None:
-            return str(made["sha256"])
-    sheet = render_contact_sheet(
-        [
-            SheetPanel(
-                image=rt.assets.read(panels[str(s.number)], "image/png"),
-                number=s.number,
-                caption=s.action,
-                badge=badges.get(str(s.number)),
-            )
-            for s in project.shots
-        ],
-        title=project.title,
-        characters=[(c["name"], rt.assets.read(c["sha256"], c["mime"])) for c in cast],
-    )
-    info = store_image(rt.assets, sheet, "image/png")
-    async with rt.db.session() as session:
-        await add_asset(session, info)
-        await remember_derived(session, recipe, CONTACT_SHEET, str(info["sha256"]))
-    return str(info["sha256"])
 
 
 @DBOS.step(name="storyreel.story.export")

@@ -20,7 +20,7 @@ from storyreel.engine.app import Engine
 from storyreel.media.probe import probe_video
 from storyreel.store.exports import file_sha256
 from storyreel.store.models import Job
-from storyreel.story import assembly, pipeline
+from storyreel.story import assembly, boards
 from storyreel.story.reuse import export_is_current, listed_files
 from storyreel.story.runner import run_story
 
@@ -66,8 +66,8 @@ def assemblies(monkeypatch: pytest.MonkeyPatch) -> Counted:
 
 @pytest.fixture
 def sheets(monkeypatch: pytest.MonkeyPatch) -> Counted:
-    counted = Counted(pipeline.render_contact_sheet)
-    monkeypatch.setattr(pipeline, "render_contact_sheet", counted.sync)
+    counted = Counted(boards.render_contact_sheet)
+    monkeypatch.setattr(boards, "render_contact_sheet", counted.sync)
     return counted
 
 
