@@ -1,8 +1,8 @@
 """The story's video, assembled while its clips are still being generated.
 
 Each shot's part (its clip conformed to its length, then the crossfade into the next
-clip: ``media.assemble.render_clip_part``) is encoded by the shot's own workflow as soon
-as its clip and the next shot's clip exist. When the last clip lands only the parts that
+clip: ``media.assemble.render_clip_part``) is encoded in a child workflow of the story's
+as soon as its clip and the next shot's clip exist. When the last clip lands only the parts that
 need it are left to encode, and the parts are joined without re-encoding. Parts are
 derived assets keyed by the hash of what decides their frames (``reuse.py``), so an
 unchanged re-run encodes none, and one that is missing (a crash before it was stored) is
@@ -18,6 +18,7 @@ from typing import Any
 
 from dbos import DBOS
 
+from storyreel.engine import waits
 from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.errors import StoryreelError
@@ -34,6 +35,7 @@ from .reuse import ASSEMBLY, RECIPE_VERSION, assembly_recipe, find_derived, reme
 from .schema import StoryDef
 
 PART = "assembly_part"
+PART_WORKFLOW_NAME = "storyreel.story.part"
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,16 @@ async def clip_part(
         # Only a head start: ``assemble`` makes a missing part, and reports what is wrong
         # with a clip as the assembly's error.
         log.warning("part of shot %s left to the assembly: %s", shot_number, exc)
+
+
+@DBOS.workflow(name=PART_WORKFLOW_NAME)
+async def part_workflow(
+    project_id: str, shot_number: int, clip: str, following: str | None, duration: float | None
+) -> None:
+    """``clip_part`` as a child workflow of the story's, so parts are encoded while the
+    parent goes on waiting for later clips."""
+    waits.notify_when_done()
+    await clip_part(project_id, shot_number, clip, following, duration)
 
 
 @DBOS.step(name="storyreel.story.assemble")

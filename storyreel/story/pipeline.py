@@ -11,8 +11,6 @@ an unchanged story, buys nothing twice.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from storyreel.engine.service import enqueue_job
 from storyreel.errors import BudgetExceeded, FailureReason, StoryreelError
 from storyreel.store.models import Shot
 
-from .assembly import assemble, clip_part, shot_durations
+from .assembly import assemble, part_workflow, shot_durations
 from .boards import contact_sheet, make_boards
 from .consistency.candidates import best_panel, candidate_plan
 from .consistency.stage import (
@@ -186,94 +184,62 @@ async def _child_output(
     return str(result["outputs"][0])
 
 
-PANEL_EVENT, SCORED_EVENT, CLIP_EVENT = "panel", "identity", "clip"
-"""What a shot's workflow tells the others as soon as it has it, each ``{"stopped": ...}``
-when the shot stopped first: its chosen panel (the previous shot may end on it), that
-panel's identity search (the parent scores the story and draws its boards once every panel
-has one) and its clip (the previous shot's part of the video crossfades into it)."""
-EVENT_TIMEOUT = 7 * 24 * 3600.0
-"""A shot's events come or the shot has stopped and said so; this only bounds the wait
-for one that died without a word (the parent then does the work after the clips)."""
-
-
 @DBOS.workflow(name=SHOT_WORKFLOW_NAME)
 async def shot_workflow(
     project_id: str, panel: dict[str, Any], extras: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """One shot: its panel, then at once its clip; while the clip generates, the panel's
-    identity search; once the clip and the next shot's clip exist, its part of the video
-    (``assembly.clip_part``). Each shot is its own child workflow so shots advance
+    """One shot: its panel, then at once its clip job, enqueued but not awaited (the parent
+    awaits it: ``shot_clip``), and, while the clip generates, the panel's identity search.
+    So the parent has every panel, and can score the story and draw its boards, while
+    clips are still generating. Each shot is its own child workflow so shots advance
     independently (and replay deterministically): a clip never waits for another shot's
     panel, except the next one's when it ends on it (``extras["next_panel"]``), nor for
-    narration, except its own line when shots fit their lines (``extras["voice"]``).
-    ``extras["following"]``: the next shot's workflow id. An expected stop is returned as
-    ``{"stopped": ...}`` and sent as every event not sent yet."""
+    narration, except its own line when shots fit their lines (``extras["voice"]``). An
+    expected stop is returned as ``{"stopped": ...}``."""
     waits.notify_when_done()
     extras = extras or {}
-    sent: set[str] = set()
-
-    async def send(key: str, value: dict[str, Any]) -> None:
-        sent.add(key)
-        await DBOS.set_event_async(key, value)
-
-    try:
-        return await _shot(project_id, panel, extras, send)
-    except (StoryRunError, BudgetExceeded) as exc:
-        stopped = {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
-        for key in (PANEL_EVENT, SCORED_EVENT, CLIP_EVENT):
-            if key not in sent:
-                await send(key, stopped)
-        return stopped
-    except Exception:
-        message = {"kind": "StoryRunError", "message": f"shot {panel['shot']} failed"}
-        for key in (PANEL_EVENT, SCORED_EVENT, CLIP_EVENT):
-            if key not in sent:
-                with contextlib.suppress(Exception):
-                    await send(key, {"stopped": message})
-        raise
-
-
-async def _shot(
-    project_id: str,
-    panel: dict[str, Any],
-    extras: dict[str, Any],
-    send: Callable[[str, dict[str, Any]], Awaitable[None]],
-) -> dict[str, Any]:
     duration: float | None = None
-    number = panel["shot"]
-    panel_sha = await best_panel(project_id, panel, await _run_child(panel, "panel"), _run_child)
-    await send(PANEL_EVENT, {"panel": panel_sha})
-    last_sha = None
-    if "next_panel" in extras:
-        last_sha = await _next_panel(project_id, extras)
-    if "voice" in extras:
-        voice_sha = await _run_child(extras["voice"], "narration")
-        duration = await fitted_shot_duration(project_id, number, voice_sha)
-    clip = await create_clip_job(project_id, number, panel_sha, last_sha, duration)
-    clip_handle = await _start_child(clip, "clip")
-    found = await score_panel(project_id, number, panel_sha)
-    await send(SCORED_EVENT, {"panel": panel_sha, "found": found})
-    clip_sha = await _child_output(clip, "clip", clip_handle)
-    await send(CLIP_EVENT, {"clip": clip_sha})
-    following: str | None = None
-    if "following" in extras:
-        after = await DBOS.get_event_async(extras["following"], CLIP_EVENT, EVENT_TIMEOUT)
-        following = (after or {}).get("clip")
-    if following is not None or "following" not in extras:
-        await clip_part(project_id, number, clip_sha, following, duration)
-    return {"panel": panel_sha, "clip": clip_sha, "duration": duration}
+    try:
+        panel_sha = await best_panel(
+            project_id, panel, await _run_child(panel, "panel"), _run_child
+        )
+        last_sha = None
+        if "next_panel" in extras:
+            last_sha = await _next_panel(project_id, extras)
+        if "voice" in extras:
+            voice_sha = await _run_child(extras["voice"], "narration")
+            duration = await fitted_shot_duration(project_id, panel["shot"], voice_sha)
+        clip = await create_clip_job(project_id, panel["shot"], panel_sha, last_sha, duration)
+        await _start_child(clip, "clip")
+    except (StoryRunError, BudgetExceeded) as exc:
+        return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
+    found = await score_panel(project_id, panel["shot"], panel_sha)
+    return {"panel": panel_sha, "found": found, "clip_job": clip, "duration": duration}
+
+
+async def shot_clip(shot: dict[str, Any]) -> str:
+    """The clip of a shot ``shot_workflow`` returned: its job awaited (a failed one raises
+    ``StoryRunError`` or ``BudgetExceeded``)."""
+    child = shot["clip_job"]
+    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
+        child["job_id"]
+    )
+    return await _child_output(child, "clip", handle)
 
 
 async def _next_panel(project_id: str, extras: dict[str, Any]) -> str:
     """The panel the next shot *uses*, which this shot's clip ends on. With one candidate
     that is the next shot's panel job, awaited directly; with candidates (or a threshold)
-    only the next shot's workflow knows which one it picked, so its panel event is awaited
+    only the next shot's workflow knows which one it picked, so its result is awaited
     (``extras["next_shot"]``, its workflow id) rather than animating into candidate 1."""
     child = extras["next_panel"]
     plan = await candidate_plan(project_id, child["shot"])
     if (plan["count"] <= 1 and plan["min"] is None) or "next_shot" not in extras:
         return await _run_child(child, "panel")
-    ended = await DBOS.get_event_async(extras["next_shot"], PANEL_EVENT, EVENT_TIMEOUT) or {}
+    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
+        extras["next_shot"]
+    )
+    ended = await waits.result(handle)
     if "panel" not in ended:
         raise StoryRunError(
             f"shot {child['shot'] - 1} ends on shot {child['shot']}, which stopped: "
@@ -323,32 +289,32 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     panel_jobs = await create_panel_jobs(project_id)
     sound = await create_sound_jobs(project_id)
     extras = shot_extras(panel_jobs, sound, await shots_ending_on_next(project_id))
-    # Started last shot first, so a shot knows the next shot's workflow: the panel it may
-    # end on and the clip its part of the video crossfades into are that workflow's events.
+    # Started last shot first, so a shot that ends on the next one knows that shot's
+    # workflow (its picked panel is that workflow's result).
     started: list[WorkflowHandleAsync[dict[str, Any]]] = []
     for p, e in reversed(list(zip(panel_jobs, extras, strict=True))):
-        if started:
-            e = e | {"following": started[-1].workflow_id}
-            if "next_panel" in e:
-                e = e | {"next_shot": started[-1].workflow_id}
+        if "next_panel" in e and started:
+            e = e | {"next_shot": started[-1].workflow_id}
         started.append(await DBOS.start_workflow_async(shot_workflow, project_id, p, e))
-    handles = started[::-1]
-    early = await _from_panels(project_id, panel_jobs, handles)
-    shots = [await waits.result(handle) for handle in handles]
-    for shot in shots:
-        if "stopped" in shot:
-            return {"stopped": shot["stopped"]}
+    shots = [await waits.result(handle) for handle in started[::-1]]
+    panels = {str(p["shot"]): str(s.get("panel")) for p, s in zip(panel_jobs, shots, strict=True)}
+    early = None
+    if not any("stopped" in shot for shot in shots):
+        # Every panel is in and clips are generating: what needs only panels is made now.
+        found = {str(p["shot"]): s["found"] for p, s in zip(panel_jobs, shots, strict=True)}
+        early = await _panel_outputs(project_id, panels, found)
+    made = await clips_and_parts(project_id, [p["shot"] for p in panel_jobs], shots)
+    if "stopped" in made:
+        return made
     try:
         spoken = [await _run_child(line, "narration") for line in sound["lines"]]
         music = [await _run_child(sound["music"], "music")] if sound["music"] else []
     except (StoryRunError, BudgetExceeded) as exc:
         return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
-    panels = {str(p["shot"]): s["panel"] for p, s in zip(panel_jobs, shots, strict=True)}
-    clips = {str(p["shot"]): s["clip"] for p, s in zip(panel_jobs, shots, strict=True)}
+    clips = {str(p["shot"]): clip for p, clip in zip(panel_jobs, made["clips"], strict=True)}
     fitted = [s.get("duration") for s in shots]
     video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)], fitted)
-    if early is None or early["panels"] != panels:
-        early = await _panel_outputs(project_id, panels, None)
+    assert early is not None
     audio = await audio_assets(spoken + music)
     lines = [
         entry | {"line": child["line"], "job_id": child["job_id"]}
@@ -376,24 +342,43 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
     return await export(project_id, out_dir, outputs)
 
 
-async def _from_panels(
-    project_id: str,
-    panel_jobs: list[dict[str, Any]],
-    handles: list[WorkflowHandleAsync[dict[str, Any]]],
-) -> dict[str, Any] | None:
-    """Everything that needs only the panels, made as soon as the last one is in while
-    clips are still generating; None when a shot stopped first (then the run stops, or
-    the work is done after the clips)."""
-    scored: dict[str, dict[str, Any]] = {}
-    for child, handle in zip(panel_jobs, handles, strict=True):
-        event = await DBOS.get_event_async(handle.workflow_id, SCORED_EVENT, EVENT_TIMEOUT)
-        if not event or "found" not in event:
-            return None
-        scored[str(child["shot"])] = event
-    panels = {shot: event["panel"] for shot, event in scored.items()}
-    return await _panel_outputs(
-        project_id, panels, {shot: event["found"] for shot, event in scored.items()}
-    )
+async def clips_and_parts(
+    project_id: str, numbers: list[int], shots: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Every shot's clip, awaited in shot order; as soon as a clip and the one before it
+    are in, that earlier shot's part of the video is started (``assembly.part_workflow``,
+    in parallel with the waiting), the last shot's once its own clip is. Returns
+    ``{"clips": [...]}`` once the parts are made, or the first stop in shot order once
+    every shot's clip has ended (a stopped shot does not stop the others: their jobs are
+    reused by the next run)."""
+    clips: list[str | None] = []
+    stops: list[dict[str, Any]] = []
+    parts: list[WorkflowHandleAsync[None]] = []
+    for index, shot in enumerate(shots):
+        clip = None
+        if "stopped" in shot:
+            stops.append(shot)
+        else:
+            try:
+                clip = await shot_clip(shot)
+            except (StoryRunError, BudgetExceeded) as exc:
+                stops.append({"stopped": {"kind": type(exc).__name__, "message": exc.message}})
+        clips.append(clip)
+        for at in (index - 1, index) if index == len(shots) - 1 else (index - 1,):
+            following = clips[at + 1] if at + 1 < len(clips) else None
+            own = clips[at] if at >= 0 else None
+            if own is None or stops:
+                continue
+            parts.append(
+                await DBOS.start_workflow_async(
+                    part_workflow, project_id, numbers[at], own, following, shots[at]["duration"]
+                )
+            )
+    for handle in parts:
+        await waits.result(handle)
+    if stops:
+        return stops[0]
+    return {"clips": [clip for clip in clips if clip is not None]}
 
 
 async def _panel_outputs(

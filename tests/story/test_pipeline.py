@@ -17,7 +17,7 @@ from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.providers.types import Handle, Status
 from storyreel.story.loader import load_story
-from storyreel.story.pipeline import create_panel_jobs, shot_workflow
+from storyreel.story.pipeline import create_panel_jobs, shot_clip, shot_workflow
 from storyreel.story.project import prepare_project
 from storyreel.testing.scripted import ScriptedProvider
 from storyreel.vocabulary import GenerationRequest, Task
@@ -72,9 +72,11 @@ async def scripted(engine: Engine) -> AsyncIterator[type[TimedScripted]]:
 
 
 async def run_shots(project_id: str) -> list[dict[str, Any]]:
+    """Each shot's workflow (panel, then its clip job started), then each clip awaited."""
     panels = await create_panel_jobs(project_id)
     handles = [await DBOS.start_workflow_async(shot_workflow, project_id, p) for p in panels]
-    return [await waits.result(h) for h in handles]
+    shots = [await waits.result(h) for h in handles]
+    return [shot | {"clip": await shot_clip(shot)} for shot in shots]
 
 
 async def test_a_clip_starts_before_the_last_panel_ends_and_a_rerun_buys_nothing(
