@@ -1,4 +1,4 @@
-"""The offline identity scorer: real pixels, Pillow only, no weights.
+"""The offline identity scorer: real pixels, Pillow and numpy, no weights.
 
 What it can see, honestly: a character's *colours* (a histogram of the figure, the figure
 being what differs from its reference's plain background) and its *silhouette* (the shape
