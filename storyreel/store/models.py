@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
@@ -46,7 +47,7 @@ class Project(Base):
     title: Mapped[str] = mapped_column(String(300))
     story_hash: Mapped[str] = mapped_column(String(64), index=True)
     story: Mapped[dict[str, Any]] = mapped_column(JSON)
-    seed: Mapped[int] = mapped_column(Integer)
+    seed: Mapped[int] = mapped_column(BigInteger)  # up to 2**32 - 1 (story schema)
     budget_usd: Mapped[Decimal | None] = mapped_column(Numeric(12, 6))
     kind: Mapped[str] = mapped_column(String(20), default="story", server_default="story")
     """``story``, or ``bulk`` for a bulk run's project (its budget scope, not a story)."""

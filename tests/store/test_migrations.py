@@ -24,3 +24,22 @@ def test_migrations_match_models_on_both_backends(tmp_path: Path, backend: str |
     engine.dispose()
     assert diff == []
     assert {"jobs", "assets", "projects", "characters", "shots", "cost_entries"} <= tables
+
+
+def test_a_story_seed_up_to_the_schemas_limit_is_stored(
+    tmp_path: Path, backend: str | None
+) -> None:
+    """A title-derived seed is 32 unsigned bits: half of them overflowed PostgreSQL's
+    INTEGER before migration 0009."""
+    from sqlalchemy.orm import Session
+
+    from storyreel.store.models import Project
+
+    url = Settings(data_dir=tmp_path, database_url=backend).app_database_url
+    migrate(url)
+    engine = create_engine(sync_url(url))
+    with Session(engine) as session:
+        session.add(Project(title="t", story_hash="0" * 64, story={}, seed=2**32 - 1))
+        session.commit()
+        assert session.query(Project.seed).scalar() == 2**32 - 1
+    engine.dispose()
