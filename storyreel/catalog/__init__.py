@@ -15,20 +15,11 @@ from __future__ import annotations
 
 from .catalog import Catalog, clear_cache, price_inputs
 from .files import CATALOG_FILE_ENV, USER_FILE_NAME, user_catalog_path
-from .pricing import (
-    REPLICATE_HARDWARE_USD_PER_SECOND,
-    PriceInputs,
-    Row,
-    break_even,
-    compare_subscription,
-    format_usd,
-)
-from .schema import (
+from .price_rules import (
     BasePlusPerSecondRule,
     FlatByDurationRule,
     FreeRule,
     GpuSecondsRule,
-    ModelEntry,
     PerImageByQualityRule,
     PerImageRule,
     PerMegapixelRule,
@@ -37,6 +28,15 @@ from .schema import (
     PriceRule,
     SubscriptionRule,
 )
+from .pricing import (
+    REPLICATE_HARDWARE_USD_PER_SECOND,
+    PriceInputs,
+    Row,
+    break_even,
+    compare_subscription,
+    format_usd,
+)
+from .schema import ModelEntry
 
 __all__ = [
     "CATALOG_FILE_ENV",

@@ -28,8 +28,9 @@ from storyreel.providers.types import Usage
 from storyreel.vocabulary import GenerationRequest
 
 from .catalog import Catalog, price_inputs
+from .price_rules import GpuSecondsRule, PerTokenRule
 from .pricing import PriceInputs, gpu_seconds_usd, per_token_usd, quantize, seconds_decimal
-from .schema import GpuSecondsRule, ModelEntry, PerTokenRule
+from .schema import ModelEntry
 
 ZERO = Decimal(0)
 

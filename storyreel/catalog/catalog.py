@@ -32,8 +32,9 @@ from .files import (
     user_catalog_path,
 )
 from .local import local_entries
+from .price_rules import SubscriptionRule
 from .pricing import DEFAULT_SIZE, PriceInputs, quantize, seconds_decimal, seconds_key
-from .schema import ModelEntry, SubscriptionRule
+from .schema import ModelEntry
 
 # -- the catalog --------------------------------------------------------------------------
 

@@ -14,7 +14,8 @@ from storyreel.config import LocalSettings
 from storyreel.localmodels import IMAGE_TASKS, LocalModel, find_local_models, locate
 from storyreel.vocabulary import Task
 
-from .schema import FreeRule, ModelEntry
+from .price_rules import FreeRule
+from .schema import ModelEntry
 
 PROVIDER = "local"
 PRICE_SOURCE = "built in, runs locally: no bill per job (electricity not counted)"

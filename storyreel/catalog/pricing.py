@@ -1,6 +1,6 @@
 """Price arithmetic, kept pure: numbers in, ``Decimal`` dollars out.
 
-The price *rules* (``schema.py``) only pick which of these functions applies and with what
+The price *rules* (``price_rules.py``) only pick which of these functions applies and with what
 rates; everything that could be got subtly wrong (rounding megapixels, the Kling base
 seconds, the Replicate hardware table, the subscription break-even) lives here, where it is
 tested against the seed documents' own worked examples without any catalog data.
