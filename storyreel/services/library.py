@@ -29,6 +29,9 @@ PROMPT_PREVIEW = 160
 
 @dataclass(frozen=True)
 class LibraryItem:
+    """One generated file as the library lists it; the lightbox's ``AssetDetail``
+    (``services.library_detail``) is this plus the generation that made it."""
+
     job_id: str
     position: int
     sha256: str
@@ -43,11 +46,16 @@ class LibraryItem:
     size: int
     thumbnail_sha256: str | None
     prompt: str = ""
-    """The prompt's first ``PROMPT_PREVIEW`` characters: a card's text alternative."""
+    """In a page, the prompt's first ``PROMPT_PREVIEW`` characters (a card's text
+    alternative); in an ``AssetDetail``, the whole prompt."""
 
     @property
     def cursor(self) -> str:
         return f"{self.job_id}.{self.position}"
+
+    @property
+    def kind(self) -> str:
+        return self.mime.split("/", 1)[0]
 
 
 def _ulid_bound(moment: datetime) -> str:

@@ -5,7 +5,6 @@ panel, how well each character held in it (``identity_scores``)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,6 +13,8 @@ from sqlalchemy import func, select
 from storyreel.engine.runtime import Runtime
 from storyreel.errors import InputError, NotFound
 from storyreel.store.models import Asset, IdentityScore, Job, JobOutput
+
+from .library import LibraryItem
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,13 @@ class CharacterScore:
     copy: bool
 
 
-@dataclass(frozen=True)
-class AssetDetail:
-    job_id: str
-    position: int
-    sha256: str
-    mime: str
-    model: str
-    task: str
-    prompt: str
+@dataclass(frozen=True, kw_only=True)
+class AssetDetail(LibraryItem):
+    """The library's item with its whole prompt and what else its job asked for and cost.
+
+    Keyword-only: the fields it adds follow ``LibraryItem.prompt``, which has a default.
+    """
+
     negative_prompt: str
     seed: int | None
     cost_usd: Decimal | None
@@ -42,18 +41,7 @@ class AssetDetail:
     cost_is_estimate: bool
     outputs: int
     """How many files the job made: the cost is the job's, shared by all of them."""
-    project_id: str | None
-    created_at: datetime
-    width: int | None
-    height: int | None
-    duration: float | None
-    size: int
-    thumbnail_sha256: str | None
     scores: list[CharacterScore]
-
-    @property
-    def kind(self) -> str:
-        return self.mime.split("/", 1)[0]
 
 
 def parse_item(item: str) -> tuple[str, int]:

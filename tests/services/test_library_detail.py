@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
 from decimal import Decimal
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import update
 
 from storyreel.engine.runtime import Runtime
 from storyreel.errors import InputError, NotFound
-from storyreel.services import library_detail
+from storyreel.services import library, library_detail
 from storyreel.store.models import IdentityScore, Job
 from tests.web.library_seed import prompt_of, seed_library
 
@@ -56,3 +57,20 @@ async def test_detail_reads_the_request_the_cost_and_the_newest_scores(rt: Runti
     assert estimated.prompt == "" and estimated.seed is None and estimated.scores == []
     with pytest.raises(NotFound):
         await library_detail.asset_detail(rt, f"{made[0].job_id}.1")
+
+
+async def test_the_detail_is_the_library_item_with_its_whole_prompt(rt: Runtime) -> None:
+    """The lightbox opens the card it was clicked on: every field the library lists is the
+    same in the detail, read by the card's own cursor, but the prompt is whole."""
+    long_prompt = "a storm over the lighthouse " * 10
+    await seed_library(rt, 2, videos=1, hostile=long_prompt)
+    items, _ = await library.list_assets(rt)
+    details = [await library_detail.asset_detail(rt, item.cursor) for item in items]
+    for item, detail in zip(items, details, strict=True):
+        assert isinstance(detail, library.LibraryItem) and detail.cursor == item.cursor
+        as_item = library.LibraryItem(**{f.name: getattr(detail, f.name) for f in fields(item)})
+        assert as_item == replace(item, prompt=detail.prompt)
+        assert detail.prompt.startswith(item.prompt) and detail.kind == item.kind
+    assert [d.kind for d in details] == ["video", "image", "image"]
+    assert len(items[1].prompt) == library.PROMPT_PREVIEW
+    assert details[1].prompt == long_prompt
