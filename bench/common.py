@@ -8,9 +8,11 @@ machine. ``bench/run.py`` finds the modules, prints the table and writes the JSO
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
-from collections.abc import Iterator
+import sys
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 PG_ADMIN_URL = os.environ.get(
@@ -77,3 +79,50 @@ def fresh_postgres_database(tag: str) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.asynccontextmanager
+async def simulators_elsewhere(
+    providers: list[str], *, latency: float, video_latency: float
+) -> AsyncIterator[dict[str, str]]:
+    """``storyreel simulate`` in a child process; yields the settings (environment) that
+    point storyreel at it.
+
+    The providers' work (rendering every PNG and MP4) happens on their machines, not in the
+    process that waits for it: simulators in the benchmark's own process would take the
+    engine's interpreter lock for that work and bill the provider's time to the engine."""
+    from storyreel.testing.serve import free_port
+
+    port = free_port()
+    command = [sys.executable, "-m", "storyreel", "simulate", "--port", str(port)]
+    command += ["--latency", str(latency), "--video-latency", str(video_latency)]
+    for name in providers:
+        command += ["-p", name]
+    child = await asyncio.create_subprocess_exec(
+        *command, stdout=asyncio.subprocess.PIPE, env=os.environ | {"COLUMNS": "1000"}
+    )
+    assert child.stdout is not None
+    env: dict[str, str] = {}
+    try:
+        # The server listens before it prints its settings, all at once, then stays quiet.
+        async with asyncio.timeout(60):
+            while not env:
+                line = await child.stdout.readline()
+                if not line:
+                    raise RuntimeError("storyreel simulate ended before it was ready")
+                env |= _settings(line)
+        with contextlib.suppress(TimeoutError):
+            while line := await asyncio.wait_for(child.stdout.readline(), 0.5):
+                env |= _settings(line)
+        yield env
+    finally:
+        child.terminate()
+        await child.wait()
+
+
+def _settings(line: bytes) -> dict[str, str]:
+    text = line.decode()
+    if not text.startswith("export "):
+        return {}
+    key, _, value = text.removeprefix("export ").strip().partition("=")
+    return {key: value}

@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import structlog
-from dbos import DBOS, DBOSConfig
+from dbos import DBOS, DBOSClient, DBOSConfig
 
 import storyreel
 from storyreel.config import Settings
@@ -31,6 +31,9 @@ from .webhook_server import BackgroundServer, webhook_app
 from .workflows import queue_name
 
 log = structlog.get_logger(__name__)
+
+APP_NAME = "storyreel"
+"""DBOS's application name: it owns the queues in the system database."""
 
 
 def _listened_queues() -> list[str] | None:
@@ -77,7 +80,7 @@ class Engine:
         if swept:
             log.info("removed scratch files of dead processes", paths=[str(p) for p in swept])
         config: DBOSConfig = {
-            "name": "storyreel",
+            "name": APP_NAME,
             "system_database_url": self.settings.system_database_url,
             "application_version": f"storyreel-{storyreel.__version__}",
             "executor_id": self.executor_id,
@@ -85,7 +88,10 @@ class Engine:
             "notification_listener_polling_interval_sec": 0.1,
             "db_engine_kwargs": sysdb.engine_options(self.settings.system_database_url),
         }
+        fresh = sysdb.is_fresh(self.settings.system_database_url)
         await asyncio.to_thread(sysdb.prepare, self.settings.system_database_url)
+        if fresh:
+            await asyncio.to_thread(self._declare_queues_before_launch)
         DBOS(config=config)
         DBOS.listen_queues([queue_name(name) for name in self._listened_providers()])
         # Launched on this thread so DBOS adopts this loop: queued workflows then run
@@ -129,7 +135,7 @@ class Engine:
                 log.info("provider not usable here", provider=name, error=str(exc))
         return listened
 
-    async def _register_queue(self, provider: str) -> None:
+    def _queue_options(self, provider: str) -> dict[str, Any]:
         assert self.runtime is not None
         cls = self.runtime.registry.get(provider)
         knobs = self.settings.provider(provider)
@@ -143,7 +149,28 @@ class Engine:
             options["worker_concurrency"] = worker_concurrency
         if knobs.rate_limit_per_minute:
             options["limiter"] = {"limit": knobs.rate_limit_per_minute, "period": 60.0}
-        await DBOS.register_queue_async(queue_name(provider), **options)
+        return options
+
+    async def _register_queue(self, provider: str) -> None:
+        await DBOS.register_queue_async(queue_name(provider), **self._queue_options(provider))
+
+    def _declare_queues_before_launch(self) -> None:
+        """Create a new system database and its queues before DBOS launches.
+
+        DBOS 3.4's queue manager lists the queues when it starts and then once a second:
+        queues first registered after launch (always, on a new database) wait up to a
+        second before their first job is taken, which a new installation's first story
+        or a benchmark pays in full. Its public ``DBOS.migrate`` and a ``DBOSClient``
+        create them first; launch registers them again with the same options."""
+        assert self.runtime is not None
+        url = self.settings.system_database_url
+        DBOS.migrate(url)
+        client = DBOSClient(system_database_url=url, application_name=APP_NAME)
+        try:
+            for name in self._listened_providers():
+                client.register_queue(queue_name(name), **self._queue_options(name))
+        finally:
+            client.destroy()
 
     async def add_provider(self, cls: type[Provider]) -> None:
         """Register a provider class at run time and give it a queue. A workflow DBOS

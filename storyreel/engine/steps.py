@@ -28,7 +28,7 @@ from storyreel.store.models import CostEntry, Job
 from storyreel.testing.chaos import crash_point
 from storyreel.vocabulary import GenerationRequest
 
-from . import jobs
+from . import jobs, peers
 from .blips import survives_db_blips
 from .budget import reserve_and_mark_attempt
 from .events import job_event
@@ -96,6 +96,9 @@ async def load_job(job: Job) -> dict[str, Any]:
         "expected": expected.seconds,
         "learned": expected.learned,
         "webhooks": _webhooks_expected(job.provider),
+        "peers": peers.key(
+            job.provider, job.model, job.request.get("resolution"), job.request.get("duration")
+        ),
         "poll_interval": rt.settings.poll_interval,
         "poll_interval_min": rt.settings.poll_interval_min,
         "poll_interval_max": rt.settings.poll_interval_max,
@@ -302,7 +305,12 @@ async def poll(job_id: str, handle: dict[str, Any], failures: int) -> dict[str, 
     if status.state is JobState.SUCCEEDED:
         # Fetched and finalized in this step, the poll's values in the same UPDATE.
         fetched = await fetch_and_finalize(job_id, handle, seen=values)
-        return {"state": status.state.value, "fetched": fetched, "at": time.time()}
+        return {
+            "state": status.state.value,
+            "fetched": fetched,
+            "seen_at": sent_at,
+            "at": time.time(),
+        }
     await jobs.update_job(rt.db, job_id, **seen_values(values))
     out: dict[str, Any] = {
         "state": status.state.value,

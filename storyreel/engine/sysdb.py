@@ -63,3 +63,12 @@ def prepare(system_database_url: str) -> None:
         log.warning("could not put the DBOS database in WAL mode", error=str(exc))
     finally:
         connection.close()
+
+
+def is_fresh(system_database_url: str) -> bool:
+    """Whether the system database is yet to be created: a SQLite file that does not exist.
+    (A PostgreSQL database is made once by whoever set it up; its queues outlive runs.)"""
+    url = make_url(system_database_url)
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return False
+    return not Path(url.database).exists()

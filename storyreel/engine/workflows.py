@@ -11,7 +11,6 @@ never submitted again.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -19,7 +18,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from storyreel.providers.types import JobState
 
-from . import steps, waits
+from . import peers, steps, waits
 from .schedule import poll_schedule
 from .webhooks import WEBHOOK_TOPIC
 
@@ -42,7 +41,10 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
     """Run one job to a terminal state; returns ``{"status", "outputs", "error", "job_id"}``
     (the id of the job that produced the outputs: another one if the job failed over)."""
     waits.notify_when_done()
-    result = await _run(job_id)
+    try:
+        result = await _run(job_id)
+    finally:
+        peers.forget(job_id)
     if result["status"] != JobState.FAILED.value:
         return result
     successor = await steps.failover(job_id)
@@ -75,6 +77,7 @@ async def _run(job_id: str) -> dict[str, Any]:
     # themselves take time on a busy machine.
     started: float = job["loaded_at"]
     now: float = job["at"]
+    peer_key: str | None = job.get("peers")
     polls = 0
     failures = 0
     retry_in: float | None = None
@@ -86,12 +89,14 @@ async def _run(job_id: str) -> dict[str, Any]:
         wait = retry_in or _next_wait(job, elapsed=elapsed, polls=polls)
         wait = min(wait, max(0.0, job["timeout"] - elapsed))  # a last look at the deadline
         if wait > 0 and not job.get("webhooks") and wait <= MEMORY_WAIT_SECONDS:
-            # Nothing can cut a short wait short: sleep in memory. A replay after a crash
-            # sleeps the same wait again, which is as good as waiting out its remainder.
-            await asyncio.sleep(wait)
+            # Only a peer's finish cuts a short wait short: sleep in memory. A replay after
+            # a crash sleeps the same wait again, as good as waiting out its remainder.
+            await peers.sleep(peer_key, job_id, started, wait)
         elif wait > 0:
-            # A webhook for this job cuts the wait short; the next poll confirms it.
-            woke = await DBOS.recv_async(WEBHOOK_TOPIC, timeout_seconds=wait)
+            # A webhook for this job (or a peer's finish) cuts the wait short; the next
+            # poll confirms it.
+            with peers.durable_wait(peer_key, job_id, started, wait):
+                woke = await DBOS.recv_async(WEBHOOK_TOPIC, timeout_seconds=wait)
             if woke is not None and _says_still_running(woke):
                 now = await _clock()
                 continue
@@ -100,6 +105,8 @@ async def _run(job_id: str) -> dict[str, Any]:
         polls += 1
         state = JobState(seen["state"])
         if state.terminal:
+            if state is JobState.SUCCEEDED:
+                peers.finished(peer_key, job_id, started, seen.get("seen_at", now))
             break
         failures = failures + 1 if seen.get("transient") else 0
         retry_in = seen.get("retry_in")

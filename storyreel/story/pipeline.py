@@ -46,6 +46,7 @@ from .sound_jobs import audio_assets, create_sound_jobs, fitted_shot_duration, s
 WORKFLOW_NAME = "storyreel.story"
 SHOT_WORKFLOW_NAME = "storyreel.story.shot"
 SHEETS_WORKFLOW_NAME = "storyreel.story.sheets"
+PANELS_WORKFLOW_NAME = "storyreel.story.panels"
 
 
 class StoryRunError(StoryreelError):
@@ -296,24 +297,28 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
         if "next_panel" in e and started:
             e = e | {"next_shot": started[-1].workflow_id}
         started.append(await DBOS.start_workflow_async(shot_workflow, project_id, p, e))
-    shots = [await waits.result(handle) for handle in started[::-1]]
-    panels = {str(p["shot"]): str(s.get("panel")) for p, s in zip(panel_jobs, shots, strict=True)}
-    early = None
-    if not any("stopped" in shot for shot in shots):
-        # Every panel is in and clips are generating: what needs only panels is made now.
-        found = {str(p["shot"]): s["found"] for p, s in zip(panel_jobs, shots, strict=True)}
-        early = await _panel_outputs(project_id, panels, found)
-    made = await clips_and_parts(project_id, [p["shot"] for p in panel_jobs], shots)
+    handles = started[::-1]
+    numbers = [p["shot"] for p in panel_jobs]
+    # What needs only panels is made as soon as every panel is in, beside the clips.
+    early_handle: WorkflowHandleAsync[dict[str, Any] | None] = await DBOS.start_workflow_async(
+        panels_workflow, project_id, [h.workflow_id for h in handles], numbers
+    )
+    made = await clips_and_parts(project_id, numbers, handles)
     if "stopped" in made:
+        await waits.result(early_handle)
         return made
+    shots = made["shots"]
+    panels = {str(n): str(s.get("panel")) for n, s in zip(numbers, shots, strict=True)}
     try:
         spoken = [await _run_child(line, "narration") for line in sound["lines"]]
         music = [await _run_child(sound["music"], "music")] if sound["music"] else []
     except (StoryRunError, BudgetExceeded) as exc:
+        await waits.result(early_handle)
         return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
-    clips = {str(p["shot"]): clip for p, clip in zip(panel_jobs, made["clips"], strict=True)}
+    clips = {str(n): clip for n, clip in zip(numbers, made["clips"], strict=True)}
     fitted = [s.get("duration") for s in shots]
     video = await assemble(project_id, [clips[k] for k in sorted(clips, key=int)], fitted)
+    early = await waits.result(early_handle)
     assert early is not None
     audio = await audio_assets(spoken + music)
     lines = [
@@ -343,18 +348,22 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
 
 
 async def clips_and_parts(
-    project_id: str, numbers: list[int], shots: list[dict[str, Any]]
+    project_id: str, numbers: list[int], handles: list[WorkflowHandleAsync[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Every shot's clip, awaited in shot order; as soon as a clip and the one before it
-    are in, that earlier shot's part of the video is started (``assembly.part_workflow``,
-    in parallel with the waiting), the last shot's once its own clip is. Returns
-    ``{"clips": [...]}`` once the parts are made, or the first stop in shot order once
-    every shot's clip has ended (a stopped shot does not stop the others: their jobs are
-    reused by the next run)."""
+    """Every shot's workflow, then its clip, awaited in shot order; as soon as a clip and
+    the one before it are in, that earlier shot's part of the video is started
+    (``assembly.part_workflow``, in parallel with the waiting), the last shot's once its
+    own clip is. So parts start while later panels and clips are still generating.
+    Returns ``{"clips": [...], "shots": [...]}`` (the shot workflows' results) once the
+    parts are made, or the first stop in shot order once every shot's clip has ended (a
+    stopped shot does not stop the others: their jobs are reused by the next run)."""
     clips: list[str | None] = []
     stops: list[dict[str, Any]] = []
+    shots: list[dict[str, Any]] = []
     parts: list[WorkflowHandleAsync[None]] = []
-    for index, shot in enumerate(shots):
+    for index, handle in enumerate(handles):
+        shot = await waits.result(handle)
+        shots.append(shot)
         clip = None
         if "stopped" in shot:
             stops.append(shot)
@@ -364,7 +373,7 @@ async def clips_and_parts(
             except (StoryRunError, BudgetExceeded) as exc:
                 stops.append({"stopped": {"kind": type(exc).__name__, "message": exc.message}})
         clips.append(clip)
-        for at in (index - 1, index) if index == len(shots) - 1 else (index - 1,):
+        for at in (index - 1, index) if index == len(handles) - 1 else (index - 1,):
             following = clips[at + 1] if at + 1 < len(clips) else None
             own = clips[at] if at >= 0 else None
             if own is None or stops:
@@ -374,11 +383,33 @@ async def clips_and_parts(
                     part_workflow, project_id, numbers[at], own, following, shots[at]["duration"]
                 )
             )
-    for handle in parts:
-        await waits.result(handle)
+    for part in parts:
+        await waits.result(part)
     if stops:
         return stops[0]
-    return {"clips": [clip for clip in clips if clip is not None]}
+    return {"clips": [clip for clip in clips if clip is not None], "shots": shots}
+
+
+@DBOS.workflow(name=PANELS_WORKFLOW_NAME)
+async def panels_workflow(
+    project_id: str, shot_workflow_ids: list[str], numbers: list[int]
+) -> dict[str, Any] | None:
+    """The identity scores, contact sheet and boards, made once every shot has its panel
+    (None if a shot stopped). A child workflow, so it runs beside the parent, which
+    meanwhile awaits clips and starts the video's parts, without their steps interleaving
+    (a replay takes the same path)."""
+    waits.notify_when_done()
+    shots = []
+    for workflow_id in shot_workflow_ids:
+        handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
+            workflow_id
+        )
+        shots.append(await waits.result(handle))
+    if any("stopped" in shot for shot in shots):
+        return None
+    panels = {str(n): str(shot["panel"]) for n, shot in zip(numbers, shots, strict=True)}
+    found = {str(n): shot["found"] for n, shot in zip(numbers, shots, strict=True)}
+    return await _panel_outputs(project_id, panels, found)
 
 
 async def _panel_outputs(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from dbos import DBOS
 from sqlalchemy import text
 
 from storyreel.config import ProviderSettings, Settings
-from storyreel.engine import jobs, outputs
+from storyreel.engine import jobs, outputs, sysdb
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
@@ -114,3 +115,21 @@ def test_prepare_puts_a_new_file_in_wal(tmp_path: Path) -> None:
     mode = sqlite3.connect(tmp_path / "sub" / "dbos.db").execute("PRAGMA journal_mode")
     assert mode.fetchone() == ("wal",)
     sysdb.prepare("postgresql://nobody@127.0.0.1/none")  # not SQLite: nothing to do
+
+
+async def test_a_new_database_has_its_queues_taken_from_the_start(settings: Settings) -> None:
+    """DBOS's queue manager lists queues at launch and then once a second: queues made
+    after launch (always, on a new database) waited up to a second for their first job.
+    They are declared before launch, so a worker polls each as soon as the engine runs."""
+    assert not (settings.data_path / "dbos.db").exists()
+    async with Engine(settings):
+        workers = {thread.name for thread in threading.enumerate()}
+        assert "queue-worker-storyreel.sketch" in workers
+
+
+def test_only_a_sqlite_file_not_yet_made_is_fresh(tmp_path: Path) -> None:
+    (tmp_path / "old.db").write_bytes(b"")
+    assert sysdb.is_fresh(f"sqlite:///{tmp_path / 'new.db'}")
+    assert not sysdb.is_fresh(f"sqlite:///{tmp_path / 'old.db'}")
+    assert not sysdb.is_fresh("postgresql+psycopg://u@127.0.0.1/db")
+    assert not sysdb.is_fresh("sqlite:///:memory:")

@@ -60,18 +60,25 @@ render:
 
 
 class HeldScripted(ScriptedProvider):
-    """Panels at once; clips are real MP4s; the last shot's clip runs until released."""
+    """Panels at once; clips are real MP4s; the last shot's clip (or, with ``hold`` set
+    to "panel", its panel) runs until released."""
 
     clips: ClassVar[list[Path]]
     released: ClassVar[asyncio.Event]
+    hold: ClassVar[str] = "clip"
 
     async def submit(
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
     ) -> Handle:
+        found = re.search(r"stall (\d+)", req.prompt)
+        shot = int(found.group(1)) if found else 0
+        stage = "clip" if req.task is Task.IMAGE_TO_VIDEO else "panel"
+        held = shot == SHOTS and stage == self.hold
         if req.task is not Task.IMAGE_TO_VIDEO:
-            return await super().submit(req, job_id=job_id, webhook_url=webhook_url)
-        shot = int(re.search(r"stall (\d+)", req.prompt).group(1))  # type: ignore[union-attr]
-        held = shot == SHOTS
+            update = {"extra": req.extra | {"held": True}} if held else {}
+            return await super().submit(
+                req.model_copy(update=update), job_id=job_id, webhook_url=webhook_url
+            )
         handle = await super().submit(
             req.model_copy(update={"extra": {"held": held}}), job_id=job_id, webhook_url=None
         )
@@ -98,6 +105,7 @@ async def held(engine: Engine, tmp_path: Path) -> AsyncIterator[type[HeldScripte
         for n, colour in enumerate(("0x3060A0", "0xA03060", "0x60A030", "0xE0E040"))
     ]
     HeldScripted.released = asyncio.Event()
+    HeldScripted.hold = "clip"
     await engine.add_provider(HeldScripted)
     yield HeldScripted
 
@@ -120,15 +128,20 @@ async def _until(check: Any, seconds: float = 120) -> None:
         await asyncio.sleep(0.2)
 
 
-async def test_everything_but_the_last_clip_s_parts_is_made_before_it_lands(
-    held: type[HeldScripted], rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def write_story(tmp_path: Path) -> Path:
     shots = "\n".join(
         f"      - {{action: Mira walks past stall {n}, characters: [Mira], duration: 1}}"
         for n in range(1, SHOTS + 1)
     )
     (tmp_path / "story.yaml").write_text(STORY.format(shots=shots))
     (tmp_path / "mira.png").write_bytes(image_to_png(Image.new("RGB", (64, 64), (200, 60, 40))))
+    return tmp_path / "story.yaml"
+
+
+async def test_everything_but_the_last_clip_s_parts_is_made_before_it_lands(
+    held: type[HeldScripted], rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_story(tmp_path)
     encodes: list[list[str]] = []
     real = assemble_module.run_ffmpeg
 
@@ -176,3 +189,24 @@ async def test_everything_but_the_last_clip_s_parts_is_made_before_it_lands(
 
 async def _count_parts(rt: Runtime, parts: int) -> bool:
     return await _made(rt, PART) == parts
+
+
+async def test_parts_are_encoded_while_a_later_panel_is_still_generating(
+    held: type[HeldScripted], rt: Runtime, tmp_path: Path
+) -> None:
+    """A story's clips go ahead of its panels in the provider's queue, so its last panel
+    can land late: the video's first parts must not wait for it (they waited for every
+    panel, and then for the contact sheet and the boards)."""
+    held.hold = "panel"
+    loaded = load_story(write_story(tmp_path), max_image_bytes=10**7, max_image_pixels=10**8)
+    project_id = await prepare_project(rt, loaded)
+    handle = await DBOS.start_workflow_async(story_workflow, project_id, str(tmp_path / "out"))
+    # Shots 1 and 2 have their clip and the next one: their parts are encoded while shot
+    # 4's panel (so its clip, and shot 3's part, which crossfades into it) is held.
+    await _until(lambda: _count_parts(rt, 2), seconds=60)
+    images = select(func.count()).select_from(Job).where(Job.model == "scripted:image")
+    assert await _count(rt, images.where(Job.status != "succeeded")) == 1  # shot 4's panel
+    held.released.set()
+    manifest = await waits.result(handle)
+    assert await _made(rt, PART) == SHOTS
+    assert manifest["video"]["frames"] == SHOTS * 8 + (SHOTS - 1) * 2
