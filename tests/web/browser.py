@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[2]
 AXE = Path(__file__).parent / "assets" / "axe-4.14.1.min.js"
 WIDTHS = (1440, 390)
 SERIOUS = {"serious", "critical"}
+SETTLED = "() => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))"
+"""Two animation frames: the resize has been laid out and painted (no style or script of
+the UI reacts to a resize later than that; a fixed sleep only cost time)."""
 
 
 def artifacts_dir() -> Path:
@@ -30,7 +33,7 @@ def snap(page: Page, name: str, *, widths: tuple[int, ...] = WIDTHS) -> list[Pat
     saved = []
     for width in widths:
         page.set_viewport_size({"width": width, "height": height})
-        page.wait_for_timeout(150)  # let the layout settle after the resize
+        page.evaluate(SETTLED)  # the layout at the new width, painted
         styled = page.evaluate(
             "getComputedStyle(document.documentElement).getPropertyValue('--sr-loaded').trim()"
         )

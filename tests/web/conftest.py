@@ -1,8 +1,11 @@
 """Browser fixtures: Debian's chromium driven by Playwright (never a downloaded browser),
 and a live server with the simulators per test module.
 
-The browser is started per test: Playwright's sync API keeps an event loop running in the
-test thread while it is open, which would break the async tests that follow it."""
+One chromium serves a run of consecutive browser tests, each in a fresh context (its own
+cookies, storage and page): launching it per test cost a second or two each. Playwright's
+sync API keeps an event loop marked as running in the test thread while it is open, which
+would break the async tests that follow it, so the browser is closed after any test whose
+next test is not a browser test, and the browser tests are collected last (one launch)."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,23 +36,57 @@ def chromium_path() -> str | None:
     return os.environ.get("STORYREEL_CHROMIUM") or shutil.which("chromium")
 
 
+class SharedChromium:
+    """The chromium of the current run of browser tests: launched on first use, closed by
+    ``close()`` (and launched again by the next ``get()``)."""
+
+    def __init__(self) -> None:
+        self._playwright: Any = None
+        self._browser: Any = None
+
+    def get(self, executable: str) -> Any:
+        if self._browser is not None and not self._browser.is_connected():
+            self.close()  # crashed: start afresh rather than fail every later test
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self._playwright = sync_playwright().start()
+            self._browser = self._playwright.chromium.launch(
+                executable_path=executable, args=CHROMIUM_ARGS
+            )
+        return self._browser
+
+    def close(self) -> None:
+        browser, playwright = self._browser, self._playwright
+        self._browser = self._playwright = None
+        try:
+            if browser is not None and browser.is_connected():
+                browser.close()
+        finally:
+            if playwright is not None:
+                playwright.stop()
+
+
+CHROMIUM = SharedChromium()
+
+
+def _uses_browser(item: pytest.Item | None) -> bool:
+    return item is not None and "browser" in getattr(item, "fixturenames", ())
+
+
 @pytest.fixture
-def browser() -> Iterator[object]:
+def browser() -> object:
     executable = chromium_path()
     if executable is None:
         if os.environ.get("STORYREEL_REQUIRE_BROWSER"):
             pytest.fail("chromium is not installed (apt-get install chromium)")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+    return CHROMIUM.get(executable)
 
 
 @pytest.fixture
 def page(browser: object) -> Iterator[object]:
+    """A fresh context per test: nothing (cookies, storage, cache) leaks between tests."""
     from playwright.sync_api import Browser
 
     assert isinstance(browser, Browser)
@@ -70,8 +108,25 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Every test that drives the browser is a ``browser`` test and a ``slow`` one."""
+    """Every test that drives the browser is a ``browser`` test and a ``slow`` one; they run
+    after the others (in their order), so that one chromium serves them all."""
     for item in items:
-        if "browser" in getattr(item, "fixturenames", ()):
+        if _uses_browser(item):
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.slow)
+    items[:] = [i for i in items if not _uses_browser(i)] + [i for i in items if _uses_browser(i)]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """Close the shared chromium (after the test's own fixtures) unless a browser test is
+    next: whatever runs next gets a thread without Playwright's loop."""
+    try:
+        return (yield)
+    finally:
+        if not _uses_browser(nextitem):
+            CHROMIUM.close()
+
+
+def pytest_sessionfinish() -> None:
+    CHROMIUM.close()

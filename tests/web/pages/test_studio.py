@@ -6,12 +6,14 @@ plan and the story run again, which makes exactly that shot's panel and clip."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
 import httpx
 from playwright.sync_api import Page, expect
 
+from storyreel.api.state import ApiState
 from storyreel.services import stories
 
 from ..browser import check_accessible, snap
@@ -114,6 +116,17 @@ WATCH = """() => {
 }"""
 
 
+async def _render_small(state: ApiState, story_id: str) -> None:
+    """The stored demo rendered small and short (as the storyboard's browser test renders
+    it): the same nine shots, stages and exports, the run a fraction of the demo's (the
+    full-size demo runs in tests/e2e/test_demo.py)."""
+    folder = stories.story_folder(state.settings, story_id)
+    raw = json.loads(folder.story_file.read_text(encoding="utf-8"))
+    raw["render"] |= {"width": 384, "height": 216, "fps": 8, "duration": 1.0}
+    raw["render"]["transition_frames"] = 2
+    folder.story_file.write_text(json.dumps(raw, indent=2), encoding="utf-8")
+
+
 def test_run_the_demo_story_and_watch_it_finish_live(page: Page, live: LiveServer) -> None:
     page.goto(live.url("/ui/studio"))
     snap(page, "studio-list")
@@ -121,6 +134,10 @@ def test_run_the_demo_story_and_watch_it_finish_live(page: Page, live: LiveServe
 
     page.get_by_role("button", name="Open the bundled demo story").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("The Lighthouse Keeper's Daughter")
+    expect(page.locator("#plan tbody tr")).to_have_count(9)
+    story_id = page.url.rsplit("/", 1)[1]
+    live.call(lambda state: _render_small(state, story_id))
+    page.reload()
     expect(page.locator("#plan tbody tr")).to_have_count(9)
     page.evaluate(WATCH)
     page.get_by_label("Budget in USD").fill("1.00")

@@ -33,9 +33,13 @@ async def _job_counts(state: ApiState) -> tuple[int, int]:
 
 
 async def _demo_run(state: ApiState) -> str:
-    """The demo story, run through the services to its end."""
+    """The demo story, run through the services to its end; rendered small and short (as
+    the storyboard's browser test does): the plan and what a rerun makes are the same, the
+    two runs a fraction of the demo's."""
     data = Path(stories.__file__).parents[1].joinpath("examples", "lighthouse.yaml").read_bytes()
     raw = stories.parse_story_file(data, "lighthouse.yaml")
+    raw["render"] |= {"width": 384, "height": 216, "fps": 8, "duration": 1.0}
+    raw["render"]["transition_frames"] = 2
     story_id = stories.create_story(state.settings, raw, name="lighthouse.yaml")
     assert state.story_runs is not None
     state.story_runs.start(stories.story_folder(state.settings, story_id))
