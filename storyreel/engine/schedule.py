@@ -17,8 +17,12 @@ from __future__ import annotations
 
 FIRST_AT = 0.9
 """No webhooks: the first poll at 90% of the expected time."""
+FINE_STEP = 0.05
+"""Around the expected finish (up to ``FINE_UNTIL``), poll every 5% of it (at least
+``minimum`` apart): most jobs finish there, and a step there is slot time lost per job."""
+FINE_UNTIL = 1.1
 STEP = 0.1
-"""Near the expected finish, poll every 10% of it (at least ``minimum`` apart)."""
+"""Then, until the job is late, every 10% of it (at least ``minimum`` apart)."""
 LATE_AT = 1.5
 """Past 150% of the expected time the job is late: back off."""
 LADDER = 0.5
@@ -62,6 +66,8 @@ def poll_schedule(
         return wait if polls == 0 else max(wait, min(minimum, expected))
     if polls == 0:
         return 0.0  # the submit itself took about the model's time: look now
+    if reached < FINE_UNTIL * expected:
+        return max(minimum, FINE_STEP * expected)
     if reached < late:
         return max(minimum, STEP * expected)
     return min(maximum, max(minimum, STEP * expected, LADDER * (elapsed - expected)))
