@@ -151,6 +151,16 @@ QUEUE_PRIORITY = {"clip": 1, "music": 1, "panel": 2, "narration": 2, "sheet": 3}
 fewest jobs still to follow it in its shot goes first (DBOS: lower first). A clip ends its
 shot, so a clip whose panel is done starts before panels that only open more work: the
 story then ends near its critical path instead of after every panel was drawn."""
+SHOTS_PER_RANK = 1_000_000
+"""Within a rank, the earlier shot goes first (``priority``): the video's parts are made in
+shot order as clips land, so clips landing in shot order let them start long before the
+last one (shot workflows are started last shot first, and DBOS breaks ties by enqueue time,
+which ran the story backwards)."""
+
+
+def priority(what: str, shot: int) -> int:
+    """A job's place in its provider's queue: its rank, then its shot."""
+    return QUEUE_PRIORITY[what] * SHOTS_PER_RANK + min(max(shot, 0), SHOTS_PER_RANK - 1)
 
 
 async def _run_child(child: dict[str, Any], what: str) -> str:
@@ -160,7 +170,9 @@ async def _run_child(child: dict[str, Any], what: str) -> str:
 
 
 async def _start_child(child: dict[str, Any], what: str) -> WorkflowHandleAsync[dict[str, Any]]:
-    return await enqueue_job(child["job_id"], child["provider"], priority=QUEUE_PRIORITY[what])
+    return await enqueue_job(
+        child["job_id"], child["provider"], priority=priority(what, int(child.get("shot", 0)))
+    )
 
 
 async def _child_output(

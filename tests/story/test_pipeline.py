@@ -15,6 +15,7 @@ from dbos import DBOS
 from storyreel.engine import waits
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
+from storyreel.engine.workflows import queue_name
 from storyreel.providers.types import Handle, Status
 from storyreel.story.loader import load_story
 from storyreel.story.pipeline import create_panel_jobs, shot_clip, shot_workflow
@@ -41,6 +42,7 @@ class TimedScripted(ScriptedProvider):
 
     panel_done: ClassVar[list[float]] = []
     clip_submitted: ClassVar[list[float]] = []
+    panel_started: ClassVar[dict[int, float]] = {}
 
     async def submit(
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
@@ -50,6 +52,7 @@ class TimedScripted(ScriptedProvider):
             script: dict[str, Any] = {"polls": ["succeeded"]}
         else:
             shot = int(req.prompt.split("stall ")[1].split()[0].rstrip(",."))
+            self.panel_started.setdefault(shot, time.monotonic())
             script = {"polls": ["running"] * (2 * shot) + ["succeeded"]}
         return await super().submit(
             req.model_copy(update={"extra": script}), job_id=job_id, webhook_url=webhook_url
@@ -67,6 +70,7 @@ async def scripted(engine: Engine) -> AsyncIterator[type[TimedScripted]]:
     TimedScripted.reset()
     TimedScripted.panel_done.clear()
     TimedScripted.clip_submitted.clear()
+    TimedScripted.panel_started.clear()
     await engine.add_provider(TimedScripted)
     yield TimedScripted
 
@@ -98,3 +102,30 @@ async def test_a_clip_starts_before_the_last_panel_ends_and_a_rerun_buys_nothing
     again = await run_shots(project_id)
     assert again == first
     assert sum(scripted.submissions.values()) == bought, "an unchanged re-run bought again"
+
+
+async def test_through_a_full_queue_shots_are_made_in_story_order(
+    scripted: type[TimedScripted], rt: Runtime, tmp_path: Path
+) -> None:
+    """The story starts its shot workflows last shot first; through a one-slot queue the
+    panels must still be drawn first shot first (the video is made in shot order as clips
+    land, so a story run backwards made no part before its last clip)."""
+    await DBOS.register_queue_async(
+        queue_name("scripted"),
+        global_concurrency=1,
+        polling_interval_sec=0.05,
+        on_conflict="always_update",
+    )
+    shots = "\n".join(f"      - {{action: Mira walks past stall {n}}}" for n in range(1, 5))
+    (tmp_path / "story.yaml").write_text(STORY.format(shots=shots))
+    project_id = await prepare_project(
+        rt, load_story(tmp_path / "story.yaml", max_image_bytes=10**7, max_image_pixels=10**8)
+    )
+    panels = await create_panel_jobs(project_id)
+    handles = [
+        await DBOS.start_workflow_async(shot_workflow, project_id, p) for p in reversed(panels)
+    ]
+    for handle in handles:
+        await waits.result(handle)
+    order = [shot for shot, _ in sorted(scripted.panel_started.items(), key=lambda kv: kv[1])]
+    assert order == [1, 2, 3, 4]
