@@ -170,8 +170,11 @@ async def _run_child(child: dict[str, Any], what: str) -> str:
 
 
 async def _start_child(child: dict[str, Any], what: str) -> WorkflowHandleAsync[dict[str, Any]]:
+    shot = child.get("shot")  # a sheet's is its character's name: rank alone
     return await enqueue_job(
-        child["job_id"], child["provider"], priority=priority(what, int(child.get("shot", 0)))
+        child["job_id"],
+        child["provider"],
+        priority=priority(what, shot if isinstance(shot, int) else 0),
     )
 
 

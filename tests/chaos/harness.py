@@ -133,6 +133,17 @@ def flagged_twice(data: Path) -> Counter[str]:
     return Counter(provider for (provider,) in rows)
 
 
+def flagged_extra_sends(data: Path) -> Counter[str]:
+    """Sends beyond the first of the jobs flagged as possibly billed twice, by provider (at
+    least one each): a job killed after the provider took it, resent and killed again
+    after the provider took it again, was bought twice over and is one flagged job."""
+    rows = query(data, "SELECT provider, submit_attempts FROM jobs WHERE possibly_billed_twice")
+    extra: Counter[str] = Counter()
+    for provider, attempts in rows:
+        extra[provider] += max(1, int(attempts) - 1)
+    return extra
+
+
 def excess(bought: dict[str, Counter[str]], clean: dict[str, Counter[str]]) -> Counter[str]:
     """Submissions beyond a clean run's, by provider."""
     return Counter(
