@@ -88,12 +88,13 @@ class Engine:
             "notification_listener_polling_interval_sec": 0.1,
             "db_engine_kwargs": sysdb.engine_options(self.settings.system_database_url),
         }
+        listened = self._listened_providers()
         fresh = sysdb.is_fresh(self.settings.system_database_url)
         await asyncio.to_thread(sysdb.prepare, self.settings.system_database_url)
         if fresh:
-            await asyncio.to_thread(self._declare_queues_before_launch)
+            await asyncio.to_thread(self._declare_queues_before_launch, listened)
         DBOS(config=config)
-        DBOS.listen_queues([queue_name(name) for name in self._listened_providers()])
+        DBOS.listen_queues([queue_name(name) for name in listened])
         # Launched on this thread so DBOS adopts this loop: queued workflows then run
         # here, where ``stop`` can cancel them and let their connections close, instead
         # of on DBOS's private loop, which closes under connections still shutting down.
@@ -154,7 +155,7 @@ class Engine:
     async def _register_queue(self, provider: str) -> None:
         await DBOS.register_queue_async(queue_name(provider), **self._queue_options(provider))
 
-    def _declare_queues_before_launch(self) -> None:
+    def _declare_queues_before_launch(self, providers: list[str]) -> None:
         """Create a new system database and its queues before DBOS launches.
 
         DBOS 3.4's queue manager lists the queues when it starts and then once a second:
@@ -167,7 +168,7 @@ class Engine:
         DBOS.migrate(url)
         client = DBOSClient(system_database_url=url, application_name=APP_NAME)
         try:
-            for name in self._listened_providers():
+            for name in providers:
                 client.register_queue(queue_name(name), **self._queue_options(name))
         finally:
             client.destroy()

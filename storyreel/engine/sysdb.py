@@ -48,15 +48,23 @@ def engine_options(system_database_url: str) -> dict[str, Any]:
     return {"connect_args": {"factory": _TunedConnection}, "pool_pre_ping": False}
 
 
-def prepare(system_database_url: str) -> None:
-    """Put a SQLite system database file in WAL mode before DBOS first opens it."""
+def _sqlite_file(system_database_url: str) -> Path | None:
+    """The file of a SQLite system database (None: PostgreSQL, or SQLite in memory)."""
     url = make_url(system_database_url)
     if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database)
+
+
+def prepare(system_database_url: str) -> None:
+    """Put a SQLite system database file in WAL mode before DBOS first opens it."""
+    path = _sqlite_file(system_database_url)
+    if path is None:
         return
-    Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
     # Another process may hold the file (a worker beside this CLI): wait for it, and carry
     # on without WAL rather than fail to start, which only costs speed.
-    connection = sqlite3.connect(url.database, timeout=30.0)
+    connection = sqlite3.connect(path, timeout=30.0)
     try:
         connection.execute("PRAGMA journal_mode=WAL")
     except sqlite3.OperationalError as exc:
@@ -68,7 +76,5 @@ def prepare(system_database_url: str) -> None:
 def is_fresh(system_database_url: str) -> bool:
     """Whether the system database is yet to be created: a SQLite file that does not exist.
     (A PostgreSQL database is made once by whoever set it up; its queues outlive runs.)"""
-    url = make_url(system_database_url)
-    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
-        return False
-    return not Path(url.database).exists()
+    path = _sqlite_file(system_database_url)
+    return path is not None and not path.exists()
