@@ -86,7 +86,7 @@ async def _run(job_id: str) -> dict[str, Any]:
         if polls and elapsed >= job["timeout"]:
             message = f"no result after {int(elapsed)} s; gave up waiting"
             return await steps.fail(job_id, message, "timeout", "failed")
-        wait = retry_in or _next_wait(job, elapsed=elapsed, polls=polls)
+        wait = retry_in or _next_wait(job, handle, now=now, elapsed=elapsed, polls=polls)
         wait = min(wait, max(0.0, job["timeout"] - elapsed))  # a last look at the deadline
         if wait > 0 and not job.get("webhooks") and wait <= MEMORY_WAIT_SECONDS:
             # Only a peer's finish cuts a short wait short: sleep in memory. A replay after
@@ -122,7 +122,14 @@ async def _run(job_id: str) -> dict[str, Any]:
     return {key: value for key, value in fetched.items() if key != "ok"}
 
 
-def _next_wait(job: dict[str, Any], *, elapsed: float, polls: int) -> float:
+def _next_wait(
+    job: dict[str, Any], handle: dict[str, Any], *, now: float, elapsed: float, polls: int
+) -> float:
+    ready_at = handle.get("ready_at")
+    if polls == 0 and ready_at is not None:
+        # The submit's answer said when the outcome is there (a synchronous API: at
+        # once): the model's usual latency has nothing to add.
+        return max(0.0, float(ready_at) - now)
     return poll_schedule(
         job.get("expected"),
         elapsed=elapsed,

@@ -278,7 +278,7 @@ class AimlApiProvider(RemoteProvider):
                 reason=FailureReason.MODEL_FAILED,
                 code="empty",
             )
-        return Handle(
+        return Handle.answered(
             provider=self.name,
             request_id=job_id,
             data={

@@ -77,7 +77,9 @@ async def submit_chat(
         target = provider.scratch_path(job_id, ".txt")
         target.write_text(content, encoding="utf-8")
         info["path"] = str(target)
-    return Handle(provider=provider.name, request_id=str(data.get("id") or job_id), data=info)
+    return Handle.answered(
+        provider=provider.name, request_id=str(data.get("id") or job_id), data=info
+    )
 
 
 def chat_failure(finish_reason: str, *, refused: bool) -> FailureReason:

@@ -252,7 +252,7 @@ class GeminiProvider(RemoteProvider):
         mime, data = self.pick_image(answer)
         path = self.scratch_path(f"{job_id}-0", ".jpg" if mime == "image/jpeg" else ".png")
         await asyncio.to_thread(path.write_bytes, data)
-        return Handle(
+        return Handle.answered(
             provider=self.name,
             request_id=str(answer.get("responseId") or job_id),
             data={

@@ -70,6 +70,6 @@ async def submit_text(provider: RemoteProvider, req: GenerationRequest, job_id: 
         info["path"] = str(target)
     else:
         info["error"] = f"no answer (finishReason {reason})"
-    return Handle(
+    return Handle.answered(
         provider=provider.name, request_id=str(data.get("responseId") or job_id), data=info
     )

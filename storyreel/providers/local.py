@@ -32,6 +32,7 @@ class LocalProvider(Provider):
                 "ready_at": now + self.ctx.settings.latency,
             },
             submitted_at=now,
+            ready_at=now + self.ctx.settings.latency,
         )
 
     async def poll(self, handle: Handle) -> Status:

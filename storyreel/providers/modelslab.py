@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import time
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
@@ -386,7 +387,11 @@ class ModelsLabProvider(RemoteProvider):
             info["usage"] = usage_of(data).model_dump(mode="json", exclude_none=True)
         fetch_url = data.get("fetch_result") or self.url(fetch_path(path, request_id))
         return Handle(
-            provider=self.name, request_id=request_id, urls={"fetch": fetch_url}, data=info
+            provider=self.name,
+            request_id=request_id,
+            urls={"fetch": fetch_url},
+            data=info,
+            ready_at=time.time() if "output" in info else None,
         )
 
     async def fetch(self, handle: Handle) -> dict[str, Any]:

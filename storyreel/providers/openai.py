@@ -330,7 +330,7 @@ class OpenAIProvider(RemoteProvider):
                 reason=FailureReason.MODEL_FAILED,
                 code="no_output",
             )
-        return Handle(
+        return Handle.answered(
             provider=self.name,
             request_id=response.headers.get("x-request-id") or job_id,
             data={

@@ -102,7 +102,7 @@ async def submit_speech(provider: OpenAIProvider, req: GenerationRequest, job_id
         usage = {"seconds": round((await asyncio.to_thread(probe_audio, path)).duration, 3)}
     except MediaError:
         usage = {}
-    return Handle(
+    return Handle.answered(
         provider=provider.name,
         request_id=response.headers.get("x-request-id") or job_id,
         data={"kind": "speech", "outputs": [{"file": path.name, "mime": mime}], "usage": usage},

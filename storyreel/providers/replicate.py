@@ -286,11 +286,13 @@ class ReplicateProvider(RemoteProvider):
         response = await self.call("POST", path, json=body, headers=headers)
         prediction = response.json()
         urls = prediction.get("urls") or {}
+        settled = early_outcome(prediction, blocking=bool(headers))
         return Handle(
             provider=self.name,
             request_id=str(prediction["id"]),
             urls={k: str(urls[k]) for k in ("get", "cancel", "web") if urls.get(k)},
-            data={"model": ref, **early_outcome(prediction, blocking=bool(headers))},
+            data={"model": ref, **settled},
+            ready_at=time.time() if settled else None,
         )
 
     def can_find_submitted(self, req: GenerationRequest) -> bool:

@@ -12,6 +12,7 @@ input no longer compares equal (a reference re-uploaded under a new URL).
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 import httpx2
@@ -53,11 +54,13 @@ async def find_prediction(
     if found is None:
         return None
     urls = found.get("urls") or {}
+    settled = early_outcome(found, blocking=False)
     return Handle(
         provider=provider.name,
         request_id=str(found["id"]),
         urls={k: str(urls[k]) for k in ("get", "cancel", "web") if urls.get(k)},
-        data={"model": ref, **early_outcome(found, blocking=False)},
+        data={"model": ref, **settled},
+        ready_at=time.time() if settled else None,
         submitted_at=lookup.parse_time(found.get("created_at")) or since,
     )
 

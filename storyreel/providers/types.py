@@ -29,6 +29,17 @@ class Handle(BaseModel):
     urls: dict[str, str] = Field(default_factory=dict)
     data: dict[str, Any] = Field(default_factory=dict)
     submitted_at: float = Field(default_factory=time.time)
+    ready_at: float | None = None
+    """When the outcome can be read without waiting on the provider: a synchronous API
+    answered the submit with it (``answered``), a local render's simulated latency ends.
+    The engine polls such a job then, not when the model's usual latency says; None: the
+    provider is still working, and the poll schedule decides when to ask."""
+
+    @classmethod
+    def answered(cls, **fields: Any) -> Handle:
+        """The handle of a submit whose answer already holds the outcome: ready now."""
+        now = time.time()
+        return cls(submitted_at=now, ready_at=now, **fields)
 
 
 class JobState(StrEnum):

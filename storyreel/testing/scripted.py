@@ -12,6 +12,7 @@
   value, default ``model_failed``) and ``fail_code`` its reason and code
 - ``usage``: the ``Usage`` fields a terminal poll reports (``{"gpu_seconds": 3.5}``)
 - ``submit_delay``: seconds a submit takes (a slow provider API)
+- ``answered``: the submit's answer holds the outcome (a synchronous API: ``Handle.answered``)
 
 Every submit is counted in ``submissions`` (job id -> calls), which is what tests assert
 "paid once" on.
@@ -54,11 +55,12 @@ class ScriptedProvider(Provider):
         path = self.scratch_path(f"scripted-{job_id}", ".png")
         colour = (req.seed or 0) % 256
         path.write_bytes(image_to_png(Image.new("RGB", (64, 64), (colour, 80, 160))))
-        return Handle(
-            provider=self.name,
-            request_id=f"scripted-{job_id}",
-            data={"script": script, "output": str(path)},
-        )
+        fields: dict[str, Any] = {
+            "provider": self.name,
+            "request_id": f"scripted-{job_id}",
+            "data": {"script": script, "output": str(path)},
+        }
+        return Handle.answered(**fields) if script.get("answered") else Handle(**fields)
 
     async def poll(self, handle: Handle) -> Status:
         script = handle.data["script"]

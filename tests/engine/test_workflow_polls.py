@@ -16,11 +16,12 @@ from typing import Any
 import pytest
 from PIL import Image
 
-from storyreel.config import Settings
+from storyreel.config import ProviderSettings, Settings
 from storyreel.engine import jobs, latency
 from storyreel.engine.app import Engine
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.media.images import image_to_png
+from storyreel.testing.scripted import ScriptedProvider
 from storyreel.testing.serve import free_port, serve_simulators
 from storyreel.testing.simulators import SimConfig, SimulatorSuite
 from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
@@ -122,3 +123,46 @@ async def test_with_webhooks_a_job_makes_three_requests(
             assert seen["polls"] == 1, seen
             assert seen["requests"] == 3, seen  # submit, the poll the webhook woke, result
             check(seen)
+
+
+async def _held(engine: Engine, req: GenerationRequest) -> tuple[float, int]:
+    """Seconds the job held its slot, and its polls."""
+    job = await submit_job(req)
+    assert (await wait_job(job.id))["status"] == "succeeded"
+    assert engine.runtime is not None
+    row = await jobs.get_job(engine.runtime.db, job.id)
+    assert row.finished_at is not None and row.submit_started_at is not None
+    return (row.finished_at - row.submit_started_at).total_seconds(), row.polls
+
+
+async def test_a_synchronous_answer_is_read_at_once(tmp_path: Path) -> None:
+    """A submit answered with its outcome (a synchronous API: OpenAI or Gemini images, a
+    chat) is polled right after it, not when the model is expected to finish: here the
+    first poll of a model with no known latency comes 4 s after the start."""
+    ScriptedProvider.reset()
+    settings = Settings(data_dir=tmp_path / "data", poll_interval=4.0, queue_poll_interval=0.05)
+    async with Engine(settings, providers=[ScriptedProvider]) as engine:
+        req = GenerationRequest(
+            task=Task.TEXT_TO_IMAGE, model="scripted:test", prompt="p", extra={"answered": True}
+        )
+        held, polls = await _held(engine, req)
+    assert polls == 1
+    assert held < 2.0  # the schedule alone: 4 s
+
+
+async def test_a_local_render_is_polled_when_it_says_it_is_ready(tmp_path: Path) -> None:
+    """A local renderer made to behave like a remote service (``latency`` 1 s) says when
+    its output is ready; the engine looks then, once, not on the 4 s first step."""
+    settings = Settings(
+        data_dir=tmp_path / "data",
+        poll_interval=4.0,
+        queue_poll_interval=0.05,
+        providers={"sketch": ProviderSettings(latency=1.0)},
+    )
+    async with Engine(settings) as engine:
+        req = GenerationRequest(
+            task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt="a gate", width=64, height=64
+        )
+        held, polls = await _held(engine, req)
+    assert polls == 1
+    assert 0.9 < held < 2.5
