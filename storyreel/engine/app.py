@@ -23,7 +23,7 @@ from storyreel.providers.base import Provider
 from storyreel.store.assets import sweep_partials
 from storyreel.store.db import migrate
 
-from . import executors, sysdb
+from . import executors, pace, sysdb
 from .events import route_to_stdlib_logging
 from .runtime import Runtime, set_runtime
 from .shutdown import cancel_tasks, stop_dequeuing, workflow_tasks
@@ -101,6 +101,7 @@ class Engine:
         DBOS.launch()
         for name in self.runtime.registry.names():
             await self._register_queue(name)
+        pace.start(self.settings.queue_poll_interval)
         await executors.register(self.runtime.db, self.executor_id)
         await self.recover_dead_executors()
         self._liveness = asyncio.create_task(self._keep_alive())
@@ -206,6 +207,7 @@ class Engine:
                 log.warning("executor heartbeat failed", error=str(exc))
 
     async def stop(self) -> None:
+        pace.stop()
         if self._webhooks is not None:
             await self._webhooks.stop()
         if self._liveness is not None:

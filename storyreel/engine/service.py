@@ -30,7 +30,7 @@ from storyreel.store.db import migrate
 from storyreel.store.models import Job
 from storyreel.vocabulary import GenerationRequest
 
-from . import jobs, waits
+from . import jobs, pace, waits
 from .app import Engine
 from .events import job_event
 from .pricing import estimate
@@ -50,8 +50,14 @@ async def enqueue_job(
     ``priority`` orders the provider's queue when it is full: lower first, jobs without
     one (a single ``generate``) ahead of all, first come first served among equals. It is
     stored with the queued workflow, so a job handed back after a crash keeps its place."""
-    with SetWorkflowID(job_id), SetEnqueueOptions(priority=priority):
-        return await DBOS.enqueue_workflow_async(queue_name(provider), generation_workflow, job_id)
+    queue = queue_name(provider)
+    pace.queued(queue, job_id)  # first: the workflow may start before the enqueue returns
+    try:
+        with SetWorkflowID(job_id), SetEnqueueOptions(priority=priority):
+            return await DBOS.enqueue_workflow_async(queue, generation_workflow, job_id)
+    except BaseException:
+        pace.started(job_id)
+        raise
 
 
 async def enqueue_for_workers(client: DBOSClient, job_id: str, provider: str) -> None:

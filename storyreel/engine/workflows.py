@@ -18,7 +18,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
 
 from storyreel.providers.types import JobState
 
-from . import peers, steps, waits
+from . import pace, peers, steps, waits
 from .schedule import poll_schedule
 from .webhooks import WEBHOOK_TOPIC
 
@@ -41,6 +41,7 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
     """Run one job to a terminal state; returns ``{"status", "outputs", "error", "job_id"}``
     (the id of the job that produced the outputs: another one if the job failed over)."""
     waits.notify_when_done()
+    pace.started(job_id)
     try:
         result = await _run(job_id)
     finally:
@@ -54,10 +55,10 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
     # of its panels after a failover (DBOS stores 0 for "no priority").
     status = await DBOS.get_workflow_status_async(job_id)
     priority = (status.priority if status is not None else None) or None
+    queue = queue_name(successor["provider"])
+    pace.queued(queue, successor["job_id"])
     with SetWorkflowID(successor["job_id"]), SetEnqueueOptions(priority=priority):
-        handle = await DBOS.enqueue_workflow_async(
-            queue_name(successor["provider"]), generation_workflow, successor["job_id"]
-        )
+        handle = await DBOS.enqueue_workflow_async(queue, generation_workflow, successor["job_id"])
     chained: dict[str, Any] = await waits.result(handle)
     return chained
 
