@@ -51,8 +51,8 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
     successor = await steps.failover(job_id)
     if successor is None:
         return result
-    # The successor takes the failed job's place in its queue: a story's clip stays ahead
-    # of its panels after a failover (DBOS stores 0 for "no priority").
+    # The successor takes the failed job's place in its queue: a story's panel stays ahead
+    # of its clips after a failover (DBOS stores 0 for "no priority").
     status = await DBOS.get_workflow_status_async(job_id)
     priority = (status.priority if status is not None else None) or None
     queue = queue_name(successor["provider"])

@@ -116,8 +116,8 @@ async def test_a_validation_answer_is_input_and_costs_nothing(
 
 
 async def test_a_failed_over_job_keeps_its_queue_priority(scripted: None, rt: Runtime) -> None:
-    """A story's clip that fails over must not lose its place ahead of the panels: the
-    successor is queued with the failed job's priority."""
+    """A story's job that fails over must not lose its place in the queue: the successor
+    is queued with the failed job's priority."""
     from dbos import DBOS
 
     from storyreel.engine.service import enqueue_job

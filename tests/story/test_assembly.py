@@ -194,9 +194,9 @@ async def _count_parts(rt: Runtime, parts: int) -> bool:
 async def test_parts_are_encoded_while_a_later_panel_is_still_generating(
     held: type[HeldScripted], rt: Runtime, tmp_path: Path
 ) -> None:
-    """A story's clips go ahead of its panels in the provider's queue, so its last panel
-    can land late: the video's first parts must not wait for it (they waited for every
-    panel, and then for the contact sheet and the boards)."""
+    """A story's last panel can land late (a slow model, a retry): the video's first parts
+    must not wait for it (they waited for every panel, and then for the contact sheet and
+    the boards)."""
     held.hold = "panel"
     loaded = load_story(write_story(tmp_path), max_image_bytes=10**7, max_image_pixels=10**8)
     project_id = await prepare_project(rt, loaded)

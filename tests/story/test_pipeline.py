@@ -45,16 +45,20 @@ class TimedScripted(ScriptedProvider):
     panel_done: ClassVar[list[float]] = []
     clip_submitted: ClassVar[list[float]] = []
     panel_started: ClassVar[dict[int, float]] = {}
+    order: ClassVar[list[str]] = []
+    """What was submitted, in order: ``panel N`` or ``clip``."""
 
     async def submit(
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
     ) -> Handle:
         if req.task is Task.IMAGE_TO_VIDEO:
             self.clip_submitted.append(time.monotonic())
+            self.order.append("clip")
             script: dict[str, Any] = {"polls": ["succeeded"]}
         else:
             shot = int(req.prompt.split("stall ")[1].split()[0].rstrip(",."))
             self.panel_started.setdefault(shot, time.monotonic())
+            self.order.append(f"panel {shot}")
             script = {"polls": ["running"] * (2 * shot) + ["succeeded"]}
         return await super().submit(
             req.model_copy(update={"extra": script}), job_id=job_id, webhook_url=webhook_url
@@ -73,6 +77,7 @@ async def scripted(engine: Engine) -> AsyncIterator[type[TimedScripted]]:
     TimedScripted.panel_done.clear()
     TimedScripted.clip_submitted.clear()
     TimedScripted.panel_started.clear()
+    TimedScripted.order.clear()
     await engine.add_provider(TimedScripted)
     yield TimedScripted
 
@@ -106,12 +111,14 @@ async def test_a_clip_starts_before_the_last_panel_ends_and_a_rerun_buys_nothing
     assert sum(scripted.submissions.values()) == bought, "an unchanged re-run bought again"
 
 
-async def test_through_a_full_queue_shots_are_made_in_story_order(
+async def test_through_a_full_queue_panels_come_first_in_story_order(
     scripted: type[TimedScripted], rt: Runtime, tmp_path: Path
 ) -> None:
-    """The story starts its shot workflows last shot first; through a one-slot queue the
-    panels must still be drawn first shot first (the video is made in shot order as clips
-    land, so a story run backwards made no part before its last clip)."""
+    """Through a one-slot queue every panel is drawn before any clip (a panel opens more
+    work than a clip: taken first, the last clips do not run alone at the end), first
+    shot first: the story starts its shot workflows last shot first, and the video is
+    made in shot order as clips land (a story run backwards made no part before its last
+    clip)."""
     await DBOS.register_queue_async(
         queue_name("scripted"),
         global_concurrency=1,
@@ -138,6 +145,8 @@ async def test_through_a_full_queue_shots_are_made_in_story_order(
     ]
     await wait_job(blocker.id)
     for handle in handles:
-        await waits.result(handle)
+        await shot_clip(await waits.result(handle))
     started = sorted(scripted.panel_started.items(), key=lambda kv: kv[1])
     assert [shot for shot, _ in started if shot != 9] == [1, 2, 3, 4]
+    story = [what for what in scripted.order if what != "panel 9"]
+    assert story == ["panel 1", "panel 2", "panel 3", "panel 4"] + ["clip"] * 4, story
