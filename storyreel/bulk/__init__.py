@@ -6,3 +6,7 @@ transaction, ``run`` drives them on the engine, and ``export`` writes the downlo
 folder (seed 004's file names and ``index.csv``) from the store. The CLI and the API call
 these same functions.
 """
+
+DEFAULT_MODEL = "kling"
+"""Seed 004's example model (Kling v2.5 Turbo Pro on fal). Here, not in ``plan``, so
+``storyreel bulk --help`` can show it without importing the catalog's image checks."""

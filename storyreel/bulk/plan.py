@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from storyreel.bulk import DEFAULT_MODEL as DEFAULT_MODEL
 from storyreel.catalog import Catalog, billing
 from storyreel.config import Settings
 from storyreel.errors import InputError
@@ -25,9 +26,6 @@ from storyreel.vocabulary import GenerationRequest, Reference, RefRole, Task
 
 from .inputs import BulkImage, read_images, read_prompts
 from .matrix import MatrixItem, build_matrix
-
-DEFAULT_MODEL = "kling"
-"""Seed 004's example model (Kling v2.5 Turbo Pro on fal)."""
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,14 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from storyreel.bulk.plan import DEFAULT_MODEL, BulkOptions, BulkPlan, load_plan
-from storyreel.bulk.rows import CreatedBulk
-from storyreel.bulk.run import BulkOutcome, BulkStatus, run_bulk
+from storyreel.bulk import DEFAULT_MODEL
 from storyreel.catalog.pricing import format_usd
-from storyreel.services.bulk import plan_out
 
 from .common import (
     EXIT_BUDGET,
@@ -32,6 +29,11 @@ from .common import (
     usd_amount,
 )
 from .schemas import BulkRunSummary
+
+if TYPE_CHECKING:
+    from storyreel.bulk.plan import BulkPlan
+    from storyreel.bulk.rows import CreatedBulk
+    from storyreel.bulk.run import BulkOutcome, BulkStatus
 
 SHOWN_ROWS = 100
 
@@ -61,6 +63,8 @@ def _headline(plan: BulkPlan) -> str:
 
 
 def _print_matrix(plan: BulkPlan, as_json: bool) -> None:
+    from storyreel.services.bulk import plan_out  # imported on use: keeps --help fast
+
     if as_json:
         emit_json(plan_out(plan))
         return
@@ -163,6 +167,10 @@ def bulk(
 ) -> None:
     """Generate a video for every image x prompt (seed 004 bulk generation); run the same
     command again to resume it."""
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.bulk.plan import BulkOptions, load_plan
+    from storyreel.bulk.run import run_bulk
+
     cfg = settings()
     options = BulkOptions(
         model=model, resolution=resolution, duration=duration, one_to_one=one_to_one

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -18,14 +18,8 @@ from rich.table import Table
 
 from storyreel.catalog import Catalog, ModelEntry, SubscriptionRule, price_inputs
 from storyreel.catalog.pricing import compare_subscription, format_usd, seconds_key
-from storyreel.engine.budget import SpendRow, spend_report
-from storyreel.engine.service import open_client
 from storyreel.errors import InputError
-from storyreel.services.subscription import DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL, compare
-from storyreel.story.loader import load_story
-from storyreel.story.planner import plan_story
-from storyreel.story.requests import estimate_story
-from storyreel.story.runner import story_references
+from storyreel.services.pay_per_use import DEFAULT_IMAGE_MODEL, DEFAULT_VIDEO_MODEL
 from storyreel.vocabulary import GenerationRequest, Task
 
 from .common import JsonOption, console, emit_json, guard, run, settings
@@ -40,6 +34,9 @@ from .schemas import (
     StoryEstimateOut,
     UnitPrice,
 )
+
+if TYPE_CHECKING:
+    from storyreel.engine.budget import SpendRow
 
 cost_app = typer.Typer(
     help="Estimate what a job or a story costs, and compare pay-per-use with a plan.",
@@ -153,6 +150,12 @@ def _money(amount: Decimal | None) -> str:
 
 
 def _estimate_story(story_file: Path, as_json: bool) -> None:
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.story.loader import load_story
+    from storyreel.story.planner import plan_story
+    from storyreel.story.requests import estimate_story
+    from storyreel.story.runner import story_references
+
     cfg = settings()
     loaded = load_story(
         story_file, max_image_bytes=cfg.max_upload_bytes, max_image_pixels=cfg.max_image_pixels
@@ -303,6 +306,8 @@ def compare_command(
     as_json: JsonOption = False,
 ) -> None:
     """Pay per use against a flat monthly plan (seed 000's analysis, from catalog prices)."""
+    from storyreel.services.subscription import compare  # imported on use: keeps --help fast
+
     with guard():
         result = compare(
             _catalog(),
@@ -406,6 +411,10 @@ def report_command(
     as_json: JsonOption = False,
 ) -> None:
     """What was really spent: final costs by provider, model and project."""
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.engine.budget import spend_report
+    from storyreel.engine.service import open_client
+
     with guard():
         start = _since(since)
 

@@ -39,7 +39,6 @@ from rich.console import Console
 
 from storyreel.config import Settings, load_settings
 from storyreel.errors import BudgetExceeded, ConfigError, InputError, NotFound, StoryreelError
-from storyreel.store.transient import describe, is_transient, set_on_lost
 
 from .logs import default_log_path, log_path
 
@@ -149,6 +148,9 @@ def guard() -> Iterator[None]:
 
 def fail_unexpected(exc: BaseException) -> NoReturn:
     """One line for an exception nobody expected; its traceback goes to the log file."""
+    # imported on use, as every database module: keeps `storyreel --help` fast
+    from storyreel.store.transient import describe, is_transient
+
     path = log_path()
     if path is not None:
         log.error("command failed", exc_info=exc)
@@ -186,6 +188,8 @@ class DatabaseLost(Exception):
     cancelled the way Ctrl-C cancels it, so its workflows stay pending for the next run."""
 
     def __init__(self, cause: BaseException) -> None:
+        from storyreel.store.transient import describe
+
         super().__init__(describe(cause))
         self.cause = cause
 
@@ -200,6 +204,8 @@ async def _cancelled_by_sigterm(coro: Coroutine[Any, Any, T]) -> T:
     """Treat SIGTERM, and a database lost for good, like Ctrl-C: cancel the command so the
     engine stops cleanly (its workflows stay pending for the next process) instead of
     dying mid-write or failing them."""
+    from storyreel.store.transient import set_on_lost
+
     loop = asyncio.get_running_loop()
     main = asyncio.current_task()
     assert main is not None

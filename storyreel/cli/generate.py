@@ -7,22 +7,13 @@ import shutil
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from storyreel.catalog import Catalog
 from storyreel.catalog.pricing import format_usd
-from storyreel.config import Settings
-from storyreel.engine import jobs as job_rows
-from storyreel.engine.app import Engine
-from storyreel.engine.runtime import Runtime
-from storyreel.engine.service import submit_job, wait_job
 from storyreel.errors import InputError
-from storyreel.services.generation import Kind, check_image, prepare
-from storyreel.store.assets import AssetStore, extension_for
-from storyreel.store.models import Job
-from storyreel.vocabulary import GenerationRequest
 
 from .common import (
     EXIT_FAILURE,
@@ -37,8 +28,14 @@ from .common import (
     settings,
     usd_amount,
 )
-from .jobwatch import job_line, watch_job
 from .schemas import GenerateResult
+
+if TYPE_CHECKING:
+    from storyreel.config import Settings
+    from storyreel.engine.runtime import Runtime
+    from storyreel.services.generation import Kind
+    from storyreel.store.models import Job
+    from storyreel.vocabulary import GenerationRequest
 
 app = typer.Typer(help="Generate one image or video on any model.", no_args_is_help=True)
 
@@ -62,6 +59,8 @@ BudgetOption = Annotated[
 
 
 def _read_refs(paths: list[Path], limit_bytes: int, limit_pixels: int) -> list[tuple[bytes, str]]:
+    from storyreel.services.generation import check_image  # imported on use: keeps --help fast
+
     files = []
     for path in paths:
         if not path.is_file():
@@ -77,6 +76,13 @@ async def _run_watched(
 ) -> tuple[Job, dict[str, Any]]:
     """Start an engine, submit, and wait, printing the job's phases (queued, running,
     downloading) on stderr as ``story run`` shows its bars."""
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.engine import jobs as job_rows
+    from storyreel.engine.app import Engine
+    from storyreel.engine.service import submit_job, wait_job
+
+    from .jobwatch import job_line, watch_job
+
     async with Engine(cfg) as engine:
         assert engine.runtime is not None
         job = await submit_job(build(engine.runtime))
@@ -101,6 +107,10 @@ def _generate(
     as_json: bool,
     **fields: object,
 ) -> None:
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.services.generation import prepare
+    from storyreel.store.assets import AssetStore, extension_for
+
     cfg = settings()
     with guard():
         catalog = Catalog.load(cfg)

@@ -9,19 +9,19 @@ from __future__ import annotations
 
 from importlib.metadata import entry_points
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 import storyreel
 from storyreel.catalog import user_catalog_path
-from storyreel.config import Settings
-from storyreel.providers.registry import BUILTIN_MODULES, ENTRY_POINT_GROUP, load_registry
-from storyreel.providers.remote import RemoteProvider
 
 from .common import JsonOption, console, emit_json, guard, settings
 from .logs import LOG_NAME
 from .schemas import Info, PluginInfo, ProviderInfo
+
+if TYPE_CHECKING:
+    from storyreel.config import Settings
 
 ORIGINS = {
     "STORYREEL_DATA_DIR": "set by STORYREEL_DATA_DIR",
@@ -33,6 +33,8 @@ ORIGINS = {
 def _database(cfg: Settings, data_dir: Path) -> str:
     """The app database, password hidden (not ``app_database_url``: that creates the
     data dir)."""
+    from sqlalchemy.engine import make_url  # imported on use: keeps `storyreel --help` fast
+
     if cfg.database_url is None:
         return f"sqlite:///{data_dir / 'storyreel.db'}"
     return make_url(cfg.database_url).render_as_string(hide_password=True)
@@ -40,6 +42,10 @@ def _database(cfg: Settings, data_dir: Path) -> str:
 
 def gather(cfg: Settings) -> Info:
     """Everything ``info`` reports, as its ``--json`` shape."""
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.providers.registry import BUILTIN_MODULES, ENTRY_POINT_GROUP, load_registry
+    from storyreel.providers.remote import RemoteProvider
+
     data_dir = cfg.data_dir.expanduser().resolve()
     registry = load_registry(cfg)
     providers = []

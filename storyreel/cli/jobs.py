@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
 from storyreel.catalog.pricing import format_usd
-from storyreel.engine.service import open_client
 from storyreel.providers.types import JobState
-from storyreel.services import jobs as job_service
 from storyreel.services.job_words import failure_words
-from storyreel.store.assets import AssetStore
-from storyreel.store.models import Job
 
 from .common import JsonOption, console, emit_json, hint, run, settings
 from .schemas import JobDetail, JobList, JobOutputFile, JobSummary
+
+if TYPE_CHECKING:
+    from storyreel.store.assets import AssetStore
+    from storyreel.store.models import Job
 
 app = typer.Typer(help="Inspect, cancel and retry generation jobs.", no_args_is_help=True)
 
@@ -75,6 +75,9 @@ def list_command(
     as_json: JsonOption = False,
 ) -> None:
     """Newest jobs first."""
+    # imported on use (here and below): keeps `storyreel --help` fast
+    from storyreel.engine.service import open_client
+    from storyreel.services import jobs as job_service
 
     async def go() -> None:
         async with open_client(settings()) as (rt, _client):
@@ -110,6 +113,8 @@ def _print_jobs(rows: Sequence[Job]) -> None:
 @app.command("show")
 def show_command(job_id: str, as_json: JsonOption = False) -> None:
     """One job: request, status, outputs, cost."""
+    from storyreel.engine.service import open_client
+    from storyreel.services import jobs as job_service
 
     async def go() -> None:
         async with open_client(settings()) as (rt, _client):
@@ -153,6 +158,8 @@ def show_command(job_id: str, as_json: JsonOption = False) -> None:
 @app.command("cancel")
 def cancel_command(job_id: str) -> None:
     """Stop a queued or running job (and tell its provider)."""
+    from storyreel.engine.service import open_client
+    from storyreel.services import jobs as job_service
 
     async def go() -> None:
         async with open_client(settings()) as (rt, client):
@@ -166,6 +173,8 @@ def cancel_command(job_id: str) -> None:
 def retry_command(job_id: str) -> None:
     """Run a failed or canceled job again, as a new job (queued for the next engine
     process or worker)."""
+    from storyreel.engine.service import open_client
+    from storyreel.services import jobs as job_service
 
     async def go() -> None:
         async with open_client(settings()) as (rt, client):

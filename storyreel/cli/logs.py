@@ -84,6 +84,10 @@ def setup_logging(path: Path | None = None) -> Path:
     root.setLevel(logging.INFO)
     for chatty in ("httpx", "httpx2", "httpcore", "uvicorn.access"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
+    # Alembic logs one INFO line per plugin when it is imported. Commands import it on use,
+    # after this setup, and those lines would create the log file (and the data dir) of a
+    # command that has nothing to log, e.g. one refusing a bad story file.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)
     # DBOS adds a console handler to its logger unless one is there already; a do-nothing
     # one keeps its records flowing to the file through the root logger.
     dbos = logging.getLogger("dbos")

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from storyreel.services.bulk import BulkItemOut, BulkPlanOut
+from storyreel.services.bulk_out import BulkItemOut, BulkPlanOut
 
 
 class Output(BaseModel):
@@ -294,7 +294,8 @@ class GenerateResult(Output):
 
 
 # -- storyreel bulk -----------------------------------------------------------------------
-# ``bulk --dry-run`` prints ``BulkPlanOut`` (services.bulk: the API and the UI show the same).
+# ``bulk --dry-run`` prints ``BulkPlanOut`` (services.bulk_out: the API and the UI show the
+# same).
 
 
 class BulkRunSummary(Output):

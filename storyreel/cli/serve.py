@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from storyreel.api import create_app
-from storyreel.api.security import check_can_serve, key_file, new_key
-from storyreel.config import Settings
-from storyreel.engine.webhook_server import BackgroundServer
-
 from .common import console, err_console, guard, run, settings
+
+if TYPE_CHECKING:
+    from storyreel.config import Settings
 
 
 async def serve_until_stopped(cfg: Settings, host: str, port: int) -> None:
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.api import create_app
+    from storyreel.engine.webhook_server import BackgroundServer
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGINT, stop.set)
@@ -52,6 +54,9 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the REST API (storyreel's resources, seed 001 and 004 services, OpenAI gateway)."""
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.api.security import check_can_serve, key_file, new_key
+
     cfg = settings()
     with guard():
         if make_key:

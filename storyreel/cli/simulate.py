@@ -5,17 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from storyreel.testing.serve import serve_simulators
-from storyreel.testing.simulators import SimConfig, SimulatorSuite
-
 from .common import console, run
+
+if TYPE_CHECKING:
+    from storyreel.testing.simulators import SimConfig, SimulatorSuite
 
 
 async def _serve(port: int, config: SimConfig, providers: list[str] | None) -> None:
+    from storyreel.testing.serve import serve_simulators  # imported on use: keeps --help fast
+
     async with serve_simulators(config, port=port, providers=providers) as suite:
         await _announce_and_wait(suite)
 
@@ -44,5 +46,7 @@ def simulate(
     ] = None,
 ) -> None:
     """Serve the provider simulators and print the settings that point storyreel at them."""
+    from storyreel.testing.simulators import SimConfig  # imported on use: keeps --help fast
+
     config = SimConfig(latency=latency, video_latency=video_latency, fail_rate=fail_rate)
     run(_serve(port, config, provider or None))

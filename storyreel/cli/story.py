@@ -7,14 +7,11 @@ from decimal import Decimal
 from functools import partial
 from importlib.resources import as_file, files
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from storyreel.catalog.pricing import format_usd
-from storyreel.story.redo import Redo, Stage
-from storyreel.story.requests import StoryEstimate
-from storyreel.story.runner import RunOptions, run_story
 from storyreel.story.variants import parse_shots
 
 from .common import (
@@ -29,9 +26,13 @@ from .common import (
     settings,
     usd_amount,
 )
-from .progress import make_progress, watch_story
 from .schemas import Failover, StoryRunSummary, VideoOut
 from .story_plan import PlannerOption, plan_command
+
+if TYPE_CHECKING:
+    from storyreel.story.redo import Redo, Stage
+    from storyreel.story.requests import StoryEstimate
+    from storyreel.story.runner import RunOptions
 
 app = typer.Typer(help="Plan and run stories.", no_args_is_help=True)
 
@@ -157,6 +158,11 @@ def run_with_progress(
 ) -> None:
     """Run a story with the progress bars on stderr; the summary on stdout (as JSON with
     ``as_json``)."""
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.story.runner import run_story
+
+    from .progress import make_progress, watch_story
+
     started = time.perf_counter()
     progress = make_progress(out_console(as_json))
     with progress:
@@ -191,6 +197,8 @@ def run_command(
 ) -> None:
     """Generate the storyboard, clips and video of a story file (its drafts, when it has
     render.draft_model)."""
+    from storyreel.story.runner import RunOptions  # imported on use: keeps --help fast
+
     options = RunOptions(image_model=image_model, video_model=video_model, planner=planner)
     run_with_progress(story_file, out, budget, as_json=as_json, options=options)
 
@@ -209,6 +217,8 @@ def finalize_command(
 ) -> None:
     """Redraw the chosen shots on the final image model and animate only those; the
     other shots keep their drafts (reused, not bought again)."""
+    from storyreel.story.runner import RunOptions  # imported on use: keeps --help fast
+
     with guard():
         chosen = None if shots is None else frozenset(parse_shots(shots))
     options = RunOptions(
@@ -231,6 +241,8 @@ def redo_command(
 ) -> None:
     """Make one shot's panel and/or clip again (a new take, paid again), then re-assemble;
     every later run uses the new take."""
+    from storyreel.story.redo import Redo  # imported on use: keeps --help fast
+
     if stage not in (None, "panel", "clip"):
         fail(f"--stage must be panel or clip, got {stage!r}", EXIT_INPUT)
     chosen: Stage | None = "panel" if stage == "panel" else "clip" if stage == "clip" else None

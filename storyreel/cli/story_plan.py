@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from storyreel.catalog.pricing import format_usd
-from storyreel.story.preview import Preview, preview_story, write_plan
-from storyreel.story.requests import video_model_of
-from storyreel.story.runner import RunOptions
 
 from .common import JsonOption, console, emit_json, guard, hint, run, settings
 from .schemas import PlannedShotOut, StageCosts, StoryPlan
+
+if TYPE_CHECKING:
+    from storyreel.story.preview import Preview
 
 PlannerOption = Annotated[
     str | None,
@@ -57,6 +57,8 @@ def _costs(view: Preview) -> StageCosts:
 
 
 def plan_of(view: Preview, *, with_estimate: bool, written: Path | None) -> StoryPlan:
+    from storyreel.story.requests import video_model_of  # imported on use: keeps --help fast
+
     billed = {cost.number: cost for cost in view.estimate.shots}
     redo = {s.number: s for s in view.redo.shots} if view.redo else {}
     shots = []
@@ -161,6 +163,10 @@ def plan_command(
 ) -> None:
     """Show the shots a story would be split into and what a run would redo, without
     generating anything (an LLM planner's chat jobs excepted)."""
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.story.preview import preview_story, write_plan
+    from storyreel.story.runner import RunOptions
+
     cfg = settings()
     view = run(preview_story(cfg, story_file, RunOptions(planner=planner)))
     if write is not None:

@@ -12,13 +12,15 @@ from typing import Annotated
 
 import typer
 
-from storyreel.engine.app import Engine
-
 from .common import console, run, settings
-from .jobwatch import log_worker_jobs
 
 
 async def serve_forever(*, local: bool = False) -> None:
+    # imported on use: keeps `storyreel --help` fast
+    from storyreel.engine.app import Engine
+
+    from .jobwatch import log_worker_jobs
+
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -15,7 +15,6 @@ from decimal import Decimal
 from pathlib import Path, PurePosixPath
 
 from dbos import DBOSClient
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 
 from storyreel.bulk.export import ExportResult, export_bulk
@@ -33,45 +32,10 @@ from storyreel.store.assets import extension_for
 from storyreel.store.models import Asset, Bulk, BulkItem, Job
 from storyreel.store.records import add_asset, store_image
 
+from .bulk_out import BulkItemOut as BulkItemOut
+from .bulk_out import BulkPlanOut as BulkPlanOut
 from .generation import check_image
 from .jobs import final_job
-
-
-class BulkItemOut(BaseModel):
-    """One cell of the matrix: an image and a prompt, priced."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    position: int
-    image: str
-    prompt_number: int
-    prompt: str
-    estimate_usd: Decimal | None
-    done: bool = False
-    """An earlier run already made this video: a run skips it (nothing is bought)."""
-
-
-class BulkPlanOut(BaseModel):
-    """The dry run: the matrix and its price; nothing was created or submitted."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    key: str
-    """Hash of the inputs: the same bulk later resumes the same jobs."""
-    model: str
-    resolution: str | None
-    duration: float | None
-    one_to_one: bool
-    images: int
-    prompts: int
-    jobs: int
-    total_usd: Decimal | None
-    done: int = 0
-    """Distinct jobs already finished by an earlier run (the CLI's dry run, which opens no
-    database, does not look and says 0)."""
-    to_buy_usd: Decimal | None = None
-    """``total_usd`` less what is already done: what a run would still spend."""
-    items: list[BulkItemOut]
 
 
 def plan_out(plan: BulkPlan, done_keys: frozenset[str] | set[str] = frozenset()) -> BulkPlanOut:

@@ -29,11 +29,9 @@ from storyreel.story.requests import estimate_story
 from storyreel.story.runner import story_references
 from storyreel.vocabulary import GenerationRequest, Task
 
+from .pay_per_use import DEFAULT_IMAGE_MODEL as DEFAULT_IMAGE_MODEL
+from .pay_per_use import DEFAULT_VIDEO_MODEL as DEFAULT_VIDEO_MODEL
 from .stories import STORY_FILE, stories_root, story_folder
-
-DEFAULT_IMAGE_MODEL = "kie:seedream/4.5-edit"
-DEFAULT_VIDEO_MODEL = "kie:bytedance/seedance-1.5-pro"
-"""Seed 000's pay-per-use pair: Seedream 4.5 ($0.03/image) and Seedance 1.5 Pro ($0.20)."""
 
 
 def _request(**fields: Any) -> GenerationRequest:
