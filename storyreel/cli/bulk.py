@@ -24,6 +24,7 @@ from .common import (
     fail,
     guard,
     out_console,
+    register_workflows,
     run,
     settings,
     usd_amount,
@@ -182,6 +183,7 @@ def bulk(
         return
     out_console(as_json).print(_headline(plan), highlight=False)
     bar = _Bar()
+    register_workflows()
 
     def created(made: CreatedBulk) -> None:
         reused = f", {made.reused} from an earlier run" if made.reused else ""

@@ -194,6 +194,15 @@ class DatabaseLost(Exception):
         self.cause = cause
 
 
+def register_workflows() -> None:
+    """Register every DBOS workflow and step before a command starts an engine. DBOS finds
+    a workflow it recovers (a killed run's) or dequeues (a story's queued shots) by name,
+    so a ``worker`` or a ``generate`` must know the story pipeline's too. The engine does
+    not import the story layer, and the commands import it on use (``storyreel --help``
+    stays fast), so the commands that start an engine without it call this first."""
+    import storyreel.story.pipeline  # noqa: F401 - imported for its registrations
+
+
 def run(coro: Coroutine[Any, Any, T]) -> T:
     with guard():
         return asyncio.run(_cancelled_by_sigterm(coro))

@@ -24,6 +24,7 @@ from .common import (
     fail,
     guard,
     out_console,
+    register_workflows,
     run,
     settings,
     usd_amount,
@@ -83,6 +84,7 @@ async def _run_watched(
 
     from .jobwatch import job_line, watch_job
 
+    register_workflows()
     async with Engine(cfg) as engine:
         assert engine.runtime is not None
         job = await submit_job(build(engine.runtime))

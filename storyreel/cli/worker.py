@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from .common import console, run, settings
+from .common import console, register_workflows, run, settings
 
 
 async def serve_forever(*, local: bool = False) -> None:
@@ -21,6 +21,7 @@ async def serve_forever(*, local: bool = False) -> None:
 
     from .jobwatch import log_worker_jobs
 
+    register_workflows()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
