@@ -340,6 +340,11 @@ async def fail(job_id: str, error: str, reason: str | None, state: str) -> dict[
     for a submit the provider refused, the provider's metered charge otherwise."""
     rt = runtime()
     job = await jobs.get_job(rt.db, job_id)
+    if job.status == JobState.SUCCEEDED.value:
+        # Finalized by an earlier run of this workflow that died before DBOS recorded its
+        # poll: the replayed poll finds a local render's scratch file already moved into
+        # the store ("output vanished"). The job succeeded; say so, with its outputs.
+        return _summary_of(job)
     lost_answer = job.handle is None and reason == FailureReason.UNKNOWN.value
     # A submit whose answer was lost may have been billed: no final cost, so budgets keep
     # counting its reservation.
@@ -389,13 +394,15 @@ async def failover(job_id: str) -> dict[str, Any] | None:
 @DBOS.step(name="storyreel.summary")
 @survives_db_blips
 async def summary(job_id: str) -> dict[str, Any]:
-    rt = runtime()
-    job = await jobs.get_job(rt.db, job_id)
+    return _summary_of(await jobs.get_job(runtime().db, job_id))
+
+
+def _summary_of(job: Job) -> dict[str, Any]:
     return {
         "status": job.status,
         "error": job.error,
         "outputs": [o.asset_sha256 for o in job.outputs],
-        "job_id": job_id,
+        "job_id": job.id,
     }
 
 

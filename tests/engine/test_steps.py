@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from storyreel.config import Settings
 from storyreel.engine import steps
@@ -65,3 +66,28 @@ def test_webhooks_are_expected_only_where_a_provider_can_send_them(
 
 def test_the_retry_policy_follows_the_settings(public_runtime: Runtime) -> None:
     assert steps._policy().base_delay == 0.25
+
+
+async def test_failing_a_job_that_an_earlier_run_finalized_reports_its_success(
+    rt: Runtime,
+) -> None:
+    """A process killed after a job's finalize committed but before DBOS recorded the poll
+    replays the poll: a local render's scratch file has moved into the store, so the
+    provider says "output vanished". The job succeeded; its workflow must say so, with
+    its outputs (it returned "succeeded" with none, and the story stopped on it)."""
+    from storyreel.engine import jobs
+    from storyreel.engine.finish import finalize
+    from storyreel.media.images import image_to_png
+    from storyreel.store.records import store_image
+    from storyreel.vocabulary import GenerationRequest, Task
+
+    job, _ = await jobs.create_job(
+        rt.db, GenerationRequest(task=Task.TEXT_TO_IMAGE, model="sketch:previz", prompt="p")
+    )
+    png = image_to_png(Image.new("RGB", (32, 32), (200, 40, 40)))
+    info = store_image(rt.assets, png, "image/png")
+    await finalize(job.id, [info])
+    result = await steps.fail(job.id, "sketch output vanished", "unknown", "failed")
+    assert result["status"] == "succeeded"
+    assert result["outputs"] == [info["sha256"]]
+    assert (await jobs.get_job(rt.db, job.id)).status == "succeeded"
