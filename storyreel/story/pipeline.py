@@ -149,11 +149,10 @@ async def export(project_id: str, out_dir: str, outputs: dict[str, Any]) -> dict
 QUEUE_PRIORITY = {"sheet": 1, "panel": 2, "narration": 2, "clip": 3, "music": 3}
 """A story's jobs share their providers' queues; when a queue is full, the job with the
 most work still to follow it in its shot goes first (DBOS: lower first): a character's
-sheet, then panels, then clips, the longest path to the end first. A panel opens a clip's
-work, so drawing panels first keeps every slot fed to the end, where taking clips first
-left the last shots' panels to the end and their clips running alone: a 24-shot story at
-concurrency 4 took 54.7 s that way and 53.3 s this way (ideal 48). The storyboard is also
-complete early, for a review before the clips are paid for."""
+sheet, then panels, then clips, the longest path to the end first (the highest-level-first
+rule). A panel opens a clip's work, so drawing panels first keeps slots fed to the end:
+6 shots of 1 s panels and 3 s clips on 4 slots take 7 s at best this way and 8 s clips
+first, and the storyboard is complete early, for a review before the clips are paid for."""
 SHOTS_PER_RANK = 1_000_000
 """Within a rank, the earlier shot goes first (``priority``): the video's parts are made in
 shot order as clips land, so clips landing in shot order let them start long before the

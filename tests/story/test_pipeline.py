@@ -114,11 +114,10 @@ async def test_a_clip_starts_before_the_last_panel_ends_and_a_rerun_buys_nothing
 async def test_through_a_full_queue_panels_come_first_in_story_order(
     scripted: type[TimedScripted], rt: Runtime, tmp_path: Path
 ) -> None:
-    """Through a one-slot queue every panel is drawn before any clip (a panel opens more
-    work than a clip: taken first, the last clips do not run alone at the end), first
-    shot first: the story starts its shot workflows last shot first, and the video is
-    made in shot order as clips land (a story run backwards made no part before its last
-    clip)."""
+    """Through a one-slot queue every panel is drawn before any clip (the longest path to
+    the end first: a panel opens a clip's work), first shot first: the story starts its
+    shot workflows last shot first, and the video is made in shot order as clips land (a
+    story run backwards made no part before its last clip)."""
     await DBOS.register_queue_async(
         queue_name("scripted"),
         global_concurrency=1,
