@@ -159,11 +159,13 @@ async def test_killed_at_a_crash_point_finishes_without_loss_or_double_billing(
 
 async def test_without_a_lookup_every_extra_purchase_is_flagged(tmp_path: Path) -> None:
     """Kie and WaveSpeed cannot say whether they took a request whose answer was lost: the
-        engine sends it again and flags the job. Each kill after the provider took a submit
-        costs exactly one extra purchase, and every extra purchase is flagged (a job killed
-    twice after its send is one flagged job bought twice over: its sends count). A flag can also
-        mark a job killed between recording its intent and sending it (another provider's job
-        was the one killed in flight): "possibly" billed twice, never an unflagged one."""
+    engine sends it again and flags the job. Each kill after the provider took a submit
+    costs at least one extra purchase (more when another job's submit had also been
+    answered and not yet recorded when the process died: a kill -9 loses every answer in
+    flight), and every extra purchase is flagged (a job killed twice after its send is one
+    flagged job bought twice over: its sends count). A flag can also mark a job killed
+    between recording its intent and sending it (another provider's job was the one
+    killed in flight): "possibly" billed twice, never an unflagged one."""
     write_story(tmp_path, "wavespeed+kie")
     crashes = [f"after_submit_before_handle:{n}" for n in (1, 2, 3, 4)]
     async with serve_simulators(SIM, files_dir=tmp_path / "sim") as suite:
@@ -172,7 +174,7 @@ async def test_without_a_lookup_every_extra_purchase_is_flagged(tmp_path: Path) 
     clean = STORIES["wavespeed+kie"][1]
     flagged = flagged_extra_sends(tmp_path / "data")
     over = excess(bought, clean)
-    assert sum(over.values()) == outcome.kills
+    assert sum(over.values()) >= outcome.kills, (bought, outcome.kills)
     assert all(flagged[name] >= n for name, n in over.items()), (bought, flagged)
     manifest = assert_nothing_lost_or_half_written(
         tmp_path,
