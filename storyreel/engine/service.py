@@ -17,8 +17,6 @@ import structlog
 from dbos import (
     DBOS,
     DBOSClient,
-    SetEnqueueOptions,
-    SetWorkflowID,
     WorkflowHandleAsync,
     run_dbos_database_migrations,
 )
@@ -30,12 +28,12 @@ from storyreel.store.db import migrate
 from storyreel.store.models import Job
 from storyreel.vocabulary import GenerationRequest
 
-from . import jobs, pace, waits
+from . import jobs, waits
 from .app import Engine
 from .events import job_event
 from .pricing import estimate
 from .runtime import Runtime, runtime
-from .workflows import WORKFLOW_NAME, generation_workflow, queue_name
+from .workflows import WORKFLOW_NAME, enqueue, queue_name
 
 log = structlog.get_logger(__name__)
 
@@ -50,14 +48,7 @@ async def enqueue_job(
     ``priority`` orders the provider's queue when it is full: lower first, jobs without
     one (a single ``generate``) ahead of all, first come first served among equals. It is
     stored with the queued workflow, so a job handed back after a crash keeps its place."""
-    queue = queue_name(provider)
-    pace.queued(queue, job_id)  # first: the workflow may start before the enqueue returns
-    try:
-        with SetWorkflowID(job_id), SetEnqueueOptions(priority=priority):
-            return await DBOS.enqueue_workflow_async(queue, generation_workflow, job_id)
-    except BaseException:
-        pace.started(job_id)
-        raise
+    return await enqueue(job_id, provider, priority=priority)
 
 
 async def enqueue_for_workers(client: DBOSClient, job_id: str, provider: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from dbos import DBOS, SetEnqueueOptions, SetWorkflowID
+from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, WorkflowHandleAsync
 
 from storyreel.providers.types import JobState
 
@@ -55,12 +55,24 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
     # of its clips after a failover (DBOS stores 0 for "no priority").
     status = await DBOS.get_workflow_status_async(job_id)
     priority = (status.priority if status is not None else None) or None
-    queue = queue_name(successor["provider"])
-    pace.queued(queue, successor["job_id"])
-    with SetWorkflowID(successor["job_id"]), SetEnqueueOptions(priority=priority):
-        handle = await DBOS.enqueue_workflow_async(queue, generation_workflow, successor["job_id"])
+    handle = await enqueue(successor["job_id"], successor["provider"], priority=priority)
     chained: dict[str, Any] = await waits.result(handle)
     return chained
+
+
+async def enqueue(
+    job_id: str, provider: str, *, priority: int | None = None
+) -> WorkflowHandleAsync[dict[str, Any]]:
+    """Queue a job's workflow on its provider's queue (``service.enqueue_job`` says how
+    ``priority`` orders it), counted by the queue's pace while it waits."""
+    queue = queue_name(provider)
+    pace.queued(queue, job_id)  # first: the workflow may start before the enqueue returns
+    try:
+        with SetWorkflowID(job_id), SetEnqueueOptions(priority=priority):
+            return await DBOS.enqueue_workflow_async(queue, generation_workflow, job_id)
+    except BaseException:
+        pace.started(job_id)
+        raise
 
 
 async def _run(job_id: str) -> dict[str, Any]:

@@ -29,14 +29,14 @@ class LocalProvider(Provider):
             request_id=f"{self.name}-{job_id}",
             data={
                 "outputs": [str(path) for path in outputs],
-                "ready_at": now + self.ctx.settings.latency,
             },
             submitted_at=now,
             ready_at=now + self.ctx.settings.latency,
         )
 
     async def poll(self, handle: Handle) -> Status:
-        ready_at = float(handle.data["ready_at"])
+        # A handle stored before ``Handle.ready_at`` existed kept it in its data.
+        ready_at = handle.ready_at if handle.ready_at is not None else handle.data["ready_at"]
         remaining = ready_at - time.time()
         if remaining > 0:
             latency = max(self.ctx.settings.latency, 1e-9)
