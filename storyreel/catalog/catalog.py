@@ -20,6 +20,7 @@ from pathlib import Path
 from storyreel import localmodels
 from storyreel.config import LocalSettings, Settings, load_settings
 from storyreel.errors import ConfigError, InputError
+from storyreel.ids import content_hash
 from storyreel.vocabulary import GenerationRequest, Task, parse_size
 
 from .files import (
@@ -69,6 +70,7 @@ class Catalog:
                 self._aliases.setdefault(key, []).append(entry)
         self._chains = self._check_chains(chains or {})
         self._fallbacks = self._check_fallbacks(fallbacks or {})
+        self._digest: str | None = None
 
     # construction
 
@@ -216,6 +218,19 @@ class Catalog:
         """Every model (sorted by id), or those that can do ``task``."""
         entries = sorted(self._models.values(), key=lambda m: m.id)
         return [m for m in entries if task is None or task in m.tasks]
+
+    def digest(self) -> str:
+        """The hash of every model, chain and fallback: what decides what a request
+        becomes and costs. A story run that ended records it (``story/unchanged.py``)."""
+        if self._digest is None:
+            self._digest = content_hash(
+                {
+                    "models": [m.model_dump(mode="json") for m in self.models()],
+                    "chains": {str(task): ids for task, ids in self._chains.items()},
+                    "fallbacks": self._fallbacks,
+                }
+            )
+        return self._digest
 
     def providers(self) -> set[str]:
         """The providers the catalog has models of."""

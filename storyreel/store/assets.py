@@ -91,6 +91,12 @@ class AssetStore:
     def exists(self, sha256: str, mime: str) -> bool:
         return self.path(sha256, mime).exists()
 
+    def holds(self, sha256: str) -> bool:
+        """Whether these bytes are stored, under whichever type they were stored as."""
+        if not _SHA.match(sha256):
+            return False
+        return any((self.root / sha256[:2] / sha256[2:4]).glob(f"{sha256}.*"))
+
     def _atomic_write(self, target: Path, chunks: Iterable[bytes]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_partial_prefix())

@@ -42,6 +42,7 @@ from .narration import shot_notes
 from .project import character_references, load_project, planned_shots, story_of
 from .requests import bound_clip, bound_panel
 from .sound_jobs import audio_assets, create_sound_jobs, fitted_shot_duration, shot_extras
+from .unchanged import record_run_state
 
 WORKFLOW_NAME = "storyreel.story"
 SHOT_WORKFLOW_NAME = "storyreel.story.shot"
@@ -361,7 +362,9 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
         "boards": early["boards"],
         "consistency": early["identity"],
     }
-    return await export(project_id, out_dir, outputs)
+    manifest = await export(project_id, out_dir, outputs)
+    await record_run_state(project_id, out_dir)
+    return manifest
 
 
 async def clips_and_parts(

@@ -2,7 +2,9 @@
 
 The run's workflow id is derived from the project and the output folder, so running the
 same command after a crash re-attaches to the interrupted run instead of starting a new
-one; a run that already ended gets a fresh id, and its finished jobs are reused.
+one; a run that already ended gets a fresh id, and its finished jobs are reused. When
+nothing changed since the last run ended, its manifest is the answer and no workflow runs
+(``unchanged.py``).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ from .planning import adopt_jobs, check_planner, planner_of, resolve_plan
 from .project import load_project, prepare_project
 from .requests import Check, StoryEstimate, estimate_story
 from .schema import StoryDef
+from .unchanged import unchanged_result
 from .variants import for_finalize, for_run, with_models
 
 ACTIVE_RUN = {"PENDING", "ENQUEUED"}
@@ -147,6 +150,9 @@ async def check_budget(rt: Runtime, project_id: str, estimate: StoryEstimate) ->
 class RunChoice:
     workflow_id: str
     resuming: bool
+    last_ended: str | None = None
+    """The latest run of this project and folder, when it succeeded: its result is the
+    answer if nothing changed since (``unchanged.unchanged_result``)."""
 
 
 async def choose_run_id(project_id: str, out_dir: Path) -> RunChoice:
@@ -168,7 +174,8 @@ async def choose_run_id(project_id: str, out_dir: Path) -> RunChoice:
     number = max(runs)
     if runs[number].status in ACTIVE_RUN:
         return RunChoice(runs[number].workflow_id, resuming=True)
-    return RunChoice(f"{prefix}{number + 1}", resuming=False)
+    succeeded = runs[number].workflow_id if runs[number].status == "SUCCESS" else None
+    return RunChoice(f"{prefix}{number + 1}", resuming=False, last_ended=succeeded)
 
 
 async def run_story(
@@ -220,6 +227,10 @@ async def run_story(
         if force is not None:
             await force(engine.runtime, project_id, loaded, catalog)
         run = await choose_run_id(project_id, out_dir)
+        if run.last_ended is not None:
+            same = await unchanged_result(engine.runtime, run.last_ended, project_id, out_dir)
+            if same is not None:
+                return same
         handle: WorkflowHandleAsync[dict[str, Any]]
         if run.resuming:
             # Its interrupted process is dead: recovery has handed the run back to a queue,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storyreel.catalog import CATALOG_FILE_ENV, Catalog, ModelEntry
+from storyreel.catalog import CATALOG_FILE_ENV, Catalog, ModelEntry, clear_cache
 from storyreel.catalog.files import builtin_model_files
 from storyreel.config import Settings
 from storyreel.errors import ConfigError, InputError
@@ -491,3 +491,22 @@ def test_user_file_named_in_the_env_file(tmp_path: Path) -> None:
     write(tmp_path / "mine.toml", OVERRIDE)
     (tmp_path / ".env").write_text(f"{CATALOG_FILE_ENV}={tmp_path / 'mine.toml'}\n")  # cwd
     assert Catalog.load().resolve("kling").price_source == "my invoice, 2026-12"
+
+
+def test_the_digest_changes_with_any_price_and_only_then(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data")
+    builtin = Catalog.builtin().digest()
+    assert Catalog.load(settings).digest() == builtin, "no user file: the built-in data"
+    path = tmp_path / "data" / "catalog.toml"
+    write(
+        path,
+        '[[models]]\nid = "kie:seedream/4.5-edit"\nprice = { kind = "per_image", usd = "0.025" }\n',
+    )
+    cheaper = Catalog.load(settings).digest()
+    write(
+        path,
+        '[[models]]\nid = "kie:seedream/4.5-edit"\nprice = { kind = "per_image", usd = "0.026" }\n',
+    )
+    clear_cache()  # the same size, maybe the same mtime: not a new file version to the cache
+    dearer = Catalog.load(settings).digest()
+    assert len({builtin, cheaper, dearer}) == 3

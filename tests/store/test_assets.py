@@ -93,3 +93,12 @@ def test_put_file_can_keep_its_source_for_a_step_that_may_run_again(tmp_path: Pa
     sha, path = store.put_file(scratch, "image/png", keep_source=True)
     assert scratch.read_bytes() == b"panel" and path.read_bytes() == b"panel"
     assert store.put_file(scratch, "image/png", keep_source=True) == (sha, path)
+
+
+def test_holds_finds_bytes_under_any_type_and_refuses_bad_ids(tmp_path: Path) -> None:
+    store = AssetStore(tmp_path)
+    sha, path = store.put(b"clip", "video/mp4")
+    assert store.holds(sha)
+    path.unlink()
+    assert not store.holds(sha)
+    assert not store.holds("../" + sha[3:])
