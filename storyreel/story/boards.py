@@ -18,7 +18,6 @@ from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.ids import content_hash
 from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
-from storyreel.media.storyboard_pdf import BoardShot, render_storyboard_pdf
 from storyreel.media.webtoon import StripPanel, render_webtoon
 from storyreel.store.records import add_asset, store_image
 
@@ -71,6 +70,9 @@ async def make_boards(project_id: str, panels: dict[str, str]) -> dict[str, Any]
         async with rt.db.session() as session:
             made = await find_derived(session, rt.assets, recipe)
         if made is None:
+            # fpdf2 (and fontTools under it) takes a quarter second to import: only here
+            from storyreel.media.storyboard_pdf import BoardShot, render_storyboard_pdf
+
             pdf = render_storyboard_pdf(
                 story.title,
                 [

@@ -79,3 +79,10 @@ def test_importing_the_app_loads_nothing_heavy() -> None:
 )
 def test_help_loads_nothing_heavy(args: list[str]) -> None:
     assert _heavy_loaded(_RUN, json.dumps(args)) == []
+
+
+def test_a_story_run_loads_the_pdf_library_only_to_draw_a_pdf() -> None:
+    """An unchanged re-run (``story/unchanged.py``) costs about its imports: fpdf2 and
+    fontTools are a quarter second of them, needed only when a storyboard PDF is drawn."""
+    code = "import json, sys\nimport storyreel.story.runner\nprint(json.dumps(sorted(sys.modules)))"
+    assert "fpdf" not in _heavy_loaded(code)
