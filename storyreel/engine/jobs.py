@@ -185,7 +185,7 @@ async def get_job(db: Database, job_id: str, *, outputs: bool = True) -> Job:
     """The job; ``outputs=False`` leaves ``job.outputs`` unloaded (one query fewer, for the
     steps that never read them)."""
     options = [] if outputs else [noload(Job.outputs)]
-    async with db.session() as session:
+    async with db.read() as session:
         job = await session.get(Job, job_id, options=options)
         if job is None:
             raise NotFound(f"no job {job_id!r}")

@@ -82,7 +82,7 @@ async def observed_latencies(db: Database, model: str, *, limit: int = SAMPLES) 
         .order_by(Job.id.desc())
         .limit(limit)
     )
-    async with db.session() as session:
+    async with db.read() as session:
         rows = (await session.execute(stmt)).all()
     samples = []
     for start, end, polls in rows:

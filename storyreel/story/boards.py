@@ -9,6 +9,7 @@ part's row is what ``find_derived`` finds, the rest follow from the stored list.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -73,7 +74,10 @@ async def make_boards(project_id: str, panels: dict[str, str]) -> dict[str, Any]
             # fpdf2 (and fontTools under it) takes a quarter second to import: only here
             from storyreel.media.storyboard_pdf import BoardShot, render_storyboard_pdf
 
-            pdf = render_storyboard_pdf(
+            # every render below runs off the event loop: a second of PDF drawing there
+            # held every waiting job's poll (and the clips still generating) that long
+            pdf = await asyncio.to_thread(
+                render_storyboard_pdf,
                 story.title,
                 [
                     BoardShot(
@@ -102,8 +106,9 @@ async def make_boards(project_id: str, panels: dict[str, str]) -> dict[str, Any]
             if all(rt.assets.exists(sha, "image/png") for sha in index):
                 result["webtoon"] = index
                 return result
-        parts = render_webtoon(
-            [StripPanel(rt.assets.read(sha, "image/png"), caption) for sha, caption in strip]
+        parts = await asyncio.to_thread(
+            render_webtoon,
+            [StripPanel(rt.assets.read(sha, "image/png"), caption) for sha, caption in strip],
         )
         shas = [rt.assets.put(part, "image/png")[0] for part in parts]
         async with rt.db.session() as session:
@@ -140,7 +145,8 @@ async def contact_sheet(
     async with rt.db.session() as session:
         if (made := await find_derived(session, rt.assets, recipe)) is not None:
             return str(made["sha256"])
-    sheet = render_contact_sheet(
+    sheet = await asyncio.to_thread(
+        render_contact_sheet,
         [
             SheetPanel(
                 image=rt.assets.read(panels[str(s.number)], "image/png"),
@@ -153,7 +159,7 @@ async def contact_sheet(
         title=project.title,
         characters=[(c["name"], rt.assets.read(c["sha256"], c["mime"])) for c in cast],
     )
-    info = store_image(rt.assets, sheet, "image/png")
+    info = await asyncio.to_thread(store_image, rt.assets, sheet, "image/png")
     async with rt.db.session() as session:
         await add_asset(session, info)
         await remember_derived(session, recipe, CONTACT_SHEET, str(info["sha256"]))

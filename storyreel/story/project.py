@@ -96,7 +96,7 @@ def _shot_row(story: StoryDef, shot: PlannedShot) -> Shot:
 
 
 async def load_project(rt: Runtime, project_id: str) -> Project:
-    async with rt.db.session() as session:
+    async with rt.db.read() as session:
         stmt = (
             select(Project)
             .where(Project.id == project_id)

@@ -18,6 +18,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.store.db import Database, migrate
+from storyreel.store.models import Executor
 from storyreel.store.transient import is_transient
 from storyreel.testing.tcp_proxy import TcpProxy
 
@@ -197,3 +198,46 @@ async def test_sqlite_sessions_take_turns_on_a_loop_and_nest(tmp_path: Path) -> 
 async def _count(db: Database) -> int:
     async with db.session() as session:
         return int((await session.execute(text("SELECT count(*) FROM jobs"))).scalar() or 0)
+
+
+async def test_a_read_does_not_wait_for_a_writers_turn(tmp_path: Path) -> None:
+    """While a writer holds the loop's turn (and SQLite's write lock), a read runs at once
+    and sees the last committed state; what it loaded stays readable after the block, and
+    a read that changes something is refused rather than dropped."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'app.db'}"
+    migrate(url)
+    db = Database(url)
+    insert = text(
+        "INSERT INTO executors (id, host, pid, started_at, heartbeat_at)"
+        " VALUES (:id, 'h', 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+    )
+    holding = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_writer() -> None:
+        async with db.session() as session:
+            await session.execute(insert, {"id": "pending"})
+            holding.set()
+            await release.wait()
+
+    try:
+        async with db.session() as session:
+            await session.execute(insert, {"id": "committed"})
+        writer = asyncio.create_task(slow_writer())
+        await holding.wait()
+        async with asyncio.timeout(5):
+            async with db.read() as session:
+                rows = (await session.execute(text("SELECT id FROM executors"))).scalars().all()
+                executor = await session.get(Executor, "committed")
+        assert rows == ["committed"]
+        assert executor is not None and executor.host == "h", "loaded rows stay readable"
+        release.set()
+        await writer
+        with pytest.raises(RuntimeError, match="for reads"):
+            async with db.read() as session:
+                session.add(Executor(id="sneaky", host="h", pid=1))
+        async with db.read() as session:
+            assert await session.get(Executor, "sneaky") is None
+    finally:
+        release.set()
+        await db.close()

@@ -49,3 +49,28 @@ async def test_concurrent_puts_of_one_upload_both_succeed(cache: UploadCache) ->
         *(cache.put(SHA, "fal", f"https://fal.media/{i}.png", ttl=None) for i in range(8))
     )
     assert (await cache.get(SHA, "fal") or "").startswith("https://fal.media/")
+
+
+async def test_a_url_this_process_knows_is_answered_without_the_database(
+    cache: UploadCache, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await cache.put(SHA, "fal", "https://fal.media/x.png", ttl=timedelta(days=7))
+    other = UploadCache(cache.db)  # another process: knows nothing yet
+    assert await other.get(SHA, "fal") == "https://fal.media/x.png"
+
+    def no_database() -> None:
+        raise AssertionError("asked the database again")
+
+    monkeypatch.setattr(cache.db, "session", no_database)
+    monkeypatch.setattr(cache.db, "read", no_database)
+    for known in (cache, other):
+        assert await known.get(SHA, "fal") == "https://fal.media/x.png"
+
+
+async def test_a_known_url_expires_in_memory_too(cache: UploadCache) -> None:
+    await cache.put(
+        SHA, "fal", "https://fal.media/x.png", ttl=EXPIRY_MARGIN + timedelta(seconds=0.3)
+    )
+    assert await cache.get(SHA, "fal") == "https://fal.media/x.png"
+    await asyncio.sleep(0.4)
+    assert await cache.get(SHA, "fal") is None
