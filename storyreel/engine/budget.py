@@ -18,8 +18,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import cast
 
-from sqlalchemy import and_, case, false, func, select, text, update
+from sqlalchemy import Table, Update, and_, bindparam, case, false, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.catalog.pricing import format_usd, quantize
@@ -69,6 +70,30 @@ async def _lock(session: AsyncSession, *scopes: str) -> None:
         await session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:k))"), {"k": scope})
 
 
+def _mark_attempt(uncapped: bool) -> Update:
+    """The attempt's UPDATE, which also reserves a job no cap applies to (no monthly cap,
+    no project). Built once per case and run as Core: it is on every job's path."""
+    jobs = cast(Table, Job.__table__)
+    unbounded = jobs.c.project_id.is_(None) if uncapped else false()
+    return (
+        update(jobs)
+        .where(jobs.c.id == bindparam("job_id"))
+        .values(
+            submit_attempts=bindparam("attempts"),
+            submit_started_at=bindparam("now"),
+            updated_at=bindparam("now"),
+            reserved_usd=case(
+                (and_(jobs.c.reserved_usd.is_(None), unbounded), jobs.c.estimate_usd),
+                else_=jobs.c.reserved_usd,
+            ),
+        )
+        .returning(jobs.c.reserved_usd, jobs.c.estimate_usd, jobs.c.project_id)
+    )
+
+
+_MARK_ATTEMPT = {uncapped: _mark_attempt(uncapped) for uncapped in (True, False)}
+
+
 async def reserve_and_mark_attempt(
     db: Database, job_id: str, *, attempts: int, monthly_cap: Decimal | None
 ) -> None:
@@ -79,28 +104,10 @@ async def reserve_and_mark_attempt(
 
     A job that no cap applies to (no monthly cap, no project) is reserved by the same
     statement that records the attempt: one statement where there were three."""
-    now = utcnow()
-    unbounded = Job.project_id.is_(None) if monthly_cap is None else false()
-    reserve_now = case(
-        (and_(Job.reserved_usd.is_(None), unbounded), Job.estimate_usd),
-        else_=Job.reserved_usd,
-    )
+    params = {"job_id": job_id, "attempts": attempts, "now": utcnow()}
     async with db.session() as session:
         # A write first: on SQLite it takes the write lock before anything is read.
-        row = (
-            await session.execute(
-                update(Job)
-                .where(Job.id == job_id)
-                .values(
-                    submit_attempts=attempts,
-                    submit_started_at=now,
-                    updated_at=now,
-                    reserved_usd=reserve_now,
-                )
-                .returning(Job.reserved_usd, Job.estimate_usd, Job.project_id)
-                .execution_options(synchronize_session=False)
-            )
-        ).one()
+        row = (await session.execute(_MARK_ATTEMPT[monthly_cap is None], params)).one()
         if row.reserved_usd is not None or row.estimate_usd is None:
             return
         amount: Decimal = row.estimate_usd
