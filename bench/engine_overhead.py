@@ -34,7 +34,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import Result, fresh_postgres_database, postgres_available
 from bench.sql_counter import count_statements
 
-JOBS = 30
+JOBS = 200
+"""The issue's own measure ("200 trivially fast jobs"). With a few dozen, what every run
+pays once (the first queue pickup, up to one poll interval; the last completion's
+notification) reads as 3-7 ms more per job, and varies from run to run."""
 CONCURRENCIES = (4, 16)
 GOALS_MS = {"SQLite": 20, "PostgreSQL": 30}
 """The issue's goal for the engine's overhead per job at concurrency 16."""
