@@ -170,7 +170,9 @@ async def create_job(
         now = utcnow()
         job.id, job.created_at, job.updated_at = new_id(), now, now
         job.submit_attempts, job.possibly_billed_twice, job.polls = 0, False, 0
-        await session.execute(insert(_JOBS), [{c.key: getattr(job, c.key) for c in _JOBS.c}])
+        # None left out, not written: a JSON column would store the JSON text 'null'
+        values = {c.key: getattr(job, c.key) for c in _JOBS.c}
+        await session.execute(insert(_JOBS), [{k: v for k, v in values.items() if v is not None}])
         if estimate_usd is not None:
             await session.execute(
                 insert(_COSTS),

@@ -10,15 +10,17 @@ can skip that walk when it can prove nothing changed, so each finished run recor
   every job it owns or uses, with its status, outputs and cost), read from the store;
 * the catalog (models, prices, chains) and the settings (secrets masked), which choose
   what a request becomes;
-* the output folder, and the code (``storyreel.__version__`` and ``RECIPE_VERSION``).
+* the output folder, and the code (``storyreel.__version__``, ``RECIPE_VERSION`` and a
+  hash of the package's source files).
 
 The next run of the same project into the same folder computes the same hash before it
 starts; when it equals the last successful run's and the folder still holds that run's
-export byte for byte (``reuse.export_is_current``) and the store still holds every file
-it lists, that manifest is the answer. Anything
-else (an edited story, a pick, a redo, a job deleted from the library, a raised price, a
-touched file in the folder) makes the hash or the folder differ, and the run goes through
-the pipeline as before, reusing what it can. A crash between the export and the record
+export byte for byte (``reuse.export_is_current``), the store still holds every file it
+lists, and every job it lists is still the one a run would pick for its request (a redo
+elsewhere makes a newer take), that manifest is the answer. Anything else (an edited
+story, a pick, a redo, a job deleted from the library, a raised price, a touched file in
+the folder) fails one of these, and the run goes through the pipeline as before, reusing
+what it can. A crash between the export and the record
 only costs that walk once.
 
 The budget is left out of the hash: raising it changes nothing that was made (a budget too
@@ -27,7 +29,10 @@ low is still refused before this check, ``runner.check_budget``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+import logging
+from collections.abc import Iterator, Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,11 +43,14 @@ from sqlalchemy.orm import DeclarativeBase
 import storyreel
 from storyreel.catalog import Catalog
 from storyreel.engine.blips import survives_db_blips
+from storyreel.engine.jobs import find_reusable_many
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.ids import content_hash
 from storyreel.store.models import Character, IdentityScore, Job, JobOutput, Project, Shot
 
 from .reuse import RECIPE_VERSION, export_is_current, listed_files
+
+log = logging.getLogger(__name__)
 
 RUN_STATE_EVENT = "storyreel.run_state"
 """The DBOS event a finished story run sets to the hash of the state it ended in."""
@@ -126,7 +134,7 @@ async def run_state(rt: Runtime, project_id: str, out_dir: str) -> str:
             "catalog": Catalog.load(rt.settings).digest(),
             "settings": rt.settings.model_dump(mode="json"),
             "out_dir": out_dir,
-            "code": [storyreel.__version__, RECIPE_VERSION],
+            "code": [storyreel.__version__, RECIPE_VERSION, code_digest()],
         }
     )
 
@@ -146,18 +154,70 @@ async def unchanged_result(
     rt: Runtime, last_run: str, project_id: str, out_dir: Path
 ) -> dict[str, Any] | None:
     """The manifest of ``last_run`` (a run of this project into ``out_dir`` that ended)
-    when nothing changed since it ended; None when the pipeline must run."""
-    recorded = await DBOS.get_event_async(last_run, RUN_STATE_EVENT, timeout_seconds=0)
-    if recorded is None:
+    when nothing changed since it ended; None when the pipeline must run (also when the
+    last run cannot be read: the pipeline is always a correct answer)."""
+    try:
+        recorded = await DBOS.get_event_async(last_run, RUN_STATE_EVENT, timeout_seconds=0)
+        if recorded is None:
+            return None
+        if recorded != await run_state(rt, project_id, str(out_dir.resolve())):
+            return None
+        handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(last_run)
+        manifest: dict[str, Any] = await handle.get_result()
+    except Exception:  # noqa: BLE001 - a shortcut that cannot look falls back, never fails
+        log.debug("the last run %s could not be read; running the pipeline", last_run)
         return None
-    if recorded != await run_state(rt, project_id, str(out_dir.resolve())):
-        return None
-    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(last_run)
-    manifest: dict[str, Any] = await handle.get_result()
     if "stopped" in manifest or not export_is_current(out_dir, manifest):
         return None
     # The store is what the library and the next edit build on: a file lost there is
     # made again by the pipeline, not papered over by the export folder's copy.
     if not all(rt.assets.holds(sha) for _, sha in listed_files(manifest)):
         return None
+    if not await _jobs_still_chosen(rt, manifest):
+        return None
     return manifest
+
+
+def listed_jobs(node: Any) -> Iterator[str]:
+    """Every job id a manifest lists (shots' panels and clips, narration, music, sheets),
+    wherever it is nested."""
+    if isinstance(node, dict):
+        if isinstance(node.get("job_id"), str):
+            yield node["job_id"]
+        children = list(node.values())
+    elif isinstance(node, list):
+        children = node
+    else:
+        return
+    for child in children:
+        yield from listed_jobs(child)
+
+
+async def _jobs_still_chosen(rt: Runtime, manifest: dict[str, Any]) -> bool:
+    """Whether a run would pick the same job for every request the manifest used. A run
+    takes the newest finished (or running) job for a request, whichever project made it:
+    a redo of a shared request in another story, or one made while the last run was
+    still going, is not in this project's rows but changes what a run makes."""
+    ids = set(listed_jobs(manifest))
+    if not ids:
+        return True
+    async with rt.db.read() as session:
+        rows = (
+            await session.execute(select(Job.id, Job.request_hash).where(Job.id.in_(ids)))
+        ).all()
+        if len(rows) != len(ids):
+            return False  # a job it used is gone from the library
+        chosen = await find_reusable_many(session, {key for _, key in rows})
+    return all(key in chosen and chosen[key].id == job_id for job_id, key in rows)
+
+
+@cache
+def code_digest() -> str:
+    """The hash of storyreel's own source files, read once per process: an upgrade (or an
+    edited checkout) changes what a run makes even where the version string does not."""
+    root = Path(storyreel.__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from storyreel.engine import jobs
 from storyreel.engine.runtime import Runtime
@@ -50,6 +50,10 @@ async def test_a_created_job_is_the_stored_row_with_its_estimate(rt: Runtime) ->
     assert stored.status == JobState.QUEUED.value and stored.submit_attempts == 0
     async with rt.db.read() as session:
         costs = (await session.execute(select(CostEntry.kind, CostEntry.amount_usd))).all()
+        unset = await session.scalar(
+            text("SELECT count(*) FROM jobs WHERE handle IS NULL AND usage IS NULL")
+        )
     assert [(kind, Decimal(amount)) for kind, amount in costs] == [("estimate", Decimal("0.04"))]
+    assert unset == 1, "no handle yet is SQL NULL, not the JSON text 'null'"
     again, created = await jobs.create_job(rt.db, request(7), estimate_usd=Decimal("0.04"))
     assert (again.id, created) == (made.id, False)

@@ -19,12 +19,15 @@ from dbos import DBOS
 
 from storyreel.catalog import clear_cache
 from storyreel.config import Settings
+from storyreel.engine import jobs
 from storyreel.engine.app import Engine
+from storyreel.engine.service import submit_job, wait_job
 from storyreel.store.models import Job
 from storyreel.story import unchanged
 from storyreel.story.consistency.candidates import record_pick
 from storyreel.story.reuse import listed_files
 from storyreel.story.runner import run_story
+from storyreel.vocabulary import GenerationRequest
 
 from .test_reuse import STORY  # two shots, one character, a tiny render
 
@@ -94,6 +97,15 @@ async def _lose_stored_video(engine: Engine, manifest: dict[str, Any], out: Path
     engine.runtime.assets.path(manifest["video"]["sha256"], "video/mp4").unlink()
 
 
+async def _redo_elsewhere(engine: Engine, manifest: dict[str, Any], out: Path) -> None:
+    """Another story (or a redo while the last run was going) buys a newer take of the
+    same panel request: outside this project's rows, but a run would use it."""
+    assert engine.runtime is not None
+    used = await jobs.get_job(engine.runtime.db, manifest["shots"][0]["panel"]["job_id"])
+    again = await submit_job(GenerationRequest.model_validate(used.request), reuse=False)
+    assert (await wait_job(again.id))["status"] == "succeeded"
+
+
 async def _edit_catalog(engine: Engine, manifest: dict[str, Any], out: Path) -> None:
     assert engine.runtime is not None
     (engine.runtime.settings.data_path / "catalog.toml").write_text(EXTRA_MODEL)
@@ -102,8 +114,14 @@ async def _edit_catalog(engine: Engine, manifest: dict[str, Any], out: Path) -> 
 
 @pytest.mark.parametrize(
     "change",
-    [_pick, _touch_export, _lose_stored_video, _edit_catalog],
-    ids=["a pick", "a touched export", "the video lost from the store", "an edited catalog"],
+    [_pick, _touch_export, _lose_stored_video, _redo_elsewhere, _edit_catalog],
+    ids=[
+        "a pick",
+        "a touched export",
+        "the video lost from the store",
+        "a newer take made elsewhere",
+        "an edited catalog",
+    ],
 )
 async def test_a_change_runs_the_pipeline_again(
     tmp_path: Path, story: Path, settings: Settings, change: Any
