@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
+from functools import cache
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, case, insert, select, update
@@ -203,14 +204,18 @@ def _created(job: Job) -> None:
     )
 
 
-_NO_OUTPUTS = (noload(Job.outputs),)
-"""Built once: constructing a loader option is a measurable part of a job's CPU."""
+@cache
+def _no_outputs() -> tuple[Any, ...]:
+    """Built once, on first use (not at import: SQLAlchemy warns that ``noload`` is
+    deprecated, and a warning at import is logged, creating the data dir, by commands that
+    must write nothing): constructing a loader option is a measurable part of a job's CPU."""
+    return (noload(Job.outputs),)
 
 
 async def get_job(db: Database, job_id: str, *, outputs: bool = True) -> Job:
     """The job; ``outputs=False`` leaves ``job.outputs`` unloaded (one query fewer, for the
     steps that never read them)."""
-    options = [] if outputs else _NO_OUTPUTS
+    options = () if outputs else _no_outputs()
     async with db.read() as session:
         job = await session.get(Job, job_id, options=options)
         if job is None:
