@@ -107,18 +107,24 @@ async def remember_derived(session: AsyncSession, recipe: str, kind: str, sha256
     )
 
 
-def listed_files(node: Any) -> Iterator[tuple[str, str]]:
-    """Every (file, sha256) a manifest lists, wherever it is nested."""
+def manifest_entries(node: Any) -> Iterator[dict[str, Any]]:
+    """Every mapping in a manifest, wherever it is nested."""
     if isinstance(node, dict):
-        if isinstance(node.get("file"), str) and isinstance(node.get("sha256"), str):
-            yield node["file"], node["sha256"]
+        yield node
         children = list(node.values())
     elif isinstance(node, list):
         children = node
     else:
         return
     for child in children:
-        yield from listed_files(child)
+        yield from manifest_entries(child)
+
+
+def listed_files(node: Any) -> Iterator[tuple[str, str]]:
+    """Every (file, sha256) a manifest lists, wherever it is nested."""
+    for entry in manifest_entries(node):
+        if isinstance(entry.get("file"), str) and isinstance(entry.get("sha256"), str):
+            yield entry["file"], entry["sha256"]
 
 
 def export_is_current(out_dir: Path, manifest: dict[str, Any]) -> bool:

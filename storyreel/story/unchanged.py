@@ -48,7 +48,7 @@ from storyreel.engine.runtime import Runtime, runtime
 from storyreel.ids import content_hash
 from storyreel.store.models import Character, IdentityScore, Job, JobOutput, Project, Shot
 
-from .reuse import RECIPE_VERSION, export_is_current, listed_files
+from .reuse import RECIPE_VERSION, export_is_current, listed_files, manifest_entries
 
 log = logging.getLogger(__name__)
 
@@ -179,18 +179,10 @@ async def unchanged_result(
 
 
 def listed_jobs(node: Any) -> Iterator[str]:
-    """Every job id a manifest lists (shots' panels and clips, narration, music, sheets),
-    wherever it is nested."""
-    if isinstance(node, dict):
-        if isinstance(node.get("job_id"), str):
-            yield node["job_id"]
-        children = list(node.values())
-    elif isinstance(node, list):
-        children = node
-    else:
-        return
-    for child in children:
-        yield from listed_jobs(child)
+    """Every job id a manifest lists (shots' panels and clips, narration, music, sheets)."""
+    for entry in manifest_entries(node):
+        if isinstance(entry.get("job_id"), str):
+            yield entry["job_id"]
 
 
 async def _jobs_still_chosen(rt: Runtime, manifest: dict[str, Any]) -> bool:
