@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from dbos import DBOS, DBOSClient, DBOSConfig
@@ -27,8 +27,10 @@ from . import executors, pace, sysdb
 from .events import route_to_stdlib_logging
 from .runtime import Runtime, set_runtime
 from .shutdown import cancel_tasks, stop_dequeuing, workflow_tasks
-from .webhook_server import BackgroundServer, webhook_app
 from .workflows import queue_name
+
+if TYPE_CHECKING:
+    from . import webhook_server
 
 log = structlog.get_logger(__name__)
 
@@ -58,7 +60,7 @@ class Engine:
         self.executor_id = settings.executor_id or executors.new_executor_id()
         self.runtime: Runtime | None = None
         self._liveness: asyncio.Task[None] | None = None
-        self._webhooks: BackgroundServer | None = None
+        self._webhooks: webhook_server.BackgroundServer | None = None
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -106,8 +108,12 @@ class Engine:
         await self.recover_dead_executors()
         self._liveness = asyncio.create_task(self._keep_alive())
         if self.settings.webhook_listen:
+            from . import webhook_server  # imported on use: uvicorn is not every command's
+
             host, _, port = self.settings.webhook_listen.rpartition(":")
-            self._webhooks = BackgroundServer(webhook_app(), host or "127.0.0.1", int(port))
+            self._webhooks = webhook_server.BackgroundServer(
+                webhook_server.webhook_app(), host or "127.0.0.1", int(port)
+            )
             await self._webhooks.start()
 
     def _takes(self, cls: type[Provider]) -> bool:

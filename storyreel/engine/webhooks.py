@@ -14,17 +14,21 @@ import os
 import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import structlog
 from dbos import DBOS
 from sqlalchemy.exc import IntegrityError
-from starlette.requests import Request
 
 from storyreel.config import Settings
 from storyreel.errors import InputError, WebhookRejected
 from storyreel.store.models import WebhookEvent
 
 from .runtime import Runtime
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
 
 #: ``DBOS.send_async`` or ``DBOSClient.send_async``: (workflow id, message, topic, key).
 Send = Callable[..., Awaitable[None]]

@@ -13,11 +13,13 @@ import array
 import io
 from dataclasses import dataclass
 from pathlib import Path
-
-import av
-import av.error
+from typing import TYPE_CHECKING
 
 from storyreel.errors import MediaError
+
+if TYPE_CHECKING:
+    import av
+
 
 AUDIO_MIMES = {
     "audio/wav": "wav",
@@ -57,6 +59,8 @@ class AudioInfo:
 def probe_audio(source: Path | bytes) -> AudioInfo:
     """Decode the first audio stream of ``source`` (a path or the file's bytes) and count
     its samples."""
+    import av  # imported on use: every command's start would pay for PyAV
+
     name = source.name if isinstance(source, Path) else "audio"
     target: str | io.BytesIO = str(source) if isinstance(source, Path) else io.BytesIO(source)
     try:
@@ -82,6 +86,8 @@ def probe_audio(source: Path | bytes) -> AudioInfo:
 def read_mono(source: Path, *, stream_index: int = 0, rate: int = 8_000) -> array.array[int]:
     """Every sample of an audio stream, mixed to mono 16-bit at ``rate`` Hz: what level
     checks (ducking, silence) read."""
+    import av  # imported on use: every command's start would pay for PyAV
+
     resampler = av.AudioResampler(format="s16", layout="mono", rate=rate)
     out: array.array[int] = array.array("h")
     try:
@@ -110,6 +116,8 @@ _ENCODINGS: dict[str, tuple[str, str, int | None]] = {
 def encode_pcm(samples: array.array[int], *, rate: int, fmt: str = "wav") -> bytes:
     """Mono 16-bit samples as an audio file: ``wav``, ``mp3``, ``flac``, ``aac`` (ADTS)
     or ``opus`` (Ogg)."""
+    import av  # imported on use: every command's start would pay for PyAV
+
     container_format, codec, fixed_rate = _ENCODINGS[fmt]
     out_rate = fixed_rate or rate
     buffer = io.BytesIO()

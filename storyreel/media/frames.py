@@ -6,11 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import av
 from PIL import Image
-
-_from_image: Any = av.VideoFrame.from_image
-"""PyAV's untyped constructor, typed once here."""
 
 
 def write_frames_mp4(frames: Sequence[Image.Image], out: Path, *, fps: int) -> None:
@@ -21,6 +17,9 @@ def write_frames_mp4(frames: Sequence[Image.Image], out: Path, *, fps: int) -> N
     width, height = frames[0].size
     if width % 2 or height % 2:
         raise ValueError(f"frame size must be even, got {width}x{height}")
+    import av  # imported on use: every command's start would pay for PyAV
+
+    from_image: Any = av.VideoFrame.from_image  # PyAV's constructor is untyped
     tmp = out.with_name(out.name + ".part")
     with av.open(str(tmp), mode="w", format="mp4") as container:
         stream = container.add_stream("libx264", rate=fps)
@@ -28,7 +27,7 @@ def write_frames_mp4(frames: Sequence[Image.Image], out: Path, *, fps: int) -> N
         stream.pix_fmt = "yuv420p"
         for frame in frames:
             rgb = frame.convert("RGB").resize((width, height))
-            for packet in stream.encode(_from_image(rgb)):
+            for packet in stream.encode(from_image(rgb)):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-
-import av
-import av.error
+from typing import TYPE_CHECKING
 
 from storyreel.errors import MediaError
+
+if TYPE_CHECKING:
+    import av
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,8 @@ def probe_video(path: Path) -> VideoInfo:
     shown by a player, so they are not counted either; what remains is one packet per frame
     for every codec we write, which is what a full decode would yield.
     """
+    import av  # imported on use: every command's start would pay for PyAV
+
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from io import BytesIO
 from pathlib import Path
 
-import av
-
 from storyreel.errors import MediaError
 
 from .images import make_thumbnail
 
 
 def video_thumbnail(path: Path, *, size: int = 150) -> bytes:
+    import av  # imported on use: every command's start would pay for PyAV
+
     try:
         with av.open(str(path)) as container:
             frame = next(container.decode(video=0))

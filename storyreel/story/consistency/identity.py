@@ -22,8 +22,6 @@ from typing import Any, Protocol
 
 from storyreel.errors import ConfigError, InputError
 
-from .offline import OfflineScorer
-
 
 class Scorer(Protocol):
     name: str
@@ -38,6 +36,8 @@ class Scorer(Protocol):
 def get_scorer(name: str) -> Scorer:
     """The scorer ``render.scorer`` names."""
     if name == "offline":
+        from .offline import OfflineScorer  # imported on use: numpy is not every command's
+
         return OfflineScorer()
     if name == "embedding":
         try:
