@@ -13,25 +13,10 @@ would pay for.
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from storyreel.media.assemble import assemble_video
-    from storyreel.media.contact_sheet import SheetPanel, render_contact_sheet
-    from storyreel.media.ffmpeg import ffmpeg_exe, run_ffmpeg
-    from storyreel.media.images import (
-        ALLOWED_FORMATS,
-        ImageInfo,
-        decode_image,
-        image_to_png,
-        inspect_image,
-        make_thumbnail,
-    )
-    from storyreel.media.motion import MotionKind, motion_from_prompt, render_motion_clip
-    from storyreel.media.probe import VideoInfo, probe_video
-    from storyreel.media.timeline import Timeline, frames_for, plan_timeline
+from typing import Any
 
 _HOMES = {
+    # name: the submodule that defines it
     "assemble_video": "assemble",
     "SheetPanel": "contact_sheet",
     "render_contact_sheet": "contact_sheet",
@@ -53,27 +38,7 @@ _HOMES = {
     "plan_timeline": "timeline",
 }
 
-__all__ = [
-    "ALLOWED_FORMATS",
-    "ImageInfo",
-    "MotionKind",
-    "SheetPanel",
-    "Timeline",
-    "VideoInfo",
-    "assemble_video",
-    "decode_image",
-    "ffmpeg_exe",
-    "frames_for",
-    "image_to_png",
-    "inspect_image",
-    "make_thumbnail",
-    "motion_from_prompt",
-    "plan_timeline",
-    "probe_video",
-    "render_contact_sheet",
-    "render_motion_clip",
-    "run_ffmpeg",
-]
+__all__ = sorted(_HOMES)
 
 
 def __getattr__(name: str) -> Any:

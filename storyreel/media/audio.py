@@ -13,13 +13,8 @@ import array
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from storyreel.errors import MediaError
-
-if TYPE_CHECKING:
-    import av
-
 
 AUDIO_MIMES = {
     "audio/wav": "wav",
