@@ -26,9 +26,13 @@ def artifacts_dir() -> Path:
     return path
 
 
-def snap(page: Page, name: str, *, widths: tuple[int, ...] = WIDTHS) -> list[Path]:
-    """Screenshot ``page`` at each width (full page) and fail on an unstyled page or one
-    wider than the viewport (content cut off or overlapping on a phone)."""
+def snap(
+    page: Page, name: str, *, widths: tuple[int, ...] = WIDTHS, full_page: bool = True
+) -> list[Path]:
+    """Screenshot ``page`` at each width (the full page, or with ``full_page=False`` the
+    viewport) and fail on an unstyled page or one wider than the viewport (content cut
+    off or overlapping on a phone). A full-page shot grows the viewport to the page for a
+    moment, which reveals what scrolling would (an infinite list's next batch)."""
     height = page.viewport_size["height"] if page.viewport_size else 900
     saved = []
     for width in widths:
@@ -41,7 +45,7 @@ def snap(page: Page, name: str, *, widths: tuple[int, ...] = WIDTHS) -> list[Pat
         overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"{name} at {width}px is {overflow}px wider than the screen"
         path = artifacts_dir() / f"{re.sub(r'[^a-z0-9_-]+', '-', name.lower())}-{width}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         saved.append(path)
     page.set_viewport_size({"width": WIDTHS[0], "height": height})
     return saved
