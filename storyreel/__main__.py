@@ -1,5 +1,5 @@
 """``python -m storyreel`` is the ``storyreel`` command."""
 
-from storyreel.cli.app import main
+from storyreel.cli import main
 
 main()

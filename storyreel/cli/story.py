@@ -14,6 +14,7 @@ import typer
 from storyreel.catalog.pricing import format_usd
 from storyreel.story.variants import parse_shots
 
+from . import loading
 from .common import (
     EXIT_INPUT,
     JsonOption,
@@ -158,10 +159,10 @@ def run_with_progress(
 ) -> None:
     """Run a story with the progress bars on stderr; the summary on stdout (as JSON with
     ``as_json``)."""
-    # imported on use: keeps `storyreel --help` fast
-    from storyreel.story.runner import run_story
+    with loading():  # imported on use: keeps `storyreel --help` fast
+        from storyreel.story.runner import run_story
 
-    from .progress import make_progress, watch_story
+        from .progress import make_progress, watch_story
 
     started = time.perf_counter()
     progress = make_progress(out_console(as_json))

@@ -9,11 +9,16 @@ the modules are what make the time.
 
 from __future__ import annotations
 
+import gc
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 
 import pytest
+
+import storyreel.cli
+from storyreel.cli import loading
 
 HEAVY = (
     "alembic",
@@ -88,3 +93,76 @@ def test_a_story_run_loads_what_only_making_things_needs_on_use(module: str) -> 
     that is behind, uvicorn serves webhooks: none is needed to find that nothing changed."""
     code = "import json, sys\nimport storyreel.story.runner\nprint(json.dumps(sorted(sys.modules)))"
     assert module not in _heavy_loaded(code)
+
+
+_COLLECTIONS = """import gc, runpy, sys
+full = []
+gc.callbacks.append(lambda phase, info: phase == "start" and full.append(info["generation"]))
+sys.argv = ["storyreel", "--version"]
+try:
+    runpy.run_module("storyreel", run_name="__main__")
+except SystemExit:
+    pass
+print(full.count(2), gc.get_freeze_count())
+"""
+
+
+def test_the_command_loads_without_a_full_collection_and_freezes_what_it_loaded() -> None:
+    """Loading the command tree with the collector on walked every loaded object at least
+    once more for nothing (a full collection during ``storyreel --version``)."""
+    done = subprocess.run(
+        [sys.executable, "-c", _COLLECTIONS], capture_output=True, text=True, timeout=60
+    )
+    full, frozen = map(int, done.stdout.splitlines()[-1].split())
+    assert full == 0
+    assert frozen > 50_000
+
+
+@pytest.fixture
+def as_the_command(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
+    """This process acts as the ``storyreel`` command; yields the generations collected."""
+    monkeypatch.setattr(storyreel.cli, "_in_command", True)
+    collected: list[int] = []
+
+    def seen(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collected.append(info["generation"])
+
+    gc.callbacks.append(seen)
+    try:
+        yield collected
+    finally:
+        gc.callbacks.remove(seen)
+        gc.unfreeze()
+
+
+def test_loading_collects_nothing_then_freezes_it_and_collects_again(
+    as_the_command: list[int],
+) -> None:
+    before = gc.get_freeze_count()
+    with loading():
+        loaded = [[i] for i in range(50_000)]  # far past every generation's threshold
+    assert as_the_command == []
+    assert gc.isenabled()
+    assert gc.get_freeze_count() >= before + len(loaded)
+    afterwards = [[i] for i in range(50_000)]  # the collector runs again
+    assert as_the_command != []
+    assert len(afterwards) == len(loaded)
+
+
+def test_loading_leaves_a_disabled_collector_disabled(as_the_command: list[int]) -> None:
+    gc.disable()
+    try:
+        with loading():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_loading_freezes_nothing_outside_the_command() -> None:
+    """A process that embeds the CLI (these tests, an application) keeps its collector."""
+    before = gc.get_freeze_count()
+    with loading():
+        [[i] for i in range(1000)]
+    assert gc.get_freeze_count() == before
