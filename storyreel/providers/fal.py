@@ -15,11 +15,9 @@ import json
 import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx2
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from storyreel.errors import (
     FailureReason,
@@ -36,6 +34,9 @@ from storyreel.providers.registry import Register
 from storyreel.providers.remote import RemoteProvider, json_or_none
 from storyreel.providers.types import Handle, JobState, RemoteArtifact, Status, Usage, WebhookEvent
 from storyreel.vocabulary import IMAGE_TASKS, GenerationRequest, RefRole, Task
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 DEFAULT_JWKS_URL = "https://rest.fal.ai/.well-known/jwks.json"
 DEFAULT_PLATFORM_URL = "https://api.fal.ai"
@@ -397,6 +398,9 @@ class FalProvider(RemoteProvider):
     # -- webhooks -------------------------------------------------------------------
 
     async def _keys(self, *, refresh: bool = False) -> list[Ed25519PublicKey]:
+        # imported on use: every engine start loads this module, few receive webhooks
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         if refresh or self._jwks is None or self._jwks[0] < time.time():
             response = await self.call("GET", self.jwks_url, auth=False)
             keys = [
@@ -433,6 +437,8 @@ class FalProvider(RemoteProvider):
         )
 
     async def _verify(self, signature: bytes, message: bytes) -> bool:
+        from cryptography.exceptions import InvalidSignature
+
         for refresh in (False, True):  # a key we have not seen yet: fal rotated keys
             for key in await self._keys(refresh=refresh):
                 try:
