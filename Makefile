@@ -4,11 +4,11 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 # The local (diffusers) extra's torch is the CPU build: see .ci/torch-cpu.txt.
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 # An editable install leaves the package without bytecode, and where PYTHONDONTWRITEBYTECODE
 # is set (many container images) every command would compile it again: 0.3-0.4 s of each
 # command's start on a 2-core machine. A regular `pip install` compiles it the same way.
 COMPILE = $(BIN)/python -m compileall -q storyreel
-TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
 
 .PHONY: install demo lint format test test-slow test-all bench clean
 
