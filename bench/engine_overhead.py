@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sqlite3
 import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import httpx2
 import psycopg
 
 from storyreel.config import ProviderSettings, Settings
+from storyreel.engine import wakeups
 from storyreel.engine.app import Engine
 from storyreel.engine.outputs import store_artifact
 from storyreel.engine.service import submit_job, wait_job
@@ -42,7 +45,9 @@ CONCURRENCIES = (4, 16)
 GOALS_MS = {"SQLite": 20, "PostgreSQL": 30}
 """The issue's goal for the engine's overhead per job at concurrency 16."""
 QUEUE_INTERVALS = (0.05, 0.5)
-"""Either side of the default (``Settings.queue_poll_interval``, 0.2 s)."""
+"""Either side of the default (``Settings.queue_poll_interval``, 0.2 s): how often the
+engine scans for work queued elsewhere; work queued here wakes its queue at once."""
+IDLE_SECONDS = 5.0
 
 
 def requests(n: int, tag: str) -> list[GenerationRequest]:
@@ -192,9 +197,41 @@ async def _measure(root: Path, label: str, url: str | None, raw: float) -> list[
     return results
 
 
+async def idle_cpu(root: Path, *, dbos_polls: bool) -> float:
+    """The share of a core an engine with nothing to do uses (every offline provider's
+    queue listened to, as a user's). ``dbos_polls``: the way before ``engine/wakeups.py``,
+    DBOS polling every queue at the scan interval, no scan."""
+    settings = Settings(data_dir=root)
+    with contextlib.ExitStack() as patches:
+        if dbos_polls:
+            interval = settings.queue_poll_interval
+            patches.enter_context(mock.patch.object(wakeups, "IDLE_POLL_SECONDS", interval))
+            patches.enter_context(mock.patch.object(wakeups.Scanner, "start", lambda self: None))
+        async with Engine(settings):
+            await asyncio.sleep(1.0)  # the launch's own work
+            started, cpu = time.perf_counter(), time.process_time()
+            await asyncio.sleep(IDLE_SECONDS)
+            return (time.process_time() - cpu) / (time.perf_counter() - started)
+
+
+async def _idle(root: Path) -> list[Result]:
+    woken = await idle_cpu(root / "woken", dbos_polls=False)
+    polled = await idle_cpu(root / "polled", dbos_polls=True)
+    return [
+        Result(
+            "idle engine CPU, SQLite",
+            woken * 100,
+            "% of a core",
+            polled * 100,
+            "DBOS polling every queue",
+            note="queues woken by work and one scan per interval, against a poll of each",
+        )
+    ]
+
+
 async def _queue_intervals(root: Path) -> list[Result]:
-    """The DBOS queue polling interval, tuned: time and CPU per job at concurrency 16
-    on SQLite, at the default and on either side of it."""
+    """The scan interval, tuned: time and CPU per job at concurrency 16 on SQLite, at
+    the default and on either side of it."""
     results = []
     for interval in QUEUE_INTERVALS:
         tag = f"q{interval}"
@@ -203,7 +240,7 @@ async def _queue_intervals(root: Path) -> list[Result]:
         )
         results.append(
             Result(
-                f"queue poll interval {interval} s, SQLite, conc. 16",
+                f"queue scan interval {interval} s, SQLite, conc. 16",
                 durable / JOBS * 1000,
                 "ms",
                 note=f"per job; CPU {cpu / JOBS * 1000:.0f} ms per job",
@@ -219,6 +256,7 @@ async def _run_all() -> list[Result]:
             root / "sqlite", "SQLite", None, sqlite_commit_rate(root / "raw.db")
         )
         results += await _queue_intervals(root / "intervals")
+        results += await _idle(root / "idle")
         if not postgres_available():
             return [*results, Result("PostgreSQL", 0, "", note="skipped: no server answers")]
         with fresh_postgres_database("raw") as raw_url:

@@ -250,7 +250,10 @@ class Settings(BaseSettings):
         default=30.0, gt=0, description="Longest wait between polls of a slow job, seconds."
     )
     queue_poll_interval: float = Field(
-        default=0.2, gt=0, description="How often a worker looks for queued jobs, seconds."
+        default=0.2,
+        gt=0,
+        description="How often a worker scans for jobs queued (or slots freed) by other "
+        "processes, seconds; its own work wakes a queue at once.",
     )
     retry_base_delay: float = Field(
         default=1.0, gt=0, description="First retry delay after a transient provider error."

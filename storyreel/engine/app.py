@@ -23,7 +23,7 @@ from storyreel.providers.base import Provider
 from storyreel.store.assets import sweep_partials
 from storyreel.store.db import migrate
 
-from . import executors, pace, sysdb
+from . import executors, sysdb, wakeups
 from .events import route_to_stdlib_logging
 from .runtime import Runtime, set_runtime
 from .shutdown import cancel_tasks, stop_dequeuing, workflow_tasks
@@ -61,6 +61,7 @@ class Engine:
         self.runtime: Runtime | None = None
         self._liveness: asyncio.Task[None] | None = None
         self._webhooks: webhook_server.BackgroundServer | None = None
+        self._scanner: wakeups.Scanner | None = None
 
     async def __aenter__(self) -> Engine:
         await self.start()
@@ -96,14 +97,19 @@ class Engine:
         if fresh:
             await asyncio.to_thread(self._declare_queues_before_launch, listened)
         DBOS(config=config)
+        wakeups.install()
         DBOS.listen_queues([queue_name(name) for name in listened])
         # Launched on this thread so DBOS adopts this loop: queued workflows then run
         # here, where ``stop`` can cancel them and let their connections close, instead
         # of on DBOS's private loop, which closes under connections still shutting down.
         DBOS.launch()
+        sysdb.cache_version_check()
         for name in self.runtime.registry.names():
             await self._register_queue(name)
-        pace.start(self.settings.queue_poll_interval)
+        self._scanner = wakeups.Scanner(
+            lambda: list(_listened_queues() or []), self.settings.queue_poll_interval
+        )
+        self._scanner.start()
         await executors.register(self.runtime.db, self.executor_id)
         await self.recover_dead_executors()
         self._liveness = asyncio.create_task(self._keep_alive())
@@ -149,7 +155,8 @@ class Engine:
         knobs = self.settings.provider(provider)
         options: dict[str, Any] = {
             "global_concurrency": knobs.concurrency,
-            "polling_interval_sec": self.settings.queue_poll_interval,
+            # Woken when there is work (``wakeups``); DBOS's own poll is only the net.
+            "polling_interval_sec": wakeups.IDLE_POLL_SECONDS,
             "on_conflict": "always_update",
         }
         worker_concurrency = knobs.worker_concurrency or cls.default_worker_concurrency
@@ -213,7 +220,9 @@ class Engine:
                 log.warning("executor heartbeat failed", error=str(exc))
 
     async def stop(self) -> None:
-        pace.stop()
+        if self._scanner is not None:
+            await asyncio.to_thread(self._scanner.stop)
+            self._scanner = None
         if self._webhooks is not None:
             await self._webhooks.stop()
         if self._liveness is not None:

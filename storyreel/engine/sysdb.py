@@ -14,11 +14,20 @@ connection before use. For SQLite we apply what the app store already uses (``st
 - no pre-ping: a SQLite file cannot go away under an open connection.
 
 PostgreSQL keeps DBOS's defaults (its pre-ping is what rides out a server restart).
+
+Every queue poll that finds room also asks whether this process runs the application's
+latest version (``_is_latest_version``: a union of two subqueries that SQLAlchemy compiles
+again on every call), about half of what a poll costs. The answer changes only when
+another version of the application registers; ``cache_version_check`` keeps it for
+``VERSION_CHECK_SECONDS``.
 """
 
 from __future__ import annotations
 
 import sqlite3
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +35,10 @@ import structlog
 from sqlalchemy.engine import make_url
 
 log = structlog.get_logger(__name__)
+
+#: How long a poller trusts the last answer to "is this the latest application version?".
+#: A newer version's workers deploying elsewhere take at most this long to be preferred.
+VERSION_CHECK_SECONDS = 2.0
 
 #: Set on every connection DBOS opens to a SQLite system database.
 SQLITE_CONNECTION_PRAGMAS = ("synchronous=NORMAL",)
@@ -78,3 +91,37 @@ def is_fresh(system_database_url: str) -> bool:
     (A PostgreSQL database is made once by whoever set it up; its queues outlive runs.)"""
     path = _sqlite_file(system_database_url)
     return path is not None and not path.exists()
+
+
+def cache_version_check(
+    system_database: Any = None, seconds: float = VERSION_CHECK_SECONDS
+) -> None:
+    """Have DBOS's queue pollers reuse the answer to "is this the latest application
+    version?" for ``seconds`` (DBOS 3.4 passes one in only on a sharded database).
+    ``system_database``: DBOS's (the running instance's when None: call after
+    ``DBOS.launch()``, which creates it). Safe to call again."""
+    if system_database is None:
+        import dbos._dbos as dbos_internals
+
+        instance = dbos_internals._dbos_global_instance
+        assert instance is not None, "DBOS is not launched"
+        system_database = instance._sys_db
+    check: Callable[..., bool] = system_database._is_latest_version
+    if getattr(check, "storyreel_cached", False):
+        return
+    answers: dict[str, tuple[float, bool]] = {}
+    lock = threading.Lock()
+
+    def cached(app_version: str, c: Any = None) -> bool:
+        now = time.monotonic()
+        with lock:
+            known = answers.get(app_version)
+        if known is not None and now - known[0] < seconds:
+            return known[1]
+        latest = check(app_version, c)
+        with lock:
+            answers[app_version] = (now, latest)
+        return latest
+
+    cached.storyreel_cached = True  # type: ignore[attr-defined]
+    system_database._is_latest_version = cached

@@ -18,7 +18,7 @@ from dbos import DBOS, SetEnqueueOptions, SetWorkflowID, WorkflowHandleAsync
 
 from storyreel.providers.types import JobState
 
-from . import pace, peers, steps, waits
+from . import peers, steps, waits, wakeups
 from .schedule import poll_schedule
 from .webhooks import WEBHOOK_TOPIC
 
@@ -41,7 +41,6 @@ async def generation_workflow(job_id: str) -> dict[str, Any]:
     """Run one job to a terminal state; returns ``{"status", "outputs", "error", "job_id"}``
     (the id of the job that produced the outputs: another one if the job failed over)."""
     waits.notify_when_done()
-    pace.started(job_id)
     try:
         result = await _run(job_id)
     finally:
@@ -64,15 +63,12 @@ async def enqueue(
     job_id: str, provider: str, *, priority: int | None = None
 ) -> WorkflowHandleAsync[dict[str, Any]]:
     """Queue a job's workflow on its provider's queue (``service.enqueue_job`` says how
-    ``priority`` orders it), counted by the queue's pace while it waits."""
+    ``priority`` orders it); the queue looks for it at once."""
     queue = queue_name(provider)
-    pace.queued(queue, job_id)  # first: the workflow may start before the enqueue returns
-    try:
-        with SetWorkflowID(job_id), SetEnqueueOptions(priority=priority):
-            return await DBOS.enqueue_workflow_async(queue, generation_workflow, job_id)
-    except BaseException:
-        pace.started(job_id)
-        raise
+    with SetWorkflowID(job_id), SetEnqueueOptions(priority=priority):
+        handle = await DBOS.enqueue_workflow_async(queue, generation_workflow, job_id)
+    wakeups.wake(queue)
+    return handle
 
 
 async def _run(job_id: str) -> dict[str, Any]:

@@ -133,3 +133,39 @@ def test_only_a_sqlite_file_not_yet_made_is_fresh(tmp_path: Path) -> None:
     assert not sysdb.is_fresh(f"sqlite:///{tmp_path / 'old.db'}")
     assert not sysdb.is_fresh("postgresql+psycopg://u@127.0.0.1/db")
     assert not sysdb.is_fresh("sqlite:///:memory:")
+
+
+class _CountingSystemDatabase:
+    """Stands for DBOS's ``SystemDatabase``: counts the version queries a poller makes."""
+
+    def __init__(self) -> None:
+        self.queries = 0
+
+    def _is_latest_version(self, app_version: str, c: Any = None) -> bool:
+        self.queries += 1
+        return app_version == "v2"
+
+
+def test_the_version_check_is_asked_once_per_interval() -> None:
+    system_database = _CountingSystemDatabase()
+    sysdb.cache_version_check(system_database, seconds=60.0)
+    sysdb.cache_version_check(system_database, seconds=60.0)  # installed once
+    answers = [system_database._is_latest_version("v2") for _ in range(50)]
+    assert answers == [True] * 50
+    assert system_database._is_latest_version("v1", object()) is False
+    assert system_database.queries == 2  # one per version asked about
+
+
+def test_a_version_check_older_than_its_interval_is_asked_again() -> None:
+    system_database = _CountingSystemDatabase()
+    sysdb.cache_version_check(system_database, seconds=0.0)
+    for _ in range(3):
+        system_database._is_latest_version("v2")
+    assert system_database.queries == 3
+
+
+async def test_the_running_engine_checks_the_version_through_the_cache(settings: Settings) -> None:
+    async with Engine(settings):
+        instance = dbos_internals._dbos_global_instance
+        assert instance is not None
+        assert getattr(instance._sys_db._is_latest_version, "storyreel_cached", False)
