@@ -116,10 +116,20 @@ def _host() -> str:
     return re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
 
 
+_own_tag: tuple[int, str] | None = None
+"""(pid, tag) of the last ``owner_tag``: a process's start never changes, and every file
+the engine stores asks for it (reading ``/proc`` each time was 1% of a job's CPU)."""
+
+
 def owner_tag() -> str:
     """This process, as a name part for the partial files it writes (``@host.pid.ticks.``):
-    a sweep at the next start can tell a dead writer's leftovers from a live one's."""
-    return f"@{_host()}.{os.getpid()}.{own_start_ticks()}."
+    a sweep at the next start can tell a dead writer's leftovers from a live one's. Made
+    again in a forked child, whose pid differs."""
+    global _own_tag
+    pid = os.getpid()
+    if _own_tag is None or _own_tag[0] != pid:
+        _own_tag = (pid, f"@{_host()}.{pid}.{own_start_ticks()}.")
+    return _own_tag[1]
 
 
 def owner_gone(name: str) -> bool:

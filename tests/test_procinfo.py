@@ -73,3 +73,31 @@ def test_a_missing_pid_is_not_running() -> None:
     assert procinfo.read_stat(int(child.stdout)) is None
     assert not procinfo.is_running(int(child.stdout))
     assert not procinfo.is_running(0)
+
+
+def test_the_owner_tag_is_read_once_per_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every stored file asks for it: /proc is read once, and again only in a fork."""
+    monkeypatch.setattr(procinfo, "_own_tag", None)
+    reads: list[int] = []
+    real = procinfo.read_stat
+
+    def counted(pid: int) -> procinfo.ProcStat | None:
+        reads.append(pid)
+        return real(pid)
+
+    monkeypatch.setattr(procinfo, "read_stat", counted)
+    tags = {procinfo.owner_tag() for _ in range(20)}
+    assert len(tags) == 1 and len(reads) == 1
+    assert not procinfo.owner_gone(tags.pop())
+    read_end, write_end = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child reports through the pipe
+        os.close(read_end)
+        os.write(write_end, procinfo.owner_tag().encode())
+        os._exit(0)
+    os.close(write_end)
+    forked = os.read(read_end, 200).decode()
+    os.close(read_end)
+    os.waitpid(child, 0)
+    assert f".{child}." in forked
+    assert procinfo.owner_gone(forked)
