@@ -25,7 +25,6 @@ another version of the application registers; ``cache_version_check`` keeps it f
 from __future__ import annotations
 
 import sqlite3
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -109,18 +108,17 @@ def cache_version_check(
     check: Callable[..., bool] = system_database._is_latest_version
     if getattr(check, "storyreel_cached", False):
         return
+    # One dict read and one write per call, each atomic: two pollers racing past an old
+    # answer both ask, which costs a query, never a wrong answer.
     answers: dict[str, tuple[float, bool]] = {}
-    lock = threading.Lock()
 
     def cached(app_version: str, c: Any = None) -> bool:
         now = time.monotonic()
-        with lock:
-            known = answers.get(app_version)
+        known = answers.get(app_version)
         if known is not None and now - known[0] < seconds:
             return known[1]
         latest = check(app_version, c)
-        with lock:
-            answers[app_version] = (now, latest)
+        answers[app_version] = (now, latest)
         return latest
 
     cached.storyreel_cached = True  # type: ignore[attr-defined]

@@ -83,9 +83,6 @@ class WakeableStop:
     def is_set(self) -> bool:
         return self._stop.is_set()
 
-    def set(self) -> None:
-        self._stop.set()
-
     def wait(self, timeout: float | None = None) -> bool:
         """Sleep until ``timeout``, a wake-up or a stop; True only for a stop (DBOS's
         worker then returns). The flag is cleared before the look that follows, so a
