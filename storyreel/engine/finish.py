@@ -13,8 +13,10 @@ bookkeeping on the hottest path.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import ssl
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from typing import Any, cast
 
@@ -25,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storyreel.catalog import Catalog, billing
 from storyreel.errors import ProviderJobError, StoryreelError, failure_reason
-from storyreel.providers.types import Handle, JobState, Usage
+from storyreel.providers.types import Handle, JobState, RemoteArtifact, Usage
 from storyreel.store.models import Asset, CostEntry, Job, JobOutput, utcnow
 from storyreel.testing.chaos import crash_point
 from storyreel.vocabulary import GenerationRequest
@@ -45,6 +47,24 @@ def _tls() -> ssl.SSLContext:
     """One TLS context for every download: building one reads the CA bundle, about 25 ms
     of CPU, which a client per download paid on every job. A context is safe to share."""
     return httpx2.create_ssl_context()
+
+
+@contextlib.asynccontextmanager
+async def _download_client(
+    artifacts: Sequence[RemoteArtifact],
+) -> AsyncIterator[httpx2.AsyncClient | None]:
+    """A client for this job's downloads, made only when an output is on the network: a
+    local render's outputs are files already, and a client costs about a millisecond of
+    CPU to make and close (its proxy table, its pool). One client per job, not one
+    shared: the guard pins each connection to a checked address, and a pooled connection
+    must never carry a request for another host."""
+    if all(artifact.path is not None for artifact in artifacts):
+        yield None
+        return
+    async with httpx2.AsyncClient(
+        timeout=httpx2.Timeout(30.0, read=120.0), verify=_tls()
+    ) as client:
+        yield client
 
 
 def failure(error: BaseException) -> dict[str, Any]:
@@ -72,9 +92,7 @@ async def fetch_and_finalize(
             # displays show the job downloading (running, with ``finished_at``).
             await _record_seen(job_id, seen)
             seen = None
-        async with httpx2.AsyncClient(
-            timeout=httpx2.Timeout(30.0, read=120.0), verify=_tls()
-        ) as client:
+        async with _download_client(artifacts) as client:
             stored = [
                 await store_artifact(
                     artifact,

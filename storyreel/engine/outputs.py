@@ -38,34 +38,42 @@ async def store_artifact(
     *,
     assets: AssetStore,
     data_dir: Path,
-    client: httpx2.AsyncClient,
+    client: httpx2.AsyncClient | None,
     max_bytes: int,
     trusted_origins: Collection[str | Origin],
 ) -> dict[str, Any]:
     """Store one artifact and describe it (size, dimensions, thumbnail). A URL off
-    ``trusted_origins`` is fetched through the SSRF guard, pinned to a public address."""
+    ``trusted_origins`` is fetched through the SSRF guard, pinned to a public address;
+    ``client`` may be None when the artifact is a local file."""
     mime = artifact.mime or mimetypes.guess_type(str(artifact.path or artifact.url))[0] or ""
     if artifact.path is not None:
         source = _inside(artifact.path, data_dir)
-        # kept until the job's outputs are committed: a download step run again after
-        # a crash must find it (``finish.fetch_and_finalize`` removes it after finalize)
-        sha, target = await asyncio.to_thread(assets.put_file, source, mime, keep_source=True)
-        size = target.stat().st_size
-    else:
-        assert artifact.url is not None
-        sha, size = await fetch_to_store(
-            client,
-            artifact.url,
-            assets,
-            mime=mime,
-            max_bytes=max_bytes,
-            trusted_origins=trusted_origins,
-        )
-        target = assets.path(sha, mime)
+        # One trip to a worker thread for storing and describing: each trip is a hand-over
+        # between threads, which under load costs more than the work.
+        return await asyncio.to_thread(_store_local, assets, source, mime, max_bytes)
+    if artifact.url is None or client is None:
+        raise ValueError("an output on the network needs its URL and a client")
+    sha, size = await fetch_to_store(
+        client,
+        artifact.url,
+        assets,
+        mime=mime,
+        max_bytes=max_bytes,
+        trusted_origins=trusted_origins,
+    )
+    target = assets.path(sha, mime)
     info: dict[str, Any] = {"sha256": sha, "mime": mime, "size": size}
     # Decoding, probing and thumbnailing run off the event loop: done inline they held up
     # every other job's steps (and a story's next submits) for as long as they took.
     return info | await asyncio.to_thread(_describe, assets, target, sha, mime, max_bytes)
+
+
+def _store_local(assets: AssetStore, source: Path, mime: str, max_bytes: int) -> dict[str, Any]:
+    # the source is kept until the job's outputs are committed: a download step run again
+    # after a crash must find it (``finish.fetch_and_finalize`` removes it after finalize)
+    sha, target = assets.put_file(source, mime, keep_source=True)
+    info: dict[str, Any] = {"sha256": sha, "mime": mime, "size": target.stat().st_size}
+    return info | _describe(assets, target, sha, mime, max_bytes)
 
 
 def _describe(

@@ -11,14 +11,16 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TypeVar
 
 from storyreel import procinfo
 from storyreel.errors import InputError, NotFound
 from storyreel.media.mime import MIME_EXTENSIONS
 
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+_T = TypeVar("_T")
 
 
 def extension_for(mime: str) -> str:
@@ -58,14 +60,13 @@ class AssetStore:
                 digest.update(chunk)
         sha = digest.hexdigest()
         target = self.path(sha, mime)
-        target.parent.mkdir(parents=True, exist_ok=True)
         if keep_source:
             if not target.exists():
-                self._link_or_copy(source, target)
+                _in_folder(target, lambda: self._link_or_copy(source, target))
         elif target.exists():
             source.unlink(missing_ok=True)
         else:
-            source.replace(target)
+            _in_folder(target, lambda: source.replace(target))
         return sha, target
 
     def _link_or_copy(self, source: Path, target: Path) -> None:
@@ -98,8 +99,9 @@ class AssetStore:
         return any((self.root / sha256[:2] / sha256[2:4]).glob(f"{sha256}.*"))
 
     def _atomic_write(self, target: Path, chunks: Iterable[bytes]) -> None:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=_partial_prefix())
+        fd, tmp = _in_folder(
+            target, lambda: tempfile.mkstemp(dir=target.parent, prefix=_partial_prefix())
+        )
         try:
             with os.fdopen(fd, "wb") as handle:
                 for chunk in chunks:
@@ -108,6 +110,17 @@ class AssetStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _in_folder(target: Path, action: Callable[[], _T]) -> _T:
+    """Run ``action``, which puts ``target`` in its folder, making the folder when it is
+    missing. Asking first costs a ``mkdir`` system call on every write, and once the
+    store's 65,536 shard folders fill up nearly every one of them already exists."""
+    try:
+        return action()
+    except FileNotFoundError:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        return action()
 
 
 def _partial_prefix() -> str:
@@ -137,9 +150,10 @@ class _StreamingWriter:
         self.mime = mime
         self.size = 0
         self._digest = hashlib.sha256()
-        self._dir = store.root / "incoming"
-        self._dir.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(dir=self._dir, prefix=_partial_prefix())
+        incoming = store.root / "incoming"
+        fd, name = _in_folder(
+            incoming / "new", lambda: tempfile.mkstemp(dir=incoming, prefix=_partial_prefix())
+        )
         self._tmp = Path(name)
         self._file = os.fdopen(fd, "wb")
 
@@ -152,8 +166,7 @@ class _StreamingWriter:
         self._file.close()
         sha = self._digest.hexdigest()
         target = self.store.path(sha, self.mime)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        self._tmp.replace(target)
+        _in_folder(target, lambda: self._tmp.replace(target))
         return sha, target
 
     def abort(self) -> None:

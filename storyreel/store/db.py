@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from . import sqlite_trips
 from .transient import DEFAULT_RETRY_SECONDS, retry_transient
 
 T = TypeVar("T")
@@ -363,7 +364,7 @@ def _sqlite_connector(
     args, kwargs = aiosqlite_dialect().create_connect_args(make_url(url))
 
     async def open_connection() -> aiosqlite.Connection:
-        connection = aiosqlite.connect(*args, **kwargs)
+        connection = sqlite_trips.connect(*args, **kwargs)
         connection._thread.daemon = True  # as SQLAlchemy's own connect does
         on_open(connection._thread)
         opened = await connection

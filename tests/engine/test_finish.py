@@ -159,3 +159,24 @@ async def test_a_fetch_over_the_network_records_the_poll_first(
     assert during == [(JobState.RUNNING.value, True, 1)]
     row = await jobs.get_job(rt.db, job.id)
     assert row.status == JobState.SUCCEEDED.value and row.polls == 1
+
+
+async def test_a_local_render_is_finished_without_an_http_client(
+    rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Outputs that are files already need no download client (one cost about a
+    millisecond of CPU to make and close, on every job)."""
+    import httpx2
+
+    made = 0
+
+    class Counted(httpx2.AsyncClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            nonlocal made
+            made += 1
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(httpx2, "AsyncClient", Counted)
+    job = await submit_job(sketch(5, "client"))
+    assert (await wait_job(job.id))["status"] == "succeeded"
+    assert made == 0

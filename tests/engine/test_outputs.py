@@ -79,3 +79,49 @@ def test_other_types_are_stored_plain(data_dir: Path) -> None:
         "mime": "text/plain",
         "size": 6,
     }
+
+
+def test_a_local_output_needs_no_client_and_one_worker_thread_trip(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Storing and describing a local file is one hand-over to a worker thread, and no
+    HTTP client is needed (``finish`` makes one only for outputs on the network)."""
+    path = data_dir / "scratch" / "out.png"
+    path.write_bytes(flat_png((64, 48)))
+    trips = 0
+    to_thread = asyncio.to_thread
+
+    async def counting(*args: Any, **kwargs: Any) -> Any:
+        nonlocal trips
+        trips += 1
+        return await to_thread(*args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "to_thread", counting)
+
+    async def go() -> dict[str, Any]:
+        return await store_artifact(
+            RemoteArtifact(mime="image/png", path=path),
+            assets=AssetStore(data_dir / "assets"),
+            data_dir=data_dir,
+            client=None,
+            max_bytes=10_000_000,
+            trusted_origins=(),
+        )
+
+    info = asyncio.run(go())
+    assert (info["width"], info["height"], trips) == (64, 48, 1)
+
+
+def test_an_output_on_the_network_needs_a_client(data_dir: Path) -> None:
+    async def go() -> None:
+        await store_artifact(
+            RemoteArtifact(mime="image/png", url="https://example.com/out.png"),
+            assets=AssetStore(data_dir / "assets"),
+            data_dir=data_dir,
+            client=None,
+            max_bytes=10_000_000,
+            trusted_origins=(),
+        )
+
+    with pytest.raises(ValueError, match="client"):
+        asyncio.run(go())

@@ -5,6 +5,7 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,3 +103,37 @@ def test_holds_finds_bytes_under_any_type_and_refuses_bad_ids(tmp_path: Path) ->
     path.unlink()
     assert not store.holds(sha)
     assert not store.holds("../" + sha[3:])
+
+
+def test_a_write_into_a_folder_that_exists_asks_for_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folders are made when a write finds one missing, not asked for on every write
+    (a ``mkdir`` system call each)."""
+    store = AssetStore(tmp_path / "assets")
+    made: list[Path] = []
+    mkdir = Path.mkdir
+
+    def counting(self: Path, *args: Any, **kwargs: Any) -> None:
+        made.append(self)
+        mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", counting)
+    data = b"first bytes"
+    _, path = store.put(data, "image/png")  # a new shard: its folder is made
+    assert made and path.read_bytes() == data
+    sibling = tmp_path / "scratch.png"
+    sibling.write_bytes(b"other bytes")
+    target = store.path(hashlib.sha256(b"other bytes").hexdigest(), "image/png")
+    target.parent.mkdir(parents=True)  # its shard is there already
+    made.clear()
+    assert store.put_file(sibling, "image/png")[1] == target
+    assert made == []
+    writes = []
+    for _ in range(2):
+        writer = store.open_writer("image/png")
+        writer.write(b"streamed")
+        writer.commit()
+        writes.append(list(made))
+    assert store.root / "incoming" in writes[0]  # the first download makes its folders
+    assert writes[1] == writes[0]  # the second asks for none
