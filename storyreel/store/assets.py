@@ -62,11 +62,11 @@ class AssetStore:
         target = self.path(sha, mime)
         if keep_source:
             if not target.exists():
-                _in_folder(target, lambda: self._link_or_copy(source, target))
+                _in_folder(target.parent, lambda: self._link_or_copy(source, target))
         elif target.exists():
             source.unlink(missing_ok=True)
         else:
-            _in_folder(target, lambda: source.replace(target))
+            _in_folder(target.parent, lambda: source.replace(target))
         return sha, target
 
     def _link_or_copy(self, source: Path, target: Path) -> None:
@@ -100,7 +100,7 @@ class AssetStore:
 
     def _atomic_write(self, target: Path, chunks: Iterable[bytes]) -> None:
         fd, tmp = _in_folder(
-            target, lambda: tempfile.mkstemp(dir=target.parent, prefix=_partial_prefix())
+            target.parent, lambda: tempfile.mkstemp(dir=target.parent, prefix=_partial_prefix())
         )
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -112,14 +112,14 @@ class AssetStore:
             raise
 
 
-def _in_folder(target: Path, action: Callable[[], _T]) -> _T:
-    """Run ``action``, which puts ``target`` in its folder, making the folder when it is
+def _in_folder(folder: Path, action: Callable[[], _T]) -> _T:
+    """Run ``action``, which writes into ``folder``, making the folder when it is
     missing. Asking first costs a ``mkdir`` system call on every write, and once the
     store's 65,536 shard folders fill up nearly every one of them already exists."""
     try:
         return action()
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         return action()
 
 
@@ -152,7 +152,7 @@ class _StreamingWriter:
         self._digest = hashlib.sha256()
         incoming = store.root / "incoming"
         fd, name = _in_folder(
-            incoming / "new", lambda: tempfile.mkstemp(dir=incoming, prefix=_partial_prefix())
+            incoming, lambda: tempfile.mkstemp(dir=incoming, prefix=_partial_prefix())
         )
         self._tmp = Path(name)
         self._file = os.fdopen(fd, "wb")
@@ -166,7 +166,7 @@ class _StreamingWriter:
         self._file.close()
         sha = self._digest.hexdigest()
         target = self.store.path(sha, self.mime)
-        _in_folder(target, lambda: self._tmp.replace(target))
+        _in_folder(target.parent, lambda: self._tmp.replace(target))
         return sha, target
 
     def abort(self) -> None:

@@ -20,7 +20,7 @@ import asyncio
 import sqlite3
 import threading
 from collections import deque
-from collections.abc import Callable, Generator, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar, cast
 
 import aiosqlite
@@ -41,7 +41,7 @@ def connect(database: str, **kwargs: Any) -> OneTripConnection:
 class OneTripConnection(aiosqlite.Connection):
     def cursor(self) -> OneTripCursor:  # type: ignore[override]
         # aiosqlite's makes the sqlite3 cursor on the thread (a trip); this one is made
-        # there by each statement. Awaitable and an async context manager, as aiosqlite's.
+        # there by each statement. SQLAlchemy enters it as an async context manager.
         return OneTripCursor(self)
 
     async def commit(self) -> None:
@@ -97,12 +97,6 @@ class OneTripCursor:
         self.lastrowid: int | None = None
         self._rows: deque[Any] = deque()
 
-    def __await__(self) -> Generator[Any, None, OneTripCursor]:
-        return self._opened().__await__()
-
-    async def _opened(self) -> OneTripCursor:
-        return self
-
     async def __aenter__(self) -> OneTripCursor:
         return self
 
@@ -110,22 +104,17 @@ class OneTripCursor:
         await self.close()
 
     async def execute(self, sql: str, parameters: Sequence[Any] | None = None) -> OneTripCursor:
-        done = await self._connection.trip(
-            _run, self._connection._conn, "execute", sql, parameters or ()
-        )
-        self._take(done)
-        return self
+        return await self._run("execute", sql, parameters or ())
 
     async def executemany(self, sql: str, parameters: Iterable[Sequence[Any]]) -> OneTripCursor:
-        done = await self._connection.trip(
-            _run, self._connection._conn, "executemany", sql, list(parameters)
-        )
-        self._take(done)
-        return self
+        return await self._run("executemany", sql, list(parameters))
 
-    def _take(self, done: _Done) -> None:
+    async def _run(self, method: str, sql: str, parameters: Any) -> OneTripCursor:
+        connection = self._connection
+        done = await connection.trip(_run, connection._conn, method, sql, parameters)
         self.description, rows, self.rowcount, self.lastrowid = done
         self._rows = deque(rows)
+        return self
 
     async def fetchone(self) -> Any:
         return self._rows.popleft() if self._rows else None
