@@ -40,6 +40,7 @@ from .export import export_story
 from .finishing import finish
 from .narration import shot_notes
 from .project import character_references, load_project, planned_shots, story_of
+from .queue_order import clip_goes_early_now, priority
 from .requests import bound_clip, bound_panel
 from .sound_jobs import audio_assets, create_sound_jobs, fitted_shot_duration, shot_extras
 from .unchanged import record_run_state
@@ -101,7 +102,9 @@ async def create_clip_job(
     duration: float | None = None,
 ) -> dict[str, Any]:
     """One shot's clip job, made as soon as its own panel exists (and, for a shot that
-    ends on the next one's panel, that panel too; ``duration``: a shot fitted to its line)."""
+    ends on the next one's panel, that panel too; ``duration``: a shot fitted to its line),
+    and whether it goes ahead of the panels in its queue (``queue_order``), decided here
+    so a replay queues it the same way."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
@@ -122,7 +125,14 @@ async def create_clip_job(
         linked = await session.get(Shot, shot.id)
         assert linked is not None
         linked.clip_job_id = job.id
-    return {"shot": shot.number, "shot_id": shot.id, "job_id": job.id, "provider": job.provider}
+    early = await clip_goes_early_now(rt, job.provider, job.model, job.task)
+    return {
+        "shot": shot.number,
+        "shot_id": shot.id,
+        "job_id": job.id,
+        "provider": job.provider,
+        "early": early,
+    }
 
 
 async def _link(rt: Runtime, shot_id: str, **job_ids: str) -> None:
@@ -147,25 +157,6 @@ async def export(project_id: str, out_dir: str, outputs: dict[str, Any]) -> dict
     return await export_story(rt, project_id, Path(out_dir), outputs)
 
 
-QUEUE_PRIORITY = {"sheet": 1, "panel": 2, "narration": 2, "clip": 3, "music": 3}
-"""A story's jobs share their providers' queues; when a queue is full, the job with the
-most work still to follow it in its shot goes first (DBOS: lower first): a character's
-sheet, then panels, then clips, the longest path to the end first (the highest-level-first
-rule). A panel opens a clip's work, so drawing panels first keeps slots fed to the end:
-6 shots of 1 s panels and 3 s clips on 4 slots take 7 s at best this way and 8 s clips
-first, and the storyboard is complete early, for a review before the clips are paid for."""
-SHOTS_PER_RANK = 1_000_000
-"""Within a rank, the earlier shot goes first (``priority``): the video's parts are made in
-shot order as clips land, so clips landing in shot order let them start long before the
-last one (shot workflows are started last shot first, and DBOS breaks ties by enqueue time,
-which ran the story backwards)."""
-
-
-def priority(what: str, shot: int) -> int:
-    """A job's place in its provider's queue: its rank, then its shot."""
-    return QUEUE_PRIORITY[what] * SHOTS_PER_RANK + min(max(shot, 0), SHOTS_PER_RANK - 1)
-
-
 async def _run_child(child: dict[str, Any], what: str) -> str:
     """Enqueue one generation job, wait for it (no polling: ``waits``), and return its
     first output's sha; a failed job raises ``StoryRunError`` or ``BudgetExceeded``."""
@@ -174,6 +165,8 @@ async def _run_child(child: dict[str, Any], what: str) -> str:
 
 async def _start_child(child: dict[str, Any], what: str) -> WorkflowHandleAsync[dict[str, Any]]:
     shot = child.get("shot")  # a sheet's is its character's name: rank alone
+    if child.get("early"):
+        what = "early_clip"
     return await enqueue_job(
         child["job_id"],
         child["provider"],

@@ -99,6 +99,7 @@ async def test_the_scan_names_only_queues_with_jobs_waiting(tmp_path: Path) -> N
         assert scanner is not None
         other = queue_name("sketch")
         assert scanner.waiting([QUEUE, other]) == []
+        built = dict(scanner._statements)
         running = await submit_job(req(4, polls=["running"] * 10 + ["succeeded"]))
         waiting = await submit_job(req(5))
         for _ in range(100):  # the first job takes the only slot; the second waits
@@ -109,6 +110,9 @@ async def test_the_scan_names_only_queues_with_jobs_waiting(tmp_path: Path) -> N
         for job in (running, waiting):
             await wait_job(job.id)
         assert await asyncio.to_thread(scanner.waiting, [QUEUE, other]) == []
+        # Every scan of the same queues ran the statement built by the first.
+        assert any(queues == (QUEUE, other) for _, queues in built)
+        assert all(scanner._statements[key] is statement for key, statement in built.items())
 
 
 @pytest.fixture

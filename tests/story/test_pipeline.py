@@ -19,9 +19,11 @@ from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.engine.workflows import queue_name
 from storyreel.providers.types import Handle, Status
+from storyreel.story import pipeline
 from storyreel.story.loader import load_story
 from storyreel.story.pipeline import create_panel_jobs, shot_clip, shot_workflow
 from storyreel.story.project import prepare_project
+from storyreel.story.queue_order import priority
 from storyreel.testing.scripted import ScriptedProvider
 from storyreel.vocabulary import GenerationRequest, Task
 
@@ -149,3 +151,29 @@ async def test_through_a_full_queue_panels_come_first_in_story_order(
     assert [shot for shot, _ in started if shot != 9] == [1, 2, 3, 4]
     story = [what for what in scripted.order if what != "panel 9"]
     assert story == ["panel 1", "panel 2", "panel 3", "panel 4"] + ["clip"] * 4, story
+
+
+async def test_a_clip_the_queue_order_sends_early_is_queued_ahead_of_panels(
+    scripted: type[TimedScripted], rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``queue_order`` decides when the clip's job is made; the shot queues it with that
+    rank, and the step's result keeps the decision for a replay."""
+    decided: list[str] = []
+
+    async def early(rt: Runtime, provider: str, model: str, task: str) -> bool:
+        decided.append(model)
+        return True
+
+    monkeypatch.setattr(pipeline, "clip_goes_early_now", early)
+    shots = "\n".join(f"      - {{action: Mira walks past stall {n}}}" for n in range(1, 3))
+    (tmp_path / "story.yaml").write_text(STORY.format(shots=shots))
+    project_id = await prepare_project(
+        rt, load_story(tmp_path / "story.yaml", max_image_bytes=10**7, max_image_pixels=10**8)
+    )
+    done = await run_shots(project_id)
+    assert decided == ["scripted:video"] * 2
+    for shot in done:
+        assert shot["clip_job"]["early"] is True
+        status = await DBOS.get_workflow_status_async(shot["clip_job"]["job_id"])
+        assert status is not None
+        assert status.priority == priority("early_clip", shot["clip_job"]["shot"])
