@@ -107,8 +107,7 @@ async def test_through_the_engine_a_slow_submit_is_polled_when_its_peer_is_done(
     """Two jobs of one model take their slots together; one's submit takes 3 s. With no
     learned latency both poll on the default ladder (first after 4 s, later half the time
     run so far): the slow one's own first poll would come 7 s after it started. Its peer,
-    seen done after 4 s, makes it look then, in a durable wait (over 2 s), woken by a
-    message."""
+    seen done after 4 s, makes it look then: its in-memory wait is woken by an event."""
     ScriptedProvider.reset()
     settings = Settings(data_dir=tmp_path / "data", poll_interval=4.0, queue_poll_interval=0.05)
     async with Engine(settings, providers=[ScriptedProvider]) as engine:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from dbos import DBOS
 from sqlalchemy import text
 
-from storyreel.config import ProviderSettings, Settings
+from storyreel.config import Settings
 from storyreel.engine import jobs, outputs, sysdb
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
@@ -71,21 +72,30 @@ async def test_a_job_done_at_its_first_poll_makes_two_steps(engine: Engine) -> N
     assert [s["function_name"] for s in steps] == ["storyreel.submit", "storyreel.poll"]
 
 
-async def test_a_short_wait_before_a_poll_is_no_durable_step(tmp_path: Path) -> None:
-    """Without webhooks, a wait of up to ``MEMORY_WAIT_SECONDS`` is slept in memory: no
-    ``DBOS.recv`` and its durable sleep (two checkpoints and a notification query)."""
-    settings = Settings(
-        data_dir=tmp_path,
-        poll_interval=0.3,
-        queue_poll_interval=0.05,
-        providers={"sketch": ProviderSettings(latency=0.5)},
-    )
-    async with Engine(settings):
-        job = await submit_job(sketch(3))
+async def test_a_wait_before_a_poll_without_webhooks_is_no_durable_step(tmp_path: Path) -> None:
+    """Without webhooks a wait before a poll, however long (here 2.5 s, the first poll of
+    a model with no figure), is slept in memory: no ``DBOS.recv`` and its durable sleep
+    (two checkpoints, and a notification query every 0.1 s while it waits)."""
+    ScriptedProvider.reset()
+    settings = Settings(data_dir=tmp_path, poll_interval=2.5, queue_poll_interval=0.05)
+    async with Engine(settings, providers=[ScriptedProvider]):
+        job = await submit_job(
+            GenerationRequest(task=Task.TEXT_TO_IMAGE, model="scripted:test", prompt="p")
+        )
         assert (await asyncio.wait_for(wait_job(job.id), 30))["status"] == "succeeded"
         steps = [s["function_name"] for s in await DBOS.list_workflow_steps_async(job.id)]
-    assert steps[0] == "storyreel.submit"
-    assert set(steps[1:]) == {"storyreel.poll"}, steps  # no DBOS.recv, no DBOS.sleep
+    assert steps == ["storyreel.submit", "storyreel.poll"], steps  # no DBOS.recv, no sleep
+
+
+async def test_a_replayed_wait_sleeps_only_what_is_left_of_it() -> None:
+    """The deadline comes from a step's clock: a replay long after it sleeps nothing."""
+    from storyreel.engine.workflows import _sleep_until
+
+    started = time.monotonic()
+    await _sleep_until(time.time() - 60.0, "k", "replayed", 0.0)
+    assert time.monotonic() - started < 0.05
+    await _sleep_until(time.time() + 0.3, "k", "live", 0.0)
+    assert 0.25 <= time.monotonic() - started < 1.0
 
 
 async def test_a_slow_download_does_not_count_as_the_models_latency(
