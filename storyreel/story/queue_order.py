@@ -155,7 +155,7 @@ async def clip_goes_early_now(rt: Runtime, provider: str, model: str, task: str)
     times, and the models' expected latencies. False without a latency to go by."""
     name = queue_name(provider)
     queued = await DBOS.list_queued_workflows_async(
-        queue_name=name, load_input=False, load_output=False
+        queue_name=name, load_input=False, load_output=False, limit=MAX_SIMULATED_JOBS + 1
     )
     panel_rank = QUEUE_PRIORITY["panel"]
     if len(queued) > MAX_SIMULATED_JOBS or not any(

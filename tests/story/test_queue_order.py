@@ -192,6 +192,10 @@ async def test_the_queue_is_read_as_it_is(
     ]
     assert [job.opens for job in sorted(waiting, key=lambda j: j.priority)] == [6.0, 6.0, 6.0, None]
     assert [job.clip for job in waiting] == [False, False, False, True]
+    # A queue longer than the simulation takes is only counted, never read whole.
+    monkeypatch.setattr(queue_order, "MAX_SIMULATED_JOBS", 4)
+    assert not await clip_goes_early_now(rt, "scripted", "scripted:video", "image-to-video")
+    assert len(seen) == 1
     for job_id in made:
         assert (await wait_job(job_id))["status"] == "succeeded"
 
