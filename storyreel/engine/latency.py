@@ -59,7 +59,9 @@ def clear_cache() -> None:
     _cache.clear()
 
 
-def _seconds(start: datetime | None, end: datetime | None) -> float | None:
+def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    """Seconds from ``start`` to ``end``, stored times from either backend; None when
+    either is missing or ``end`` is not after ``start``."""
     if start is None or end is None:
         return None
     # SQLite returns naive datetimes (stored as UTC); compare like with like.
@@ -86,7 +88,7 @@ async def observed_latencies(db: Database, model: str, *, limit: int = SAMPLES) 
         rows = (await session.execute(stmt)).all()
     samples = []
     for start, end, polls in rows:
-        seconds = _seconds(start, end)
+        seconds = seconds_between(start, end)
         if seconds is not None:
             samples.append(seconds * PROBE if polls <= 1 else seconds)
     return samples

@@ -203,10 +203,9 @@ async def clip_goes_early_now(rt: Runtime, provider: str, model: str, task: str)
         is_clip = rank in (QUEUE_PRIORITY["early_clip"], QUEUE_PRIORITY["clip"])
         if workflow.status == "ENQUEUED":
             waiting.append(QueuedJob(workflow.priority or 0, expected, is_clip, opens))
-            continue
-        started = row.submit_started_at
-        if started is not None and started.tzinfo is None:
-            started = started.replace(tzinfo=UTC)  # SQLite gives naive UTC
-        left = expected - ((now - started).total_seconds() if started else 0.0)
-        running.append(QueuedJob(workflow.priority or 0, max(left, 0.0), is_clip, opens))
+        elif workflow.status == "PENDING":  # a delayed one holds no slot yet
+            ran = latency.seconds_between(row.submit_started_at, now) or 0.0
+            running.append(
+                QueuedJob(workflow.priority or 0, max(expected - ran, 0.0), is_clip, opens)
+            )
     return clip_goes_early(slots, running, waiting, clip_seconds)
