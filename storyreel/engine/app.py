@@ -23,7 +23,7 @@ from storyreel.providers.base import Provider
 from storyreel.store.assets import sweep_partials
 from storyreel.store.db import migrate
 
-from . import executors, sysdb, wakeups
+from . import executors, handover, sysdb, wakeups
 from .events import route_to_stdlib_logging
 from .runtime import Runtime, set_runtime
 from .shutdown import cancel_tasks, stop_dequeuing, workflow_tasks
@@ -223,6 +223,7 @@ class Engine:
         if self._scanner is not None:
             await asyncio.to_thread(self._scanner.stop)
             self._scanner = None
+        handover.clear()
         if self._webhooks is not None:
             await self._webhooks.stop()
         if self._liveness is not None:

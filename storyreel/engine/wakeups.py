@@ -17,10 +17,14 @@ per process, which asks every ``Settings.queue_poll_interval`` in a single query
 its queues have jobs waiting, and wakes those: an idle queue costs one index probe a look
 instead of DBOS's several statements. DBOS's own poll of each queue is kept, every
 ``IDLE_POLL_SECONDS``, as the net under all of this.
+
+A slot held for a follow-up (``handover``) is kept out of DBOS's claim: the claim sees the
+queue's limits lowered by the slots held here, and the worker looks again when a hold ends.
 """
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -29,8 +33,11 @@ from typing import Any
 import dbos._core as dbos_core
 import dbos._dbos as dbos_internals
 import dbos._queue as dbos_queue
+import dbos._sys_db as dbos_sys_db
 import sqlalchemy as sa
 import structlog
+
+from . import handover
 
 log = structlog.get_logger(__name__)
 
@@ -90,8 +97,11 @@ class WakeableStop:
         deadline = None if timeout is None else time.monotonic() + timeout
         while not self._stop.is_set():
             left = STOP_CHECK_SECONDS if deadline is None else deadline - time.monotonic()
-            if left <= 0:
-                break
+            freed, next_free = handover.expire(self._queue)
+            if left <= 0 or freed:
+                break  # a held slot is free again: look
+            if next_free is not None:
+                left = min(left, next_free)
             if self._flag.wait(min(left, STOP_CHECK_SECONDS)):
                 gap = self._last_look + LOOK_GAP_SECONDS - time.monotonic()
                 if gap > 0:
@@ -113,7 +123,26 @@ class WakingActiveWorkflows(dbos_core.ActiveWorkflowById):
     def _remove(self, key: str, bucket: dbos_core.QueueBucket) -> None:
         super()._remove(key, bucket)
         if bucket is not None:
+            handover.take(key, bucket[0])  # offered: its slot waits for the follow-up
             wake(bucket[0])
+
+
+def _claim_less_held(original: Callable[..., Any]) -> Callable[..., Any]:
+    """DBOS's claim of a queue's next workflows, with the queue's limits lowered by the
+    slots held for a follow-up here (``handover``): a look fills every other free slot."""
+
+    def start_queued_workflows(self: Any, queue: Any, *args: Any, **kwargs: Any) -> Any:
+        held = handover.held(queue.name)
+        if held:
+            queue = copy.copy(queue)
+            if queue._concurrency is not None:
+                queue._concurrency = max(0, queue._concurrency - held)
+            if queue._worker_concurrency is not None:
+                queue._worker_concurrency = max(0, queue._worker_concurrency - held)
+        return original(self, queue, *args, **kwargs)
+
+    start_queued_workflows.__wrapped__ = original  # type: ignore[attr-defined]
+    return start_queued_workflows
 
 
 _original_worker: Callable[..., None] | None = None
@@ -132,6 +161,10 @@ def install() -> None:
     if _original_worker is None:
         _original_worker = dbos_queue.queue_worker_thread
         dbos_queue.queue_worker_thread = _worker
+    claim = dbos_sys_db.SystemDatabase.start_queued_workflows
+    if not hasattr(claim, "__wrapped__"):
+        dbos_sys_db.SystemDatabase.start_queued_workflows = _claim_less_held(claim)  # type: ignore[method-assign]
+    handover.on_free(wake)
     instance = dbos_internals._dbos_global_instance
     if instance is not None and not isinstance(
         instance._active_workflows_set, WakingActiveWorkflows

@@ -18,7 +18,7 @@ from dbos import DBOS, WorkflowHandleAsync
 from dbos import error as dbos_errors
 
 from storyreel.catalog import Catalog
-from storyreel.engine import jobs, waits
+from storyreel.engine import handover, jobs, waits
 from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime, runtime
@@ -100,11 +100,12 @@ async def create_clip_job(
     panel_sha256: str,
     last_panel_sha256: str | None = None,
     duration: float | None = None,
+    panel_job_id: str | None = None,
 ) -> dict[str, Any]:
     """One shot's clip job, made as soon as its own panel exists (and, for a shot that
     ends on the next one's panel, that panel too; ``duration``: a shot fitted to its line),
-    and whether it goes ahead of the panels in its queue (``queue_order``), decided here
-    so a replay queues it the same way."""
+    and whether it goes ahead of the panels in its queue (``queue_order``; ``panel_job_id``:
+    the panel whose slot waits for it), decided here so a replay queues it the same way."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
@@ -125,7 +126,7 @@ async def create_clip_job(
         linked = await session.get(Shot, shot.id)
         assert linked is not None
         linked.clip_job_id = job.id
-    early = await clip_goes_early_now(rt, job.provider, job.model, job.task)
+    early = await clip_goes_early_now(rt, job, panel_job_id=panel_job_id)
     return {
         "shot": shot.number,
         "shot_id": shot.id,
@@ -211,9 +212,17 @@ async def shot_workflow(
     waits.notify_when_done()
     extras = extras or {}
     duration: float | None = None
+    panel_job = panel["job_id"]
+
+    async def run_candidate(child: dict[str, Any], what: str) -> str:
+        handover.withdraw(panel_job)  # another candidate comes before the clip
+        return await _run_child(child, what)
+
+    if "next_panel" not in extras and "voice" not in extras:
+        handover.offer(panel_job)  # the clip follows its panel at once: it takes the slot
     try:
         panel_sha = await best_panel(
-            project_id, panel, await _run_child(panel, "panel"), _run_child
+            project_id, panel, await _run_child(panel, "panel"), run_candidate
         )
         last_sha = None
         if "next_panel" in extras:
@@ -221,10 +230,15 @@ async def shot_workflow(
         if "voice" in extras:
             voice_sha = await _run_child(extras["voice"], "narration")
             duration = await fitted_shot_duration(project_id, panel["shot"], voice_sha)
-        clip = await create_clip_job(project_id, panel["shot"], panel_sha, last_sha, duration)
+        clip = await create_clip_job(
+            project_id, panel["shot"], panel_sha, last_sha, duration, panel_job
+        )
         await _start_child(clip, "clip")
     except (StoryRunError, BudgetExceeded) as exc:
         return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
+    finally:
+        handover.withdraw(panel_job)
+    await handover.settled()  # queue every clip whose panel holds a slot before scoring
     found = await score_panel(project_id, panel["shot"], panel_sha)
     return {"panel": panel_sha, "found": found, "clip_job": clip, "duration": duration}
 

@@ -15,7 +15,10 @@ the rest of the queue's work with the expected latencies under each threshold ``
 go before panels while fewer than ``k`` clips run or wait ahead of them; ``k = 0`` is
 panels first) and lets the clip overtake if the threshold that finishes soonest says so.
 A tie goes to the lowest threshold: panels first. The decision is made once, in the step
-that creates the clip's job, so a replay queues it the same way; it is only as good as the
+that creates the clip's job, so a replay queues it the same way. The clips whose panels
+ended here and hold their slots for them (``engine/handover``) are counted as coming, or as
+decided once they are; without that hand-over every freed slot would be gone to the next
+panel before the clip could overtake it. The decision is only as good as the
 latencies (``engine/latency.py``: learned from this installation's jobs, else the
 catalog's), and without them, or with nothing to overtake, the clip waits behind panels.
 """
@@ -31,7 +34,7 @@ from datetime import UTC, datetime
 from dbos import DBOS
 from sqlalchemy import select
 
-from storyreel.engine import latency
+from storyreel.engine import handover, latency
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.workflows import queue_name
 from storyreel.store.models import Job
@@ -51,6 +54,13 @@ SHOTS_PER_RANK = 1_000_000
 shot order as clips land, so clips landing in shot order let them start long before the
 last one (shot workflows are started last shot first, and DBOS breaks ties by enqueue time,
 which ran the story backwards)."""
+HANDOVER_SECONDS = 0.3
+"""What a job started from the queue adds to its latency in the simulation: the look that
+starts it, its submit, and, once it ends, learning so and waking what it opens (0.1-0.5 s
+a job on a busy 2-core machine). Among thresholds that tie with exact latencies, it
+favours the one with the fewest jobs run one after another in a slot: 24 shots on 15
+slots tie at 14 s for 9 to 12 clips ahead, and with 0.3 s a job 9 and 10 take 14.9 s, 11
+and 12 take 15.5 s."""
 MAX_SIMULATED_JOBS = 2_000
 """A queue holding more than this (a bulk run) is not simulated: the clip waits its turn."""
 MAX_THRESHOLDS = 33
@@ -82,18 +92,24 @@ class QueuedJob:
 
 
 def clip_goes_early(
-    slots: int, running: Sequence[QueuedJob], waiting: Sequence[QueuedJob], clip_seconds: float
+    slots: int,
+    running: Sequence[QueuedJob],
+    waiting: Sequence[QueuedJob],
+    clip_seconds: float,
+    coming: int = 0,
 ) -> bool:
     """Whether a new clip of ``clip_seconds`` should go before the waiting panels (the
     module's docstring says how this is decided). ``waiting`` in any order: the
-    simulation orders it as the queue does, by priority, then as given."""
+    simulation orders it as the queue does, by priority, then as given. ``coming``: other
+    clips like it about to be queued after it (their panels ended and hold their slots:
+    ``engine/handover``)."""
     if not any(rank_of(job.priority) == QUEUE_PRIORITY["panel"] for job in waiting):
         return False  # nothing to overtake but other clips
     if len(running) + len(waiting) > MAX_SIMULATED_JOBS or slots < 2:
         return False
     best: tuple[float, bool] | None = None
     for k in _thresholds(slots):
-        finish, early = _simulate(slots, running, waiting, clip_seconds, k)
+        finish, early = _simulate(slots, running, waiting, clip_seconds, k, coming)
         if best is None or finish < best[0] - 1e-9:
             best = (finish, early)
     return best is not None and best[1]
@@ -112,6 +128,7 @@ def _simulate(
     waiting: Sequence[QueuedJob],
     clip_seconds: float,
     k: int,
+    coming: int = 0,
 ) -> tuple[float, bool]:
     """When the queue's work ends if this clip and every clip a panel opens go early while
     fewer than ``k`` clips run or wait early; and whether this clip went early."""
@@ -134,13 +151,15 @@ def _simulate(
         return goes_early
 
     this_early = add_clip(clip_seconds)
+    for _ in range(coming):
+        add_clip(clip_seconds)
     now = 0.0
     while queue or ends:
         while queue and len(ends) < slots:
             _, _, job = heapq.heappop(queue)
             if job.clip and rank_of(job.priority) != QUEUE_PRIORITY["early_clip"]:
                 clips += 1  # a late clip starts: it runs, so it counts
-            heapq.heappush(ends, (now + job.seconds, next(order), job))
+            heapq.heappush(ends, (now + job.seconds + HANDOVER_SECONDS, next(order), job))
         now, _, done = heapq.heappop(ends)
         if done.clip:
             clips -= 1
@@ -149,11 +168,14 @@ def _simulate(
     return now, this_early
 
 
-async def clip_goes_early_now(rt: Runtime, provider: str, model: str, task: str) -> bool:
-    """``clip_goes_early`` for a clip of ``model`` about to join ``provider``'s queue as
-    it is now: DBOS's queued and running workflows there, their jobs' models and start
-    times, and the models' expected latencies. False without a latency to go by."""
-    name = queue_name(provider)
+async def clip_goes_early_now(rt: Runtime, job: Job, *, panel_job_id: str | None = None) -> bool:
+    """``clip_goes_early`` for the clip ``job`` about to join its provider's queue as it
+    is now: DBOS's queued and running workflows there, their jobs' models and start
+    times, the clips coming to the slots other panels hold here (``engine/handover``;
+    ``panel_job_id``: this clip's own panel, whose slot the decision is recorded on), and
+    the models' expected latencies. False without a latency to go by."""
+    name = queue_name(job.provider)
+    model, task = job.model, job.task
     queued = await DBOS.list_queued_workflows_async(
         queue_name=name, load_input=False, load_output=False, limit=MAX_SIMULATED_JOBS + 1
     )
@@ -188,12 +210,11 @@ async def clip_goes_early_now(rt: Runtime, provider: str, model: str, task: str)
     if clip_seconds is None:
         return False
     now = datetime.now(UTC)
-    running: list[QueuedJob] = []
-    waiting: list[QueuedJob] = []
+    timed: list[tuple[str, bool, QueuedJob]] = []  # (job id, running, as simulated)
     for workflow in queued:
         row = rows.get(workflow.workflow_id)
-        if row is None:
-            continue  # not a generation job of this store: it holds no slot we can time
+        if row is None or workflow.status not in ("ENQUEUED", "PENDING"):
+            continue  # not a job of this store, or a delayed one: it holds no slot
         expected = await seconds(row.model, row.task)
         if expected is None:
             return False
@@ -201,11 +222,26 @@ async def clip_goes_early_now(rt: Runtime, provider: str, model: str, task: str)
         panel = rank == panel_rank and Task(row.task).output_kind == "image"
         opens = clip_seconds if panel else None
         is_clip = rank in (QUEUE_PRIORITY["early_clip"], QUEUE_PRIORITY["clip"])
-        if workflow.status == "ENQUEUED":
-            waiting.append(QueuedJob(workflow.priority or 0, expected, is_clip, opens))
-        elif workflow.status == "PENDING":  # a delayed one holds no slot yet
+        runs = workflow.status == "PENDING"
+        if runs:
             ran = latency.seconds_between(row.submit_started_at, now) or 0.0
-            running.append(
-                QueuedJob(workflow.priority or 0, max(expected - ran, 0.0), is_clip, opens)
+            expected = max(expected - ran, 0.0)
+        timed.append(
+            (
+                workflow.workflow_id,
+                runs,
+                QueuedJob(workflow.priority or 0, expected, is_clip, opens),
             )
-    return clip_goes_early(slots, running, waiting, clip_seconds)
+        )
+    # No await from here on: the held slots read, the decision and its record are one step
+    # of the event loop, so decisions made side by side each see the ones before.
+    held = handover.pending(name, besides=panel_job_id)
+    decided = held.early | held.late  # counted below, queued or not
+    running = [j for id_, runs, j in timed if runs and id_ not in decided]
+    waiting = [j for id_, runs, j in timed if not runs and id_ not in decided]
+    for what, ids in (("early_clip", held.early), ("clip", held.late)):
+        waiting += [QueuedJob(priority(what, 0), clip_seconds, clip=True) for _ in ids]
+    early = clip_goes_early(slots, running, waiting, clip_seconds, held.undecided)
+    if panel_job_id is not None:
+        handover.decide(panel_job_id, job.id, early)
+    return early

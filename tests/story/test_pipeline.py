@@ -12,13 +12,15 @@ from typing import Any, ClassVar
 
 import pytest
 from dbos import DBOS
+from sqlalchemy import select
 
-from storyreel.engine import waits
+from storyreel.engine import handover, waits
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import submit_job, wait_job
 from storyreel.engine.workflows import queue_name
 from storyreel.providers.types import Handle, Status
+from storyreel.store.models import Job, Shot
 from storyreel.story import pipeline
 from storyreel.story.loader import load_story
 from storyreel.story.pipeline import create_panel_jobs, shot_clip, shot_workflow
@@ -159,9 +161,11 @@ async def test_a_clip_the_queue_order_sends_early_is_queued_ahead_of_panels(
     """``queue_order`` decides when the clip's job is made; the shot queues it with that
     rank, and the step's result keeps the decision for a replay."""
     decided: list[str] = []
+    panels: list[str | None] = []
 
-    async def early(rt: Runtime, provider: str, model: str, task: str) -> bool:
-        decided.append(model)
+    async def early(rt: Runtime, job: Job, *, panel_job_id: str | None = None) -> bool:
+        decided.append(job.model)
+        panels.append(panel_job_id)
         return True
 
     monkeypatch.setattr(pipeline, "clip_goes_early_now", early)
@@ -172,6 +176,13 @@ async def test_a_clip_the_queue_order_sends_early_is_queued_ahead_of_panels(
     )
     done = await run_shots(project_id)
     assert decided == ["scripted:video"] * 2
+    # Each clip decided for the slot its own panel held; every hold is withdrawn.
+    async with rt.db.read() as session:
+        linked = await session.scalars(
+            select(Shot.panel_job_id).where(Shot.project_id == project_id)
+        )
+        assert sorted(p or "" for p in panels) == sorted(job_id or "-" for job_id in linked)
+    assert handover.held(queue_name("scripted")) == 0 and not handover._offers
     for shot in done:
         assert shot["clip_job"]["early"] is True
         status = await DBOS.get_workflow_status_async(shot["clip_job"]["job_id"])

@@ -14,14 +14,16 @@ from typing import Any
 import pytest
 from dbos import DBOS
 
-from storyreel.engine import jobs, latency
+from storyreel.engine import handover, jobs, latency
 from storyreel.engine.app import Engine
 from storyreel.engine.runtime import Runtime
 from storyreel.engine.service import enqueue_job, submit_job, wait_job
 from storyreel.engine.workflows import queue_name
+from storyreel.store.models import Job
 from storyreel.story import queue_order
 from storyreel.story.queue_order import (
     MAX_SIMULATED_JOBS,
+    QUEUE_PRIORITY,
     QueuedJob,
     clip_goes_early,
     clip_goes_early_now,
@@ -156,7 +158,8 @@ async def test_the_queue_is_read_as_it_is(
 
     seen: list[tuple[int, list[QueuedJob], list[QueuedJob], float]] = []
 
-    def record(slots: int, running: Any, waiting: Any, clip_seconds: float) -> bool:
+    def record(slots: int, running: Any, waiting: Any, clip_seconds: float, coming: int) -> bool:
+        assert coming == 0  # no slot is held here
         seen.append((slots, list(running), list(waiting), clip_seconds))
         return True
 
@@ -179,7 +182,8 @@ async def test_the_queue_is_read_as_it_is(
         if len(scripted.submissions) == 2:
             break
         await asyncio.sleep(0.02)
-    assert await clip_goes_early_now(rt, "scripted", "scripted:video", Task.IMAGE_TO_VIDEO.value)
+    clip, _ = await jobs.create_job(rt.db, _request(7, Task.IMAGE_TO_VIDEO))
+    assert await clip_goes_early_now(rt, clip)
 
     ((slots, running, waiting, clip_seconds),) = seen
     assert slots == 2 and clip_seconds == 6.0
@@ -194,10 +198,25 @@ async def test_the_queue_is_read_as_it_is(
     assert [job.clip for job in waiting] == [False, False, False, True]
     # A queue longer than the simulation takes is only counted, never read whole.
     monkeypatch.setattr(queue_order, "MAX_SIMULATED_JOBS", 4)
-    assert not await clip_goes_early_now(rt, "scripted", "scripted:video", "image-to-video")
+    assert not await clip_goes_early_now(rt, clip)
     assert len(seen) == 1
     for job_id in made:
         assert (await wait_job(job_id))["status"] == "succeeded"
+
+
+async def two_running_one_waiting(
+    scripted: type[ScriptedProvider], rt: Runtime, polls: int
+) -> tuple[list[Job], Job]:
+    """Two jobs running ``polls`` polls fill the queue's two slots; a panel waits."""
+    slow = ["running"] * polls + ["succeeded"]
+    blockers = [await submit_job(_request(n, polls=slow)) for n in (1, 2)]
+    for _ in range(200):
+        if len(scripted.submissions) == 2:
+            break
+        await asyncio.sleep(0.02)
+    waiting, _ = await jobs.create_job(rt.db, _request(3))
+    await enqueue_job(waiting.id, "scripted", priority=priority("panel", 3))
+    return blockers, waiting
 
 
 async def test_without_a_latency_to_go_by_the_clip_waits(
@@ -205,19 +224,78 @@ async def test_without_a_latency_to_go_by_the_clip_waits(
 ) -> None:
     """A panel waits behind two running jobs, but the scripted models have no learned
     figure and no catalog entry: nothing to simulate with, so panels first."""
-    blockers = [
-        await submit_job(_request(n, polls=["running"] * 3 + ["succeeded"])) for n in (1, 2)
-    ]
-    for _ in range(200):
-        if len(scripted.submissions) == 2:
-            break
-        await asyncio.sleep(0.02)
-    job, _ = await jobs.create_job(rt.db, _request(3))
-    await enqueue_job(job.id, "scripted", priority=priority("panel", 3))
-    assert not await clip_goes_early_now(
-        rt, "scripted", "scripted:video", Task.IMAGE_TO_VIDEO.value
-    )
+    blockers, job = await two_running_one_waiting(scripted, rt, polls=3)
+    clip, _ = await jobs.create_job(rt.db, _request(4, Task.IMAGE_TO_VIDEO))
+    assert not await clip_goes_early_now(rt, clip)
     status = await DBOS.get_workflow_status_async(job.id)
     assert status is not None and status.status == "ENQUEUED"  # it was waiting all along
     for job_id in [b.id for b in blockers] + [job.id]:
+        assert (await wait_job(job_id))["status"] == "succeeded"
+
+
+def first_wave(coming_known: bool) -> list[bool]:
+    """Fifteen panels end at once on 15 slots with 9 panels waiting; their clips decide
+    one after another, each seeing the decisions before it, and (``coming_known``) the
+    clips still to decide, whose panels hold their slots."""
+    panels = [QueuedJob(priority("panel", n), 2.0, opens=6.0) for n in range(16, 25)]
+    decided: list[bool] = []
+    for n in range(15):
+        made = [
+            QueuedJob(priority("early_clip" if early else "clip", 0), 6.0, clip=True)
+            for early in decided
+        ]
+        coming = 14 - n if coming_known else 0
+        decided.append(clip_goes_early(15, [], panels + made, 6.0, coming))
+    return decided
+
+
+def test_clips_coming_to_held_slots_share_the_slots_with_the_panels() -> None:
+    """Seeing the clips still to come, the first nine overtake and six panels start beside
+    them (the best schedule, with ``HANDOVER_SECONDS`` a job, is 9 or 10 clips ahead).
+    Blind to them, each clip sees free slots for all and leaves them to the panels."""
+    assert first_wave(coming_known=True) == [True] * 9 + [False] * 6
+    assert not any(first_wave(coming_known=False))
+
+
+async def test_a_decision_counts_the_held_slots_and_the_decisions_before_it(
+    scripted: type[ScriptedProvider], rt: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two panels ended here and hold their slots: the first clip to decide sees the other
+    coming; the second sees the first decided (not yet queued) instead."""
+    expected = {"scripted:image": 2.0, "scripted:video": 6.0}
+
+    async def latency_of(
+        db: Any, catalog: Any, model: str, task: str, **_: Any
+    ) -> latency.Expectation:
+        return latency.Expectation(expected[model])
+
+    seen: list[tuple[list[QueuedJob], int]] = []
+
+    def record(slots: int, running: Any, waiting: Any, clip_seconds: float, coming: int) -> bool:
+        seen.append((list(waiting), coming))
+        return True
+
+    monkeypatch.setattr(latency, "expected_latency", latency_of)
+    monkeypatch.setattr(queue_order, "clip_goes_early", record)
+    handover.clear()
+    blockers, waiting = await two_running_one_waiting(scripted, rt, polls=4)
+    name = queue_name("scripted")
+    for panel in ("panel-a", "panel-b"):
+        handover.offer(panel)
+        handover.take(panel, name)
+    clips = [(await jobs.create_job(rt.db, _request(n, Task.IMAGE_TO_VIDEO)))[0] for n in (4, 5)]
+    try:
+        assert await clip_goes_early_now(rt, clips[0], panel_job_id="panel-a")
+        assert handover.pending(name, besides="panel-b").early == {clips[0].id}
+        assert await clip_goes_early_now(rt, clips[1], panel_job_id="panel-b")
+    finally:
+        handover.clear()
+    (first, first_coming), (second, second_coming) = seen
+    assert first_coming == 1 and second_coming == 0
+    assert [rank_of(job.priority) for job in first] == [QUEUE_PRIORITY["panel"]]
+    assert sorted(rank_of(job.priority) for job in second) == [
+        QUEUE_PRIORITY["early_clip"],
+        QUEUE_PRIORITY["panel"],
+    ]
+    for job_id in [b.id for b in blockers] + [waiting.id]:
         assert (await wait_job(job_id))["status"] == "succeeded"
