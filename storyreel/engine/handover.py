@@ -35,6 +35,8 @@ class _Hold:
     deadline: float
     follow_up: str | None = None
     early: bool | None = None
+    holding: bool = True
+    """False once ``release``d: the slot is free, the decision still counts until queued."""
 
 
 @dataclass(frozen=True)
@@ -77,21 +79,46 @@ def take(job_id: str, queue: str) -> bool:
         return True
 
 
+def release(job_id: str) -> None:
+    """The follow-up is about to be queued: free the slot for it without waking the
+    queue (the follow-up's enqueue does, once committed). Its decision keeps counting in
+    ``pending`` until ``withdraw``: the queue may not list it yet. Releasing before the
+    enqueue keeps the claim from counting the slot twice, held and taken."""
+    with _lock:
+        hold = _holds.get(job_id)
+        if hold is not None:
+            hold.holding = False
+
+
 def withdraw(job_id: str) -> None:
     """The follow-up is queued (or none is coming): drop the offer, free the slot."""
     with _lock:
         _offers.discard(job_id)
         hold = _holds.pop(job_id, None)
         wake = _woken[0] if _woken else None
-    if hold is not None and wake is not None:
+    if hold is not None and hold.holding and wake is not None:
         wake(hold.queue)
+
+
+def withdraw_unless_on(job_id: str, queue: str) -> None:
+    """``withdraw`` unless ``job_id``'s slot is held on ``queue``, the follow-up's: a
+    follow-up going to another provider's queue cannot use the slot."""
+    with _lock:
+        hold = _holds.get(job_id)
+        elsewhere = hold is not None and hold.queue != queue
+    if elsewhere:
+        withdraw(job_id)
 
 
 def held(queue: str) -> int:
     """The slots of ``queue`` held now."""
     now = time.monotonic()
     with _lock:
-        return sum(1 for hold in _holds.values() if hold.queue == queue and hold.deadline > now)
+        return sum(
+            1
+            for hold in _holds.values()
+            if hold.queue == queue and hold.holding and hold.deadline > now
+        )
 
 
 def pending(queue: str, *, besides: str | None = None) -> Pending:
@@ -127,10 +154,9 @@ def expire(queue: str) -> tuple[bool, float | None]:
     now = time.monotonic()
     with _lock:
         gone = [job_id for job_id, h in _holds.items() if h.queue == queue and h.deadline <= now]
-        for job_id in gone:
-            del _holds[job_id]
-        left = [h.deadline - now for h in _holds.values() if h.queue == queue]
-    return bool(gone), min(left) if left else None
+        freed = any([_holds.pop(job_id).holding for job_id in gone])  # pop every one
+        left = [h.deadline - now for h in _holds.values() if h.queue == queue and h.holding]
+    return freed, min(left) if left else None
 
 
 async def settled(poll_seconds: float = 0.02) -> None:
@@ -141,7 +167,7 @@ async def settled(poll_seconds: float = 0.02) -> None:
     give_up = time.monotonic() + HOLD_SECONDS
     while (now := time.monotonic()) < give_up:
         with _lock:
-            live = any(hold.deadline > now for hold in _holds.values())
+            live = any(hold.holding and hold.deadline > now for hold in _holds.values())
         if not live:
             return
         await asyncio.sleep(poll_seconds)

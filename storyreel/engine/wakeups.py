@@ -18,8 +18,8 @@ its queues have jobs waiting, and wakes those: an idle queue costs one index pro
 instead of DBOS's several statements. DBOS's own poll of each queue is kept, every
 ``IDLE_POLL_SECONDS``, as the net under all of this.
 
-A slot held for a follow-up (``handover``) is kept out of DBOS's claim: the claim sees the
-queue's limits lowered by the slots held here, and the worker looks again when a hold ends.
+A slot held for a follow-up (``handover``) is kept out of DBOS's claim: the claim sees this
+process's limit lowered by the slots held here, and the worker looks again when a hold ends.
 """
 
 from __future__ import annotations
@@ -128,17 +128,18 @@ class WakingActiveWorkflows(dbos_core.ActiveWorkflowById):
 
 
 def _claim_less_held(original: Callable[..., Any]) -> Callable[..., Any]:
-    """DBOS's claim of a queue's next workflows, with the queue's limits lowered by the
-    slots held for a follow-up here (``handover``): a look fills every other free slot."""
+    """DBOS's claim of a queue's next workflows, with this process's share of the queue
+    lowered by the slots held for a follow-up here (``handover``): a look fills every
+    other free slot. The claim counts this process's running workflows from memory against
+    its worker limit, so lowering that one costs no query and leaves the queue-wide limit
+    (and DBOS's check that it is never exceeded) as it is."""
 
     def start_queued_workflows(self: Any, queue: Any, *args: Any, **kwargs: Any) -> Any:
         held = handover.held(queue.name)
-        if held:
+        limits = [n for n in (queue._concurrency, queue._worker_concurrency) if n is not None]
+        if held and limits:
             queue = copy.copy(queue)
-            if queue._concurrency is not None:
-                queue._concurrency = max(0, queue._concurrency - held)
-            if queue._worker_concurrency is not None:
-                queue._worker_concurrency = max(0, queue._worker_concurrency - held)
+            queue._worker_concurrency = max(0, min(limits) - held)
         return original(self, queue, *args, **kwargs)
 
     start_queued_workflows.__wrapped__ = original  # type: ignore[attr-defined]

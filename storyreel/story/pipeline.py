@@ -23,6 +23,7 @@ from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.pricing import estimate
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.engine.service import enqueue_job
+from storyreel.engine.workflows import queue_name
 from storyreel.errors import BudgetExceeded, FailureReason, StoryreelError
 from storyreel.store.models import Shot
 
@@ -119,6 +120,8 @@ async def create_clip_job(
         last_panel_sha256=last_panel_sha256,
         duration=duration,
     )
+    if panel_job_id is not None:
+        handover.withdraw_unless_on(panel_job_id, queue_name(req.provider))
     async with rt.db.session() as session:
         ((job, _),) = await jobs.create_jobs_in(
             session, [(req, estimate(rt.settings, req))], project_id=project_id
@@ -233,6 +236,7 @@ async def shot_workflow(
         clip = await create_clip_job(
             project_id, panel["shot"], panel_sha, last_sha, duration, panel_job
         )
+        handover.release(panel_job)  # the clip's enqueue wakes the queue for the slot
         await _start_child(clip, "clip")
     except (StoryRunError, BudgetExceeded) as exc:
         return {"stopped": {"kind": type(exc).__name__, "message": exc.message}}

@@ -156,3 +156,31 @@ async def test_work_off_the_critical_path_waits_for_held_slots_at_most_a_hold(
     started = time.monotonic()
     await handover.settled()
     assert 0.25 <= time.monotonic() - started < 0.5
+
+
+def test_a_follow_up_for_another_queue_frees_the_slot_at_once() -> None:
+    woken: list[str] = []
+    handover.on_free(woken.append)
+    for job_id in ("job-a", "job-b"):
+        handover.offer(job_id)
+        handover.take(job_id, QUEUE)
+    handover.withdraw_unless_on("job-a", QUEUE)  # its follow-up comes here: kept
+    handover.withdraw_unless_on("job-b", "storyreel.other")  # it goes elsewhere: freed
+    handover.withdraw_unless_on("job-c", "storyreel.other")  # nothing held: nothing
+    assert handover.held(QUEUE) == 1 and woken == [QUEUE]
+    assert handover.pending(QUEUE).undecided == 1
+
+
+def test_a_released_slot_is_free_but_its_decision_counts_until_withdrawn() -> None:
+    """Released before the clip is queued, so no claim sees the slot held and taken at
+    once; the next decision still counts the clip, which the queue may not list yet."""
+    woken: list[str] = []
+    handover.on_free(woken.append)
+    handover.offer("job-a")
+    handover.take("job-a", QUEUE)
+    handover.decide("job-a", "clip-a", early=False)
+    handover.release("job-a")
+    assert handover.held(QUEUE) == 0 and woken == []  # the clip's enqueue wakes the queue
+    assert handover.pending(QUEUE) == handover.Pending(0, frozenset(), frozenset({"clip-a"}))
+    handover.withdraw("job-a")
+    assert handover.pending(QUEUE).late == frozenset() and woken == []
