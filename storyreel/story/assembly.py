@@ -2,8 +2,9 @@
 
 Each shot's part (its clip conformed to its length, then the crossfade into the next
 clip: ``media.assemble.render_clip_part``) is encoded in a child workflow of the story's
-as soon as its clip and the next shot's clip exist. When the last clip lands only the parts that
-need it are left to encode, and the parts are joined without re-encoding. Parts are
+(``pipeline.part_workflow``) as soon as its clip and the next shot's clip exist, in
+whatever order the clips land. When the last clip lands only the parts that need it are
+left to encode, and the parts are joined without re-encoding. Parts are
 derived assets keyed by the hash of what decides their frames (``reuse.py``), so an
 unchanged re-run encodes none, and one that is missing (a crash before it was stored) is
 simply made by ``assemble``.
@@ -18,7 +19,6 @@ from typing import Any
 
 from dbos import DBOS
 
-from storyreel.engine import waits
 from storyreel.engine.blips import survives_db_blips
 from storyreel.engine.runtime import Runtime, runtime
 from storyreel.errors import StoryreelError
@@ -109,7 +109,8 @@ async def clip_part(
     project_id: str, shot_number: int, clip: str, following: str | None, duration: float | None
 ) -> None:
     """Encode one shot's part of the video now, while other clips are still generating
-    (``duration``: the shot's length fitted to its narration, None: as planned)."""
+    (``duration``: the shot's length fitted to its narration, None: as planned). A step of
+    the shot's part workflow (``pipeline.part_workflow``), beside the story's."""
     rt = runtime()
     project = await load_project(rt, project_id)
     story = story_of(project)
@@ -124,16 +125,6 @@ async def clip_part(
         # Only a head start: ``assemble`` makes a missing part, and reports what is wrong
         # with a clip as the assembly's error.
         log.warning("part of shot %s left to the assembly: %s", shot_number, exc)
-
-
-@DBOS.workflow(name=PART_WORKFLOW_NAME)
-async def part_workflow(
-    project_id: str, shot_number: int, clip: str, following: str | None, duration: float | None
-) -> None:
-    """``clip_part`` as a child workflow of the story's, so parts are encoded while the
-    parent goes on waiting for later clips."""
-    waits.notify_when_done()
-    await clip_part(project_id, shot_number, clip, following, duration)
 
 
 @DBOS.step(name="storyreel.story.assemble")

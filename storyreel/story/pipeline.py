@@ -27,7 +27,7 @@ from storyreel.engine.workflows import queue_name
 from storyreel.errors import BudgetExceeded, FailureReason, StoryreelError
 from storyreel.store.models import Shot
 
-from .assembly import assemble, part_workflow, shot_durations
+from .assembly import PART_WORKFLOW_NAME, assemble, clip_part, shot_durations
 from .boards import contact_sheet, make_boards
 from .consistency.candidates import best_panel, candidate_plan
 from .consistency.stage import (
@@ -381,18 +381,23 @@ async def story_workflow(project_id: str, out_dir: str) -> dict[str, Any]:
 async def clips_and_parts(
     project_id: str, numbers: list[int], handles: list[WorkflowHandleAsync[dict[str, Any]]]
 ) -> dict[str, Any]:
-    """Every shot's workflow, then its clip, awaited in shot order; as soon as a clip and
-    the one before it are in, that earlier shot's part of the video is started
-    (``assembly.part_workflow``, in parallel with the waiting), the last shot's once its
-    own clip is. So parts start while later panels and clips are still generating.
-    Returns ``{"clips": [...], "shots": [...]}`` (the shot workflows' results) once the
-    parts are made, or the first stop in shot order once every shot's clip has ended (a
-    stopped shot does not stop the others: their jobs are reused by the next run)."""
+    """Every shot's part of the video started at once (``part_workflow``: each is encoded
+    the moment its clip and the next shot's are in, in whatever order clips land), then
+    every shot's workflow and clip awaited in shot order. Returns ``{"clips": [...],
+    "shots": [...]}`` (the shot workflows' results) once the parts are made, or the first
+    stop in shot order once every shot's clip has ended (a stopped shot does not stop the
+    others: their jobs, and the parts already made, are reused by the next run)."""
+    ids = [handle.workflow_id for handle in handles]
+    parts = [
+        await DBOS.start_workflow_async(
+            part_workflow, project_id, number, own, ids[at + 1] if at + 1 < len(ids) else None
+        )
+        for at, (number, own) in enumerate(zip(numbers, ids, strict=True))
+    ]
     clips: list[str | None] = []
     stops: list[dict[str, Any]] = []
     shots: list[dict[str, Any]] = []
-    parts: list[WorkflowHandleAsync[None]] = []
-    for index, handle in enumerate(handles):
+    for handle in handles:
         shot = await waits.result(handle)
         shots.append(shot)
         clip = None
@@ -404,21 +409,48 @@ async def clips_and_parts(
             except (StoryRunError, BudgetExceeded) as exc:
                 stops.append({"stopped": {"kind": type(exc).__name__, "message": exc.message}})
         clips.append(clip)
-        for at in (index - 1, index) if index == len(handles) - 1 else (index - 1,):
-            following = clips[at + 1] if at + 1 < len(clips) else None
-            own = clips[at] if at >= 0 else None
-            if own is None or stops:
-                continue
-            parts.append(
-                await DBOS.start_workflow_async(
-                    part_workflow, project_id, numbers[at], own, following, shots[at]["duration"]
-                )
-            )
     for part in parts:
         await waits.result(part)
     if stops:
         return stops[0]
     return {"clips": [clip for clip in clips if clip is not None], "shots": shots}
+
+
+@DBOS.workflow(name=PART_WORKFLOW_NAME)
+async def part_workflow(
+    project_id: str, shot_number: int, shot_workflow_id: str, next_shot_workflow_id: str | None
+) -> None:
+    """One shot's part of the video (``assembly.clip_part``), encoded as soon as its clip
+    and the next shot's clip (whose first frame its crossfade reads) are in, whichever
+    lands last. A child workflow of the story's, so parts are made while the parent still
+    waits for earlier clips: awaited in shot order, a late first clip held every later
+    part back, and they were all encoded after the last clip landed. Nothing to make when
+    either shot stopped (the parent reports it)."""
+    waits.notify_when_done()
+    own = await _landed_clip(shot_workflow_id)
+    if own is None:
+        return
+    clip, duration = own
+    following = None
+    if next_shot_workflow_id is not None:
+        if (landed := await _landed_clip(next_shot_workflow_id)) is None:
+            return
+        following = landed[0]
+    await clip_part(project_id, shot_number, clip, following, duration)
+
+
+async def _landed_clip(shot_workflow_id: str) -> tuple[str, float | None] | None:
+    """A shot's clip and its fitted length once the clip is in; None if the shot stopped."""
+    handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
+        shot_workflow_id
+    )
+    shot = await waits.result(handle)
+    if "stopped" in shot:
+        return None
+    try:
+        return await shot_clip(shot), shot["duration"]
+    except (StoryRunError, BudgetExceeded):
+        return None
 
 
 @DBOS.workflow(name=PANELS_WORKFLOW_NAME)

@@ -66,6 +66,7 @@ class HeldScripted(ScriptedProvider):
     clips: ClassVar[list[Path]]
     released: ClassVar[asyncio.Event]
     hold: ClassVar[str] = "clip"
+    held_shot: ClassVar[int] = SHOTS
 
     async def submit(
         self, req: GenerationRequest, *, job_id: str, webhook_url: str | None
@@ -73,7 +74,7 @@ class HeldScripted(ScriptedProvider):
         found = re.search(r"stall (\d+)", req.prompt)
         shot = int(found.group(1)) if found else 0
         stage = "clip" if req.task is Task.IMAGE_TO_VIDEO else "panel"
-        held = shot == SHOTS and stage == self.hold
+        held = shot == self.held_shot and stage == self.hold
         if req.task is not Task.IMAGE_TO_VIDEO:
             update = {"extra": req.extra | {"held": True}} if held else {}
             return await super().submit(
@@ -106,6 +107,7 @@ async def held(engine: Engine, tmp_path: Path) -> AsyncIterator[type[HeldScripte
     ]
     HeldScripted.released = asyncio.Event()
     HeldScripted.hold = "clip"
+    HeldScripted.held_shot = SHOTS
     await engine.add_provider(HeldScripted)
     yield HeldScripted
 
@@ -128,6 +130,19 @@ async def _until(check: Any, seconds: float = 120) -> None:
         await asyncio.sleep(0.2)
 
 
+def count_encodes(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """Every ffmpeg command the assembly runs from now on, in order."""
+    encodes: list[list[str]] = []
+    real = assemble_module.run_ffmpeg
+
+    async def counted(args: list[str], **kwargs: Any) -> None:
+        encodes.append(list(args))
+        await real(args, **kwargs)
+
+    monkeypatch.setattr(assemble_module, "run_ffmpeg", counted)
+    return encodes
+
+
 def write_story(tmp_path: Path) -> Path:
     shots = "\n".join(
         f"      - {{action: Mira walks past stall {n}, characters: [Mira], duration: 1}}"
@@ -142,14 +157,7 @@ async def test_everything_but_the_last_clip_s_parts_is_made_before_it_lands(
     held: type[HeldScripted], rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     write_story(tmp_path)
-    encodes: list[list[str]] = []
-    real = assemble_module.run_ffmpeg
-
-    async def counted(args: list[str], **kwargs: Any) -> None:
-        encodes.append(list(args))
-        await real(args, **kwargs)
-
-    monkeypatch.setattr(assemble_module, "run_ffmpeg", counted)
+    encodes = count_encodes(monkeypatch)
     loaded = load_story(tmp_path / "story.yaml", max_image_bytes=10**7, max_image_pixels=10**8)
     project_id = await prepare_project(rt, loaded)
     handle = await DBOS.start_workflow_async(story_workflow, project_id, str(tmp_path / "out"))
@@ -189,6 +197,29 @@ async def test_everything_but_the_last_clip_s_parts_is_made_before_it_lands(
 
 async def _count_parts(rt: Runtime, parts: int) -> bool:
     return await _made(rt, PART) == parts
+
+
+async def test_a_late_first_clip_holds_back_only_its_own_part(
+    held: type[HeldScripted], rt: Runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Clips land in any order (a clip that overtook the panels, a slow job): shot 1's is
+    held, and the parts of shots 2 to 4, which have their clip and the next, are encoded
+    meanwhile (they waited for shot 1's clip, then were all encoded after it)."""
+    held.held_shot = 1
+    encodes = count_encodes(monkeypatch)
+    loaded = load_story(write_story(tmp_path), max_image_bytes=10**7, max_image_pixels=10**8)
+    project_id = await prepare_project(rt, loaded)
+    handle = await DBOS.start_workflow_async(story_workflow, project_id, str(tmp_path / "out"))
+    await _until(lambda: _count_parts(rt, SHOTS - 1), seconds=60)
+    clips = select(func.count()).select_from(Job).where(Job.model == "scripted:video")
+    assert await _count(rt, clips.where(Job.status != "succeeded")) == 1  # shot 1's clip
+    before = len(encodes)
+    held.released.set()
+    manifest = await waits.result(handle)
+    renders = [args for args in encodes[before:] if "-filter_complex" in args]
+    assert len(renders) == 1, "only shot 1's part needs its clip"
+    assert await _made(rt, PART) == SHOTS
+    assert manifest["video"]["frames"] == SHOTS * 8 + (SHOTS - 1) * 2
 
 
 async def test_parts_are_encoded_while_a_later_panel_is_still_generating(
