@@ -400,15 +400,10 @@ async def clips_and_parts(
     for handle in handles:
         shot = await waits.result(handle)
         shots.append(shot)
-        clip = None
-        if "stopped" in shot:
-            stops.append(shot)
-        else:
-            try:
-                clip = await shot_clip(shot)
-            except (StoryRunError, BudgetExceeded) as exc:
-                stops.append({"stopped": {"kind": type(exc).__name__, "message": exc.message}})
+        clip, stop = await _landed_clip(shot)
         clips.append(clip)
+        if stop is not None:
+            stops.append(stop)
     for part in parts:
         await waits.result(part)
     if stops:
@@ -427,30 +422,33 @@ async def part_workflow(
     part back, and they were all encoded after the last clip landed. Nothing to make when
     either shot stopped (the parent reports it)."""
     waits.notify_when_done()
-    own = await _landed_clip(shot_workflow_id)
-    if own is None:
+    shot = await _shot_result(shot_workflow_id)
+    clip, _ = await _landed_clip(shot)
+    if clip is None:
         return
-    clip, duration = own
     following = None
     if next_shot_workflow_id is not None:
-        if (landed := await _landed_clip(next_shot_workflow_id)) is None:
+        following, _ = await _landed_clip(await _shot_result(next_shot_workflow_id))
+        if following is None:
             return
-        following = landed[0]
-    await clip_part(project_id, shot_number, clip, following, duration)
+    await clip_part(project_id, shot_number, clip, following, shot["duration"])
 
 
-async def _landed_clip(shot_workflow_id: str) -> tuple[str, float | None] | None:
-    """A shot's clip and its fitted length once the clip is in; None if the shot stopped."""
+async def _shot_result(shot_workflow_id: str) -> dict[str, Any]:
     handle: WorkflowHandleAsync[dict[str, Any]] = await DBOS.retrieve_workflow_async(
         shot_workflow_id
     )
-    shot = await waits.result(handle)
+    return await waits.result(handle)
+
+
+async def _landed_clip(shot: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """A shot's clip once it is in, or (None and) the stop that ended the shot instead."""
     if "stopped" in shot:
-        return None
+        return None, shot
     try:
-        return await shot_clip(shot), shot["duration"]
-    except (StoryRunError, BudgetExceeded):
-        return None
+        return await shot_clip(shot), None
+    except (StoryRunError, BudgetExceeded) as exc:
+        return None, {"stopped": {"kind": type(exc).__name__, "message": exc.message}}
 
 
 @DBOS.workflow(name=PANELS_WORKFLOW_NAME)

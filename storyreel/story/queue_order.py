@@ -54,7 +54,7 @@ SHOTS_PER_RANK = 1_000_000
 shot order as clips land, so clips landing in shot order let them start long before the
 last one (shot workflows are started last shot first, and DBOS breaks ties by enqueue time,
 which ran the story backwards)."""
-HANDOVER_SECONDS = 0.3
+JOB_OVERHEAD_SECONDS = 0.3
 """What a job started from the queue adds to its latency in the simulation: the look that
 starts it, its submit, and, once it ends, learning so and waking what it opens (0.1-0.5 s
 a job on a busy 2-core machine). Among thresholds that tie with exact latencies, it
@@ -159,7 +159,7 @@ def _simulate(
             _, _, job = heapq.heappop(queue)
             if job.clip and rank_of(job.priority) != QUEUE_PRIORITY["early_clip"]:
                 clips += 1  # a late clip starts: it runs, so it counts
-            heapq.heappush(ends, (now + job.seconds + HANDOVER_SECONDS, next(order), job))
+            heapq.heappush(ends, (now + job.seconds + JOB_OVERHEAD_SECONDS, next(order), job))
         now, _, done = heapq.heappop(ends)
         if done.clip:
             clips -= 1
@@ -175,7 +175,6 @@ async def clip_goes_early_now(rt: Runtime, job: Job, *, panel_job_id: str | None
     ``panel_job_id``: this clip's own panel, whose slot the decision is recorded on), and
     the models' expected latencies. False without a latency to go by."""
     name = queue_name(job.provider)
-    model, task = job.model, job.task
     queued = await DBOS.list_queued_workflows_async(
         queue_name=name, load_input=False, load_output=False, limit=MAX_SIMULATED_JOBS + 1
     )
@@ -206,7 +205,7 @@ async def clip_goes_early_now(rt: Runtime, job: Job, *, panel_job_id: str | None
             known[of_model, of_task] = expected.seconds
         return known[of_model, of_task]
 
-    clip_seconds = await seconds(model, task)
+    clip_seconds = await seconds(job.model, job.task)
     if clip_seconds is None:
         return False
     now = datetime.now(UTC)

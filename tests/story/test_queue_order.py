@@ -251,7 +251,7 @@ def first_wave(coming_known: bool) -> list[bool]:
 
 def test_clips_coming_to_held_slots_share_the_slots_with_the_panels() -> None:
     """Seeing the clips still to come, the first nine overtake and six panels start beside
-    them (the best schedule, with ``HANDOVER_SECONDS`` a job, is 9 or 10 clips ahead).
+    them (the best schedule, with ``JOB_OVERHEAD_SECONDS`` a job, is 9 or 10 clips ahead).
     Blind to them, each clip sees free slots for all and leaves them to the panels."""
     assert first_wave(coming_known=True) == [True] * 9 + [False] * 6
     assert not any(first_wave(coming_known=False))
