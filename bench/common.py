@@ -83,19 +83,24 @@ def fresh_postgres_database(tag: str) -> Iterator[str]:
 
 @contextlib.asynccontextmanager
 async def simulators_elsewhere(
-    providers: list[str], *, latency: float, video_latency: float
+    providers: list[str], *, latency: float, video_latency: float, reuse_renders: bool = False
 ) -> AsyncIterator[dict[str, str]]:
     """``storyreel simulate`` in a child process; yields the settings (environment) that
     point storyreel at it.
 
     The providers' work (rendering every PNG and MP4) happens on their machines, not in the
     process that waits for it: simulators in the benchmark's own process would take the
-    engine's interpreter lock for that work and bill the provider's time to the engine."""
+    engine's interpreter lock for that work and bill the provider's time to the engine.
+    A child process still shares this machine's cores; ``reuse_renders`` has it render one
+    output per shape and serve marked copies (``testing/simulators/replay.py``), which
+    leaves the engine's own cost."""
     from storyreel.testing.serve import free_port
 
     port = free_port()
     command = [sys.executable, "-m", "storyreel", "simulate", "--port", str(port)]
     command += ["--latency", str(latency), "--video-latency", str(video_latency)]
+    if reuse_renders:
+        command.append("--reuse-renders")
     for name in providers:
         command += ["-p", name]
     child = await asyncio.create_subprocess_exec(

@@ -44,9 +44,22 @@ def simulate(
     provider: Annotated[
         list[str] | None, typer.Option("--provider", "-p", help="Only these (repeatable).")
     ] = None,
+    reuse_renders: Annotated[
+        bool,
+        typer.Option(
+            help="Render one output per kind and size and serve marked copies of it: "
+            "almost no CPU, for benchmarks and load tests on this machine (outputs stop "
+            "following the prompt)."
+        ),
+    ] = False,
 ) -> None:
     """Serve the provider simulators and print the settings that point storyreel at them."""
     from storyreel.testing.simulators import SimConfig  # imported on use: keeps --help fast
 
-    config = SimConfig(latency=latency, video_latency=video_latency, fail_rate=fail_rate)
+    config = SimConfig(
+        latency=latency,
+        video_latency=video_latency,
+        fail_rate=fail_rate,
+        reuse_renders=reuse_renders,
+    )
     run(_serve(port, config, provider or None))

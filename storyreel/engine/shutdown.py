@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 import dbos._dbos as dbos_internals
 
+from . import wakeups
+
 T = TypeVar("T")
 
 
@@ -44,6 +46,7 @@ async def stop_dequeuing() -> None:
         return
     for event in getattr(instance, "background_thread_stop_events", []):
         event.set()
+    wakeups.wake_all()  # workers wait on their wake-up, which checks the stop only now and then
     managers = [
         thread
         for thread in getattr(instance, "_background_threads", [])

@@ -72,6 +72,16 @@ def wake(queue: str) -> None:
     _flag(queue).set()
 
 
+def wake_all() -> None:
+    """Have every queue's worker here look now: an engine that has set DBOS's stop events
+    calls it so each worker sees the stop at once, not at its next check (up to
+    ``STOP_CHECK_SECONDS``: a quarter of a second added to every run's exit)."""
+    with _flags_lock:
+        flags = list(_flags.values())
+    for flag in flags:
+        flag.set()
+
+
 def looks(queue: str) -> int:
     """How many times this process's worker for ``queue`` has looked for work."""
     return _looks.get(queue, 0)

@@ -161,3 +161,21 @@ def test_a_long_wait_sees_a_stop_it_was_not_woken_for(
     started = time.monotonic()
     assert waiting.wait(60.0) is True
     assert time.monotonic() - started < wakeups.STOP_CHECK_SECONDS + 2.0
+
+
+def test_a_stopping_engine_wakes_every_waiting_worker_to_see_the_stop(
+    stand_in: tuple[threading.Event, wakeups.WakeableStop], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """DBOS's stop reaches a waiting worker only at its next check, unless the engine wakes
+    it: with checks a minute apart, the wait ends at once."""
+    monkeypatch.setattr(wakeups, "STOP_CHECK_SECONDS", 60.0)
+    stop, waiting = stand_in
+    wakeups._flag("storyreel.test-stand-in").clear()
+    ended: list[bool] = []
+    worker = threading.Thread(target=lambda: ended.append(waiting.wait(120.0)), daemon=True)
+    worker.start()
+    time.sleep(0.05)
+    stop.set()
+    wakeups.wake_all()
+    worker.join(timeout=10.0)
+    assert ended == [True]

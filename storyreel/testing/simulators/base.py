@@ -34,6 +34,8 @@ from storyreel.media.scratch_voice import fake_speech
 from storyreel.providers.sketch.frame import FrameSpec, frame_spec_from_prompt
 from storyreel.providers.sketch.render import render_frame
 
+from .replay import marked_copy
+
 Kind = Literal["image", "video", "text", "audio"]
 State = Literal["queued", "running", "succeeded", "failed", "canceled"]
 
@@ -52,6 +54,10 @@ class SimConfig:
     webhook_attempts: int = 4
     webhook_backoff: float = 0.2
     seed: int = 0
+    reuse_renders: bool = False
+    """Render one output per kind and shape and serve marked copies of it (``replay``):
+    the provider's protocol, latency and files at almost no CPU, for benchmarks and load
+    tests on the machine under test; outputs then no longer follow the prompt."""
 
 
 @dataclass
@@ -174,6 +180,7 @@ class Simulator:
         self.http = httpx2.AsyncClient(timeout=10.0)
         self.base_url = ""
         self._tasks: set[asyncio.Future[None]] = set()
+        self._replays: dict[tuple[object, ...], asyncio.Future[list[Path]]] = {}
 
     # -- to override -----------------------------------------------------------------
 
@@ -327,29 +334,61 @@ class Simulator:
         if job.kind == "audio":  # text-to-speech: a voice whose length follows the text
             audio = await asyncio.to_thread(fake_speech, spec.prompt)
             return [self.files.add(f"{self.name}-{job.id}-0.mp3", audio)]
+        if self.config.reuse_renders:
+            return await self._replayed(job, spec)
+        paths = await self._render_files(job.kind, spec, stem=f"{self.name}-{job.id}", seed=job.id)
+        return [self.files.add_path(path.name) for path in paths]
+
+    async def _render_files(
+        self, kind: Kind, spec: OutputSpec, *, stem: str, seed: str
+    ) -> list[Path]:
+        """Render ``spec``'s outputs into the file store as ``{stem}-{index}.png|mp4``."""
         width, height = _scaled(spec.width, spec.height)
-        urls = []
+        paths = []
         for index in range(spec.count):
-            seed = int(hashlib.sha256(f"{job.id}{index}".encode()).hexdigest()[:8], 16)
-            frame = frame_spec_from_prompt(spec.prompt, width=width, height=height, seed=seed)
+            frame_seed = int(hashlib.sha256(f"{seed}{index}".encode()).hexdigest()[:8], 16)
+            frame = frame_spec_from_prompt(spec.prompt, width=width, height=height, seed=frame_seed)
             png = await asyncio.to_thread(_png, frame)
-            stem = f"{self.name}-{job.id}-{index}"
-            if job.kind == "video":
-                still = self.files.root / f"{stem}.png"
-                still.write_bytes(png)
-                out = self.files.root / f"{stem}.mp4"
-                await render_motion_clip(
-                    still,
-                    out,
-                    motion=motion_from_prompt(spec.prompt),
-                    duration=spec.duration,
-                    fps=spec.fps,
-                    width=width,
-                    height=height,
-                )
-                urls.append(self.files.add_path(out.name))
-            else:
-                urls.append(self.files.add(f"{stem}.png", png))
+            still = self.files.root / f"{stem}-{index}.png"
+            still.write_bytes(png)
+            if kind != "video":
+                paths.append(still)
+                continue
+            out = self.files.root / f"{stem}-{index}.mp4"
+            await render_motion_clip(
+                still,
+                out,
+                motion=motion_from_prompt(spec.prompt),
+                duration=spec.duration,
+                fps=spec.fps,
+                width=width,
+                height=height,
+            )
+            paths.append(out)
+        return paths
+
+    async def _replayed(self, job: SimJob, spec: OutputSpec) -> list[str]:
+        """``reuse_renders``: the first render of this kind and shape, as marked copies
+        (``replay``). Jobs that come while it renders wait for it rather than render too."""
+        key = (job.kind, _scaled(spec.width, spec.height), spec.count, spec.duration, spec.fps)
+        render = self._replays.get(key)
+        if render is None:
+            stem = f"{self.name}-replay-{len(self._replays)}"
+            render = asyncio.ensure_future(
+                self._render_files(job.kind, spec, stem=stem, seed=job.id)
+            )
+            self._replays[key] = render
+        try:
+            sources = await asyncio.shield(render)
+        except Exception:
+            if self._replays.get(key) is render:
+                del self._replays[key]  # a failed render is tried again by the next job
+            raise
+        urls = []
+        for index, source in enumerate(sources):
+            name = f"{self.name}-{job.id}-{index}{source.suffix}"
+            await asyncio.to_thread(marked_copy, source, self.files.root / name, job.id)
+            urls.append(self.files.add_path(name))
         return urls
 
     async def deliver(self, url: str, body: bytes, headers: Callable[[], dict[str, str]]) -> None:
