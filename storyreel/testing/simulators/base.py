@@ -377,6 +377,7 @@ class Simulator:
             render = asyncio.ensure_future(
                 self._render_files(job.kind, spec, stem=stem, seed=job.id)
             )
+            render.add_done_callback(_retrieve)  # every job awaiting it may have been canceled
             self._replays[key] = render
         try:
             sources = await asyncio.shield(render)
