@@ -70,7 +70,9 @@ async def test_stop_during_a_submit_lets_it_finish_so_resuming_does_not_buy_agai
         model="scripted:test",
         prompt="a slow submit",
         seed=4,
-        extra={"submit_delay": 0.5},
+        # Wide enough that the loop below sees the attempt recorded before the submit ends,
+        # even on a busy CI machine (0.5 s was missed once).
+        extra={"submit_delay": 2.0},
     )
     settings = settings.model_copy(update={"executor_id": "submitter"})
     async with Engine(settings) as engine:
