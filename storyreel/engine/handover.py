@@ -154,7 +154,8 @@ def expire(queue: str) -> tuple[bool, float | None]:
     now = time.monotonic()
     with _lock:
         gone = [job_id for job_id, h in _holds.items() if h.queue == queue and h.deadline <= now]
-        freed = any([_holds.pop(job_id).holding for job_id in gone])  # pop every one
+        ended = [_holds.pop(job_id) for job_id in gone]
+        freed = any(hold.holding for hold in ended)
         left = [h.deadline - now for h in _holds.values() if h.queue == queue and h.holding]
     return freed, min(left) if left else None
 

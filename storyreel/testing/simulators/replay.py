@@ -20,7 +20,8 @@ import struct
 import zlib
 from pathlib import Path
 
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from storyreel.media.mime import sniff_mime
+
 _IEND_CHUNK_BYTES = 12
 """A PNG ends with its IEND chunk: length (0), type, CRC."""
 _KEYWORD = b"storyreel-sim"
@@ -29,8 +30,8 @@ _KEYWORD = b"storyreel-sim"
 def marked_copy(source: Path, dest: Path, mark: str) -> None:
     """Write ``source`` to ``dest`` with ``mark`` in a block decoders skip.
 
-    Raises ``ValueError`` for a file that is neither a PNG nor an MP4 (the caller renders
-    those afresh)."""
+    Raises ``ValueError`` for a file that is neither a PNG nor an MP4 (the only renders
+    that are replayed)."""
     data = source.read_bytes()
     dest.write_bytes(with_mark(data, mark))
 
@@ -38,12 +39,13 @@ def marked_copy(source: Path, dest: Path, mark: str) -> None:
 def with_mark(data: bytes, mark: str) -> bytes:
     """``data`` (a PNG or an MP4) with ``mark`` added where no decoder looks."""
     payload = mark.encode()
-    if data.startswith(PNG_SIGNATURE):
+    kind = sniff_mime(data, "")
+    if kind == "image/png":
         body = _KEYWORD + b"\0" + payload
         chunk = b"tEXt" + body
         crc = struct.pack(">I", zlib.crc32(chunk) & 0xFFFFFFFF)
         text = struct.pack(">I", len(body)) + chunk + crc
         return data[:-_IEND_CHUNK_BYTES] + text + data[-_IEND_CHUNK_BYTES:]
-    if data[4:8] == b"ftyp":  # an ISO media file: boxes, and a trailing free box is skipped
+    if kind == "video/mp4":  # an ISO media file: boxes, and a trailing free box is skipped
         return data + struct.pack(">I", 8 + len(payload)) + b"free" + payload
     raise ValueError("only PNG and MP4 renders are copied with a mark")
